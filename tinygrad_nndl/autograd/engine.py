@@ -1,0 +1,203 @@
+"""Reverse mode: walk the graph from the output back to the leaves once, in
+topological order, handing each node the gradient of its output and summing
+what it returns into its inputs' gradients (the chain rule, which is all that
+BP1-BP4 are).
+
+The walk is a loop over a heap, so a graph 100,000 ops deep needs no recursion. Unless
+``retain_graph``, each node lets go of its inputs once used, which frees the
+graph's buffers as the walk goes.
+"""
+from heapq import heappop, heappush
+
+import numpy as np
+
+from ..tensor.tensor import Tensor
+from .function import _check_finite
+from .grad_mode import mode, set_grad_enabled
+
+FREED_GRAPH = ("backward: trying to backward through the graph a second time: its "
+               "buffers were freed by the first backward. Pass retain_graph=True to "
+               "the first backward (or autograd.grad) to keep them.")
+
+
+def _run_hooks(t, g, create_graph):
+    gt = g if isinstance(g, Tensor) else Tensor._make(g, None)
+    for hook in list(t._hooks.values()):
+        new = hook(gt)
+        if new is not None:
+            if not isinstance(new, Tensor) or new.shape != t.shape:
+                got = new.shape if isinstance(new, Tensor) else type(new).__name__
+                raise ValueError(f"register_hook: hook {hook!r} returned {got}; it must "
+                                 f"return None or a Tensor of shape {t.shape}")
+            gt = new
+    return gt if create_graph else gt.data
+
+
+def _receive(grads, heap, leaves, x, g):
+    """Add g to x's gradient; the first time, schedule x (leaves go last)."""
+    key = id(x)
+    prev = grads.get(key)
+    if prev is not None:
+        grads[key] = prev + g
+        return
+    grads[key] = g
+    node = x._ctx
+    if node is None:
+        leaves.append(x)
+    else:
+        heappush(heap, (-node.seq, key, x))
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
+    """Backpropagate ``root_grads`` from ``roots``.
+
+    Tensors are visited newest node first (a max-heap on creation order), which
+    is a topological order: every consumer of a tensor was created after it, so
+    its gradient is complete when it is popped. Leaves are finished last.
+
+    With ``capture`` (a sequence of tensors) the gradients of those tensors are
+    returned and no ``.grad`` is touched (autograd.grad); otherwise leaves
+    accumulate into ``.grad``.
+    """
+    if create_graph and not mode.grad_enabled:
+        with set_grad_enabled(True):   # the backward pass itself must be recorded
+            return run_backward(roots, root_grads, retain_graph, create_graph, capture)
+    grads, heap, leaves = {}, [], []
+    for t, g in zip(roots, root_grads):
+        _receive(grads, heap, leaves, t, g)
+    wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
+    captured = [None] * len(capture) if capture is not None else None
+    given = set(map(id, root_grads))   # arrays the user holds: never handed out as .grad
+    anomaly = mode.anomaly
+
+    while heap:
+        t = heappop(heap)[2]
+        node = t._ctx
+        if node.inputs is None:
+            raise RuntimeError(FREED_GRAPH)
+        g = grads.pop(id(t))
+        if t._hooks:
+            g = _run_hooks(t, g, create_graph)
+        if wanted is not None:
+            if id(t) in wanted:
+                captured[wanted[id(t)]] = g
+        elif t._retains_grad:
+            t.grad = _own(g, given, create_graph)
+        if create_graph:
+            in_grads = node.backward(g, t, *node.inputs)
+        else:
+            in_grads = node.backward(g, t.data, *node.arrays)
+        for x, need, xg in zip(node.inputs, node.needs, in_grads):
+            if not need or xg is None:
+                continue
+            dtype = x.data.dtype
+            if xg.dtype is not dtype and xg.dtype != dtype:
+                xg = xg.to(dtype) if create_graph else xg.astype(dtype)
+            if anomaly:
+                _check_finite(xg.data if create_graph else np.asarray(xg),
+                              f"{node.name()} (backward)", node.created_at
+                              or "<unknown: not created under detect_anomaly>")
+            key = id(x)
+            prev = grads.get(key)
+            if prev is not None:
+                grads[key] = prev + xg
+            else:
+                _receive(grads, heap, leaves, x, xg)
+        if not retain_graph:
+            node.inputs = node.arrays = None
+
+    for t in leaves:
+        g = grads.pop(id(t))
+        if t._hooks:
+            g = _run_hooks(t, g, create_graph)
+        if wanted is not None:
+            if id(t) in wanted:
+                captured[wanted[id(t)]] = g
+        elif t.grad is None:
+            t.grad = _own(g, given, create_graph)
+        elif create_graph:
+            t.grad = t.grad + g
+        else:
+            t.grad.data = t.grad.data + g
+    return captured
+
+
+def _own(g, given, create_graph):
+    """A gradient handed to the user as ``.grad``. In the fast mode it must not
+    share memory with another ``.grad`` or with an array the user passed in:
+    views and arrays already given out are copied, fresh arrays are kept."""
+    if create_graph:
+        return g if isinstance(g, Tensor) else Tensor._make(g, None)
+    if g.base is not None or id(g) in given:
+        g = g.copy()
+    given.add(id(g))
+    return Tensor._make(g, None)
+
+
+def _root_grad(t, gradient, create_graph, what):
+    if not t.requires_grad:
+        raise RuntimeError(f"{what}: the tensor does not require grad and has no grad_fn "
+                           f"(shape {t.shape}); nothing to differentiate")
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError(f"{what}: grad can be implicitly created only for scalar "
+                               f"outputs; this output has shape {t.shape}, pass gradient=")
+        return Tensor._make(np.ones_like(t.data), None) if create_graph else np.ones_like(t.data)
+    if isinstance(gradient, Tensor):
+        gradient = gradient if create_graph else gradient.data
+    else:
+        gradient = np.asarray(gradient, dtype=t.data.dtype)
+        if create_graph:
+            gradient = Tensor._make(gradient, None)
+    if gradient.shape != t.data.shape:
+        raise ValueError(f"{what}: gradient has shape {gradient.shape} but the output has "
+                         f"shape {t.shape}")
+    if gradient.dtype != t.data.dtype:
+        gradient = gradient.to(t.dtype) if create_graph else gradient.astype(t.data.dtype)
+    return gradient
+
+
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
+    """``tensor.backward(...)``: accumulate gradients into the leaves' ``.grad``."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    g = _root_grad(tensor, gradient, create_graph, "backward")
+    run_backward([tensor], [g], retain_graph, create_graph)
+
+
+def _as_tuple(x):
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """d(outputs)/d(inputs) as a tuple, one entry per input (torch.autograd.grad).
+
+    ``.grad`` fields are left alone. With ``create_graph=True`` the result is
+    itself differentiable (gradients of gradients, Hessians).
+    """
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    else:
+        grad_outputs = _as_tuple(grad_outputs) if isinstance(grad_outputs, (Tensor, list, tuple)) \
+            else (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grads = [_root_grad(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
+    result = run_backward(list(outputs), root_grads, retain_graph, create_graph, capture=inputs)
+    out = []
+    for i, (x, g) in enumerate(zip(inputs, result)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used in the "
+                                   f"graph of the outputs; pass allow_unused=True")
+            out.append(None)
+        else:
+            out.append(_own(g, set(), create_graph))
+    return tuple(out)

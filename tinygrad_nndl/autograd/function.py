@@ -1,0 +1,105 @@
+"""``Function``: the base of every primitive op.
+
+An op is a small class with ``forward`` (numpy in, numpy out) and ``backward``
+(its vector-Jacobian product) side by side.  Calling ``Op.apply(*inputs)`` runs
+forward and, when some input requires grad and grad mode is on, keeps the
+instance as the output's ``grad_fn``: a graph node holding its inputs.
+
+A node refers to its inputs only, never to its output, so the graph is a DAG
+of plain references that reference counting frees the moment the last tensor
+goes; the cyclic garbage collector never has work to do.
+
+``backward(self, g, out, *inputs)`` is written once and runs in two modes:
+with numpy arrays (the fast path) or, under ``create_graph=True``, with
+Tensors, so that the backward pass is itself recorded and gradients of
+gradients come for free.  That is why backward rules use only operators and
+the helpers of ``ops.dual``, which accept both.
+"""
+import itertools
+import os
+import sys
+
+import numpy as np
+
+from ..tensor.tensor import Tensor
+from .grad_mode import mode
+
+_new = object.__new__
+_make = Tensor._make
+_sequence = itertools.count(1)
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _user_frame():
+    """The first stack frame outside this package: where the user created an op."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
+        f = f.f_back
+    if f is None:
+        return "<unknown>"
+    return f"{f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}"
+
+
+def _shape_of(x):
+    return tuple(np.shape(x.data if isinstance(x, Tensor) else x))
+
+
+class Function:
+    """Base class of primitive ops; an instance is one node of the graph."""
+
+    inputs = None      # the inputs: Tensors and constants; None once the graph is freed
+    arrays = None      # their values at forward time, for the fast backward
+    needs = ()         # which inputs require a gradient
+    seq = 0            # creation order: a node's inputs always have smaller seq
+    created_at = None  # set under detect_anomaly
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        fn = _new(cls)
+        if attrs:
+            fn.__dict__.update(attrs)
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        try:
+            out = fn.forward(*arrays)
+        except (ValueError, IndexError) as e:
+            shapes = ", ".join(str(_shape_of(x)) for x in inputs)
+            kind = IndexError if isinstance(e, IndexError) else ValueError
+            raise kind(f"{cls.op_name()}: {e} (input shapes: {shapes})") from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if mode.anomaly:
+            fn.created_at = _user_frame()
+            _check_finite(out, f"{cls.op_name()} forward", fn.created_at)
+        if mode.grad_enabled:
+            needs = [isinstance(x, Tensor) and x._requires_grad for x in inputs]
+            if True in needs:
+                fn.inputs = inputs
+                fn.arrays = arrays
+                fn.needs = needs
+                fn.seq = next(_sequence)
+                return _make(out, fn)
+        return _make(out, None)
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, g, out, *inputs):
+        """Return one gradient per input (None where ``self.needs`` is False)."""
+        raise NotImplementedError
+
+    @classmethod
+    def op_name(cls):
+        return cls.__name__.lower()
+
+    def name(self):
+        return f"{type(self).__name__}Backward"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+
+def _check_finite(arr, what, where):
+    if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+        kind = "NaN" if np.isnan(arr).any() else "inf"
+        raise RuntimeError(f"detect_anomaly: {what} produced {kind} "
+                           f"(op created at {where})")

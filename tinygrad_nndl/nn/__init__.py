@@ -1,0 +1,5 @@
+"""Neural-network modules, initializers and functions (torch.nn names)."""
+from . import functional, init
+from .activation import Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .linear import Linear
+from .module import Module, ModuleList, Parameter, Sequential

@@ -1,0 +1,43 @@
+"""The fully connected layer: z = w a + b for every example of a batch."""
+import math
+
+import numpy as np
+
+from ..ops.linalg import Linear as LinearOp
+from ..tensor.dtypes import float32
+from . import init
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """``y = x @ W.T + b`` with W of shape (out_features, in_features).
+
+    W is the book's w^l: row j holds the weights into neuron j. Initialized as
+    PyTorch does (U(+-1/sqrt(in_features)) for both); see ``nn.init`` for the
+    book's initializers.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        dtype = np.dtype(dtype or float32)
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(f"Linear: expected input with last dimension {self.in_features}, "
+                             f"got shape {tuple(x.shape)}")
+        return LinearOp.apply(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")

@@ -1,0 +1,97 @@
+"""The few functions that backward rules use besides Python's operators.
+
+Each takes either numpy arrays (the fast backward) or Tensors (the recorded
+backward of ``create_graph=True``) and does the same math on both, so every
+vector-Jacobian product is written once and is itself differentiable.
+"""
+import numpy as np
+
+from ..tensor.tensor import Tensor
+
+
+def reduce_sum(x, axis, keepdims=False):
+    if isinstance(x, Tensor):
+        return x.sum(dim=axis, keepdim=keepdims)
+    return x.sum(axis=axis, keepdims=keepdims)
+
+
+def sum_to(x, shape):
+    """Sum a broadcast gradient back to ``shape``: the reverse of broadcasting.
+
+    With a bias b of shape (n,) added to z of shape (m, n), this is BP3 summed
+    over the mini-batch: dC/db = sum over examples of delta.
+    """
+    xshape = x.shape
+    if xshape == shape:
+        return x
+    lead = len(xshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and xshape[i + lead] != 1)
+    return reshape(reduce_sum(x, axes, keepdims=True), shape)
+
+
+def reshape(x, shape):
+    return x.reshape(shape)
+
+
+def broadcast_to(x, shape):
+    if isinstance(x, Tensor):
+        return x.expand(shape)
+    return np.broadcast_to(x, shape)
+
+
+def permute(x, axes):
+    if isinstance(x, Tensor):
+        return x.permute(axes)
+    return x.transpose(axes)
+
+
+def swap_last(x):
+    """Matrix transpose over the last two axes (a batch of matrices stays a batch)."""
+    axes = list(range(x.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return permute(x, tuple(axes))
+
+
+def exp(x):
+    return x.exp() if isinstance(x, Tensor) else np.exp(x)
+
+
+def log(x):
+    return x.log() if isinstance(x, Tensor) else np.log(x)
+
+
+def value(x):
+    """The numpy value of x: masks and signs are piecewise constant, so their
+    derivative is zero and they may be taken from values in either mode."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def where(cond, a, b):
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return _elementwise.Where.apply(value(cond), a, b)
+    return np.where(cond, a, b)
+
+
+def astype(x, dtype):
+    if isinstance(x, Tensor):
+        return x.to(dtype)
+    return x.astype(dtype, copy=False)
+
+
+def index_add_into_zeros(g, shape, index, accumulate):
+    """zeros(shape) with g added at ``index``. ``accumulate``: the index may
+    repeat (it holds an integer array), so repeats must add up (np.add.at)."""
+    if isinstance(g, Tensor):
+        return _movement.IndexAdd.apply(g, shape=shape, index=index, accumulate=accumulate)
+    out = np.zeros(shape, dtype=g.dtype)
+    if accumulate:
+        np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+# Imported last: those modules import this one.
+from . import elementwise as _elementwise  # noqa: E402
+from . import movement as _movement  # noqa: E402

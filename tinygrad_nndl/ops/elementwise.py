@@ -1,0 +1,216 @@
+"""Elementwise ops. Forward broadcasts like numpy; backward sums the gradient
+back to each input's shape (``sum_to``)."""
+import numpy as np
+
+from ..autograd.function import Function
+from .dual import astype, log, sum_to, value, where
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g, out, a, b):
+        return (sum_to(g, a.shape) if self.needs[0] else None,
+                sum_to(g, b.shape) if self.needs[1] else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g, out, a, b):
+        return (sum_to(g, a.shape) if self.needs[0] else None,
+                sum_to(-g, b.shape) if self.needs[1] else None)
+
+
+class Mul(Function):
+    """Product; with a mask or sigma'(z) as one factor this is the Hadamard
+    product of BP1 and BP2."""
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g, out, a, b):
+        return (sum_to(g * b, a.shape) if self.needs[0] else None,
+                sum_to(g * a, b.shape) if self.needs[1] else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g, out, a, b):
+        return (sum_to(g / b, a.shape) if self.needs[0] else None,
+                sum_to(-(g * out) / b, b.shape) if self.needs[1] else None)
+
+
+class Pow(Function):
+    """a ** b, for a constant or a Tensor exponent."""
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, g, out, a, b):
+        ga = gb = None
+        if self.needs[0]:
+            ga = sum_to(g * b * a ** (b - 1), a.shape)
+        if self.needs[1]:
+            # d(a^b)/db = a^b ln a; taken as 0 where a == 0, as PyTorch does.
+            safe_a = where(value(a) == 0, 1, a)
+            gb = sum_to(g * out * log(safe_a), b.shape)
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g, out, a):
+        return (-g,)
+
+
+class Exp(Function):
+    def forward(self, a):
+        return np.exp(a)
+
+    def backward(self, g, out, a):
+        return (g * out,)
+
+
+class Log(Function):
+    def forward(self, a):
+        return np.log(a)
+
+    def backward(self, g, out, a):
+        return (g / a,)
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        return np.sqrt(a)
+
+    def backward(self, g, out, a):
+        return (g / (2 * out),)
+
+
+class Abs(Function):
+    """|a|; the subgradient at 0 is 0, as in PyTorch."""
+
+    def forward(self, a):
+        return np.abs(a)
+
+    def backward(self, g, out, a):
+        return (g * np.sign(value(a)),)
+
+
+def stable_sigmoid(z):
+    """1 / (1 + e^-z) without overflow: e^-|z| is at most 1 for every z."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1, e) / (1 + e)
+
+
+class Sigmoid(Function):
+    """sigma(z) = 1 / (1 + e^-z), finite and warning-free for any z.
+
+    Backward multiplies by sigma'(z) = sigma(z)(1 - sigma(z)): the sigma'(z^l)
+    factor of BP1 (output error) and BP2 (error of a hidden layer).
+    """
+
+    def forward(self, z):
+        return stable_sigmoid(z)
+
+    def backward(self, g, out, z):
+        return (g * out * (1 - out),)
+
+
+class Tanh(Function):
+    """tanh(z); tanh' = 1 - tanh^2, never above 1 (notes, exercise 5.1)."""
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def backward(self, g, out, z):
+        return (g * (1 - out * out),)
+
+
+class Relu(Function):
+    """max(z, 0); the subgradient at 0 is 0, as in PyTorch."""
+
+    def forward(self, z):
+        return np.maximum(z, 0)
+
+    def backward(self, g, out, z):
+        return (g * (value(z) > 0),)
+
+
+class Clamp(Function):
+    """Clip into [min, max]; the gradient passes where min <= x <= max."""
+
+    min = None
+    max = None
+
+    def forward(self, a):
+        if self.min is not None:
+            a = np.maximum(a, self.min)
+        if self.max is not None:
+            a = np.minimum(a, self.max)
+        return a
+
+    def backward(self, g, out, a):
+        av = value(a)
+        inside = np.ones(av.shape, dtype=bool)
+        if self.min is not None:
+            inside &= av >= self.min
+        if self.max is not None:
+            inside &= av <= self.max
+        return (g * inside,)
+
+
+class Maximum(Function):
+    """Elementwise max; at ties the gradient is split evenly, as in PyTorch."""
+
+    pick = staticmethod(np.maximum)
+    wins = staticmethod(np.greater)
+
+    def forward(self, a, b):
+        return self.pick(a, b)
+
+    def backward(self, g, out, a, b):
+        av, bv = value(a), value(b)
+        half = where(av == bv, g * 0.5, 0)
+        return (sum_to(where(self.wins(av, bv), g, half), a.shape) if self.needs[0] else None,
+                sum_to(where(self.wins(bv, av), g, half), b.shape) if self.needs[1] else None)
+
+
+class Minimum(Maximum):
+    """Elementwise min; at ties the gradient is split evenly, as in PyTorch."""
+
+    pick = staticmethod(np.minimum)
+    wins = staticmethod(np.less)
+
+
+class Where(Function):
+    """cond ? a : b; the condition is a constant (no gradient)."""
+
+    def forward(self, cond, a, b):
+        return np.where(cond, a, b)
+
+    def backward(self, g, out, cond, a, b):
+        c = value(cond)
+        return (None,
+                sum_to(where(c, g, 0), a.shape) if self.needs[1] else None,
+                sum_to(where(c, 0, g), b.shape) if self.needs[2] else None)
+
+
+class Cast(Function):
+    """Change of dtype; the gradient is cast back to the input's dtype."""
+
+    dtype = None
+
+    def forward(self, a):
+        self.in_dtype = a.dtype
+        return a.astype(self.dtype)
+
+    def backward(self, g, out, a):
+        return (astype(g, self.in_dtype),)

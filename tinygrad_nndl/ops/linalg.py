@@ -1,0 +1,54 @@
+"""Matrix products: the weighted input z = w a + b of every layer."""
+from ..autograd.function import Function
+from .dual import reduce_sum, reshape, sum_to, swap_last
+
+
+class MatMul(Function):
+    """a @ b with numpy's rules (1-D operands, broadcast batch dimensions).
+
+    Backward: dL/da = g b^T and dL/db = a^T g. For z = w a this is BP2's
+    (w^{l+1})^T delta^{l+1} and BP4's delta^l (a^{l-1})^T.
+    """
+
+    def forward(self, a, b):
+        return a @ b
+
+    def backward(self, g, out, a, b):
+        a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+        b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
+        gshape = g.shape + (1,) if b.ndim == 1 else g.shape
+        if a.ndim == 1:
+            gshape = gshape[:-1] + (1,) + gshape[-1:]
+        g2 = reshape(g, gshape) if gshape != g.shape else g
+        ga = gb = None
+        if self.needs[0]:
+            ga = reshape(sum_to(g2 @ swap_last(b2), a2.shape), a.shape)
+        if self.needs[1]:
+            gb = reshape(sum_to(swap_last(a2) @ g2, b2.shape), b.shape)
+        return ga, gb
+
+
+class Linear(Function):
+    """z = x W^T + b for a batch of rows x (W of shape (out, in), row j = neuron j).
+
+    One node for a whole layer, so backward gives all three of the book's
+    equations at once, with g = delta (rows = examples):
+    dC/dx = delta W (BP2, before the sigma' factor), dC/dW = delta^T x
+    (BP4 summed over the mini-batch), dC/db = sum of delta over the batch (BP3).
+    """
+
+    def forward(self, x, w, b):
+        z = x @ w.T
+        return z if b is None else z + b
+
+    def backward(self, g, out, x, w, b):
+        gx = gw = gb = None
+        if self.needs[0]:
+            gx = g @ w
+        if self.needs[1] or self.needs[2]:
+            g2 = reshape(g, (-1, g.shape[-1]))
+            if self.needs[1]:
+                gw = swap_last(g2) @ reshape(x, (-1, x.shape[-1]))
+            if self.needs[2]:
+                gb = sum_to(reduce_sum(g2, 0), b.shape)
+        return gx, gw, gb

@@ -1,0 +1,116 @@
+"""Reductions over ``dim`` (an int, a tuple, or None for all), with ``keepdim``."""
+import numpy as np
+
+from ..autograd.function import Function
+from .dual import broadcast_to, exp, reduce_sum, reshape, value
+
+
+def normalize_dims(dim, ndim):
+    """``dim`` as a sorted tuple of non-negative axes (None: all axes)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    size = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -size <= d < size:
+            raise IndexError(f"dimension out of range (expected to be in range of "
+                             f"[{-size}, {size - 1}], but got {d})")
+        out.append(int(d) % size)
+    if len(set(out)) != len(out):
+        raise ValueError(f"dim {dims} appears more than once in the list of dims")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def keepdim_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """Sum over ``axes``; backward broadcasts the gradient back (each summand gets it whole)."""
+
+    axes = ()
+    keepdims = False
+
+    def forward(self, a):
+        return a.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, g, out, a):
+        if not self.keepdims:
+            g = reshape(g, keepdim_shape(a.shape, self.axes))
+        return (broadcast_to(g, a.shape),)
+
+
+class Amax(Function):
+    """max over ``axes``; the gradient is shared evenly among tied maxima (as
+    PyTorch's amax). ``Amin`` is the same with min."""
+
+    axes = ()
+    keepdims = False
+    reduce = staticmethod(np.max)
+
+    def forward(self, a):
+        return self.reduce(a, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, g, out, a):
+        kd = keepdim_shape(a.shape, self.axes)
+        av = value(a)
+        hits = av == value(out).reshape(kd)
+        share = (hits / hits.sum(axis=self.axes, keepdims=True)).astype(av.dtype)
+        return (reshape(g, kd) * share,)
+
+
+class Amin(Amax):
+    reduce = staticmethod(np.min)
+
+
+def _logsumexp(a, axes):
+    """log sum exp over ``axes`` (kept), shifted by the max so that nothing overflows."""
+    m = np.max(a, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    return np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
+
+
+class LogSumExp(Function):
+    """log sum_j e^{a_j}, finite for any finite input; its gradient is softmax(a)."""
+
+    axes = ()
+    keepdims = False
+
+    def forward(self, a):
+        out = _logsumexp(a, self.axes)
+        return out if self.keepdims else out.reshape(
+            [n for i, n in enumerate(a.shape) if i not in self.axes])
+
+    def backward(self, g, out, a):
+        kd = keepdim_shape(a.shape, self.axes)
+        return (reshape(g, kd) * exp(a - reshape(out, kd)),)
+
+
+class LogSoftmax(Function):
+    """log a_j for the softmax a_j = e^{z_j} / sum_k e^{z_k}, computed as z - logsumexp(z).
+
+    Backward: g - softmax(z) * sum(g). With the log-likelihood cost C = -ln a_y
+    this gives dC/dz_j = a_j - y_j, the softmax output error of chapter 3 (eq. 81-82).
+    """
+
+    axis = -1
+
+    def forward(self, z):
+        return z - _logsumexp(z, (self.axis,))
+
+    def backward(self, g, out, z):
+        return (g - exp(out) * reduce_sum(g, self.axis, keepdims=True),)
+
+
+class Softmax(Function):
+    """a_j = e^{z_j} / sum_k e^{z_k} along ``axis`` (the book's softmax layer, eq. 78)."""
+
+    axis = -1
+
+    def forward(self, z):
+        e = np.exp(z - np.max(z, axis=self.axis, keepdims=True))
+        return e / e.sum(axis=self.axis, keepdims=True)
+
+    def backward(self, g, out, z):
+        return (out * (g - reduce_sum(g * out, self.axis, keepdims=True)),)

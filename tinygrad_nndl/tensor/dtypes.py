@@ -1,0 +1,44 @@
+"""The dtype rules of ``torch.tensor``: Python floats become float32, ints
+int64, bools bool; a numpy array keeps its float dtype."""
+import numpy as np
+
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+long = int64
+float = float32   # noqa: A001 - the same alias torch has
+double = float64
+
+_DEFAULT_BY_KIND = {"f": float32, "i": int64, "u": int64, "b": bool_}
+
+
+def as_dtype(dtype):
+    return None if dtype is None else np.dtype(dtype)
+
+
+def is_floating(dtype):
+    return np.dtype(dtype).kind == "f"
+
+
+def to_array(data, dtype=None):
+    """A fresh numpy array for ``data`` (scalar, nested list, numpy array or Tensor)."""
+    if hasattr(data, "data") and isinstance(getattr(data, "data"), np.ndarray):
+        data = data.data   # a Tensor: copy its values, as torch.tensor does
+    if dtype is not None:
+        return np.array(data, dtype=np.dtype(dtype))
+    if isinstance(data, (np.ndarray, np.generic)):
+        kind = data.dtype.kind
+        if kind == "f":
+            return np.array(data)
+        if kind in _DEFAULT_BY_KIND:
+            return np.array(data, dtype=_DEFAULT_BY_KIND[kind])
+        raise TypeError(f"tensor: unsupported numpy dtype {data.dtype}")
+    arr = np.array(data)
+    kind = arr.dtype.kind
+    if kind not in _DEFAULT_BY_KIND:
+        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
+                        f"(numpy dtype {arr.dtype})")
+    return arr.astype(_DEFAULT_BY_KIND[kind], copy=False)
