@@ -97,12 +97,16 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 _check_finite(xg.data if create_graph else np.asarray(xg),
                               f"{node.name()} (backward)", node.created_at
                               or "<unknown: not created under detect_anomaly>")
-            key = id(x)
+            key = id(x)   # _receive, inlined: this is the hottest loop
             prev = grads.get(key)
             if prev is not None:
                 grads[key] = prev + xg
             else:
-                _receive(grads, heap, leaves, x, xg)
+                grads[key] = xg
+                if x._ctx is None:
+                    leaves.append(x)
+                else:
+                    heappush(heap, (-x._ctx.seq, key, x))
         if not retain_graph:
             node.inputs = node.arrays = None
 

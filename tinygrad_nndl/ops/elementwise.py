@@ -105,9 +105,12 @@ class Abs(Function):
 
 
 def stable_sigmoid(z):
-    """1 / (1 + e^-z) without overflow: e^-|z| is at most 1 for every z."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1, e) / (1 + e)
+    """1 / (1 + e^-z) for any z: where e^-z overflows to inf the result is
+    exactly 0, the right limit, so the overflow is expected and silenced."""
+    with np.errstate(over="ignore"):
+        e = np.exp(-z)
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 class Sigmoid(Function):
@@ -178,9 +181,13 @@ class Maximum(Function):
 
     def backward(self, g, out, a, b):
         av, bv = value(a), value(b)
-        half = where(av == bv, g * 0.5, 0)
-        return (sum_to(where(self.wins(av, bv), g, half), a.shape) if self.needs[0] else None,
-                sum_to(where(self.wins(bv, av), g, half), b.shape) if self.needs[1] else None)
+        share = self.wins(av, bv).astype(value(g).dtype)   # a's share of g
+        ties = av == bv
+        if ties.any():
+            share[np.broadcast_to(ties, share.shape)] = 0.5
+        ga = g * share
+        return (sum_to(ga, a.shape) if self.needs[0] else None,
+                sum_to(g - ga, b.shape) if self.needs[1] else None)
 
 
 class Minimum(Maximum):
