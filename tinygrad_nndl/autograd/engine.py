@@ -76,13 +76,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         if node.inputs is None:
             raise RuntimeError(FREED_GRAPH)
         g = grads.pop(id(t))
-        if t._hooks:
-            g = _run_hooks(t, g, create_graph)
-        if wanted is not None:
-            if id(t) in wanted:
-                captured[wanted[id(t)]] = g
-        elif t._retains_grad:
-            t.grad = _own(g, given, create_graph)
+        if t._hooks or t._retains_grad or wanted is not None:
+            g = _arrived(t, g, create_graph, wanted, captured, given)
         if create_graph:
             in_grads = node.backward(g, t, *node.inputs)
         else:
@@ -111,19 +106,27 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             node.inputs = node.arrays = None
 
     for t in leaves:
-        g = grads.pop(id(t))
-        if t._hooks:
-            g = _run_hooks(t, g, create_graph)
-        if wanted is not None:
-            if id(t) in wanted:
-                captured[wanted[id(t)]] = g
-        elif t.grad is None:
-            t.grad = _own(g, given, create_graph)
-        elif create_graph:
-            t.grad = t.grad + g
-        else:
-            t.grad.data = t.grad.data + g
+        _arrived(t, grads.pop(id(t)), create_graph, wanted, captured, given)
     return captured
+
+
+def _arrived(t, g, create_graph, wanted, captured, given):
+    """t's gradient is complete: run its hooks, then capture it (autograd.grad),
+    accumulate it into a leaf's ``.grad``, or keep it for ``retain_grad``."""
+    if t._hooks:
+        g = _run_hooks(t, g, create_graph)
+    if wanted is not None:
+        i = wanted.get(id(t))
+        if i is not None:
+            captured[i] = g
+    elif t._ctx is None and t.grad is not None:
+        if create_graph:
+            t.grad = t.grad + g
+        else:   # same .grad object, as PyTorch accumulates in place
+            t.grad.data = t.grad.data + g
+    elif t._ctx is None or t._retains_grad:
+        t.grad = _own(g, given, create_graph)
+    return g
 
 
 def _own(g, given, create_graph):

@@ -1,0 +1,26 @@
+"""Shared test settings: one hypothesis profile for the whole suite and a
+seeded library generator for every test.
+
+``HYPOTHESIS_PROFILE=thorough python -m pytest`` runs ten times more examples.
+"""
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import tinygrad_nndl
+
+# Gradient checks make examples slow (two forward passes per input element),
+# so the default stays modest and no example has a deadline.
+settings.register_profile("ci", max_examples=25, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=250, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same state of the library's one generator."""
+    tinygrad_nndl.manual_seed(0)
+    yield
