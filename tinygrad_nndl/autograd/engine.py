@@ -80,6 +80,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             g = _arrived(t, g, create_graph, wanted, captured, given)
         if create_graph:
             in_grads = node.backward(g, t, *node.inputs)
+        elif anomaly:   # NaN/inf become one clear error below, not numpy warnings
+            with np.errstate(all="ignore"):
+                in_grads = node.backward(g, t.data, *node.arrays)
         else:
             in_grads = node.backward(g, t.data, *node.arrays)
         for x, need, xg in zip(node.inputs, node.needs, in_grads):

@@ -60,7 +60,11 @@ class Function:
             fn.__dict__.update(attrs)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
         try:
-            out = fn.forward(*arrays)
+            if mode.anomaly:   # NaN/inf become one clear error below, not numpy warnings
+                with np.errstate(all="ignore"):
+                    out = fn.forward(*arrays)
+            else:
+                out = fn.forward(*arrays)
         except (ValueError, IndexError) as e:
             shapes = ", ".join(str(_shape_of(x)) for x in inputs)
             kind = IndexError if isinstance(e, IndexError) else ValueError
