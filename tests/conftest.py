@@ -19,6 +19,14 @@ settings.register_profile("thorough", max_examples=250, deadline=None, print_blo
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config):
+    # Reporting a failing example makes hypothesis import libcst (when it is
+    # installed), which warns on import; under filterwarnings=error that
+    # warning would hide the real failure behind an INTERNALERROR.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
+
+
 @pytest.fixture(autouse=True)
 def _seeded():
     """Every test starts from the same state of the library's one generator."""

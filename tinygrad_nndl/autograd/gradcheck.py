@@ -53,15 +53,16 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     for i, a in zip(diff, analytic):
         x = inputs[i].data
         numeric = np.zeros(x.shape)
-        flat = x.reshape(-1)   # a view: perturbing it perturbs the input
-        for k in range(flat.size):
-            orig = flat[k]
-            flat[k] = orig + eps
+        # Perturb x in place, element by element (reshape(-1) would silently
+        # copy a non-contiguous x, and the perturbation would never be seen).
+        for k in np.ndindex(x.shape):
+            orig = x[k]
+            x[k] = orig + eps
             plus = projected()
-            flat[k] = orig - eps
+            x[k] = orig - eps
             minus = projected()
-            flat[k] = orig
-            numeric.reshape(-1)[k] = (plus - minus) / (2 * eps)
+            x[k] = orig
+            numeric[k] = (plus - minus) / (2 * eps)
         got = np.zeros(x.shape) if a is None else a.data
         err = np.abs(got - numeric) - (atol + rtol * np.abs(numeric))
         if err.size and err.max() > 0:

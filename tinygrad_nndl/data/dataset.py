@@ -35,11 +35,22 @@ def _as_array(x):
 
 
 def _check_index(index, n, what):
-    """Reject an index array out of [-n, n) before numpy's error, which names no dataset."""
+    """Reject an index array out of [-n, n), naming the dataset (numpy's error does not)."""
+    index = np.asarray(index)
     if index.size and (index.min() < -n or index.max() >= n):
         bad = index[(index < -n) | (index >= n)][0]
         raise IndexError(f"{what}: index {int(bad)} is out of range for a dataset of "
                          f"{n} samples")
+
+
+def take_rows(arrays, indices, what):
+    """``tuple(a[indices] for a in arrays)``; the range is checked only when
+    numpy refuses, so the hot path of DataLoader pays nothing for it."""
+    try:
+        return tuple([a[indices] for a in arrays])
+    except IndexError:
+        _check_index(indices, len(arrays[0]), what)
+        raise
 
 
 class TensorDataset(Dataset):
@@ -65,9 +76,7 @@ class TensorDataset(Dataset):
         return tuple(Tensor._make(np.asarray(a[index]), None) for a in self.tensors)
 
     def get_batch(self, indices):
-        indices = np.asarray(indices)
-        _check_index(indices, len(self), "TensorDataset")
-        return tuple(a[indices] for a in self.tensors)
+        return take_rows(self.tensors, indices, "TensorDataset")
 
 
 class Subset(Dataset):
@@ -95,9 +104,7 @@ class Subset(Dataset):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _get_batch(self, indices):
-        indices = np.asarray(indices)
-        _check_index(indices, len(self), "Subset")
-        return self.dataset.get_batch(self.indices[indices])
+        return self.dataset.get_batch(take_rows((self.indices,), indices, "Subset")[0])
 
 
 def random_split(dataset, lengths, seed=None):

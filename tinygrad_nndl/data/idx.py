@@ -22,7 +22,7 @@ class IDXError(ValueError):
 
 def _read_exactly(f, buffer):
     """Fill ``buffer`` from f; return the number of bytes read (short only at EOF)."""
-    view = memoryview(buffer).cast("B")
+    view = memoryview(buffer.reshape(-1).view(np.uint8))
     got = 0
     while got < len(view):
         n = f.readinto(view[got:])
@@ -47,7 +47,11 @@ def _parse(f, path):
                        f"only {len(dims_raw)} of {4 * ndim} dimension bytes present")
     shape = struct.unpack(f">{ndim}I", dims_raw)
     dtype = np.dtype(IDX_TYPES[code])
-    out = np.empty(shape, dtype=dtype)
+    try:
+        out = np.empty(shape, dtype=dtype)
+    except (ValueError, MemoryError):
+        raise IDXError(f"{path}: the header announces shape {shape} of {dtype.str}, too "
+                       f"large to allocate; the file is corrupt") from None
     got = _read_exactly(f, out)
     if got < out.nbytes:
         raise IDXError(f"{path}: truncated IDX data: the header announces shape {shape} "

@@ -5,13 +5,18 @@ files (``train-images-idx3-ubyte.gz`` ...), otherwise ``root/mnist`` (or
 ``root/fashion-mnist``). So both ``MNIST("data/mnist")`` and ``MNIST("data")``
 read ``data/mnist/*.gz``, and downloads of the two data sets into one
 ``root`` land in separate folders and never overwrite each other.
+
+SHA-256 sums are checked on download. Files already present are not hashed
+again (a re-compressed copy, such as Debian's Fashion-MNIST package, works)
+but are parsed strictly: a malformed or inconsistent file raises ``IDXError``
+naming it.
 """
 import os
 
 import numpy as np
 
 from ..tensor.tensor import Tensor
-from .dataset import Dataset, Subset, _check_index
+from .dataset import Dataset, Subset, take_rows
 from .download import download_file
 from .idx import IDXError, read_idx
 
@@ -100,9 +105,8 @@ class MNIST(Dataset):
 
     def get_batch(self, indices):
         """Images float32 (B, 28, 28) in [0, 1] and labels int64 (B,), by fancy indexing."""
-        indices = np.asarray(indices)
-        _check_index(indices, len(self), type(self).__name__)
-        return self.data[indices].astype(np.float32) / np.float32(255), self.targets[indices]
+        images, labels = take_rows((self.data, self.targets), indices, type(self).__name__)
+        return images.astype(np.float32) / np.float32(255), labels
 
     def __repr__(self):
         split = "train" if self.train else "test"

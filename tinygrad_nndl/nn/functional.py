@@ -25,3 +25,10 @@ def softmax(x, dim):
 
 def log_softmax(x, dim):
     return x.log_softmax(dim)
+
+
+# Losses, penalties and dropout (nn/losses.py, nn/dropout.py).
+from .dropout import dropout  # noqa: E402,F401
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402,F401
+                     cross_entropy, l1_penalty, l2_penalty, mse_loss, nll_loss, one_hot,
+                     quadratic_cost)

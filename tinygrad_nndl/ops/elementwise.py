@@ -54,7 +54,14 @@ class Pow(Function):
     def backward(self, g, out, a, b):
         ga = gb = None
         if self.needs[0]:
-            ga = sum_to(g * b * a ** (b - 1), a.shape)
+            # d(a^b)/da = b a^(b-1) is 0 where b == 0, even at a == 0 (as in
+            # PyTorch), where a^(b-1) is inf and the product would be NaN. A
+            # tensor b is patched only there, so that d/db keeps its true value.
+            if isinstance(b, (int, float)):   # a constant exponent: the common x ** 2
+                ga = g * b * a ** (b - 1) if b != 0 else g * 0
+            else:
+                ga = g * b * a ** where((value(a) == 0) & (value(b) == 0), 0, b - 1)
+            ga = sum_to(ga, a.shape)
         if self.needs[1]:
             # d(a^b)/db = a^b ln a; taken as 0 where a == 0, as PyTorch does.
             safe_a = where(value(a) == 0, 1, a)
@@ -110,6 +117,8 @@ def stable_sigmoid(z):
     with np.errstate(over="ignore"):
         e = np.exp(-z)
     e += 1
+    if e.ndim == 0:   # a 0-d input gives a numpy scalar, which cannot be an out=
+        return 1 / e
     return np.reciprocal(e, out=e)
 
 
@@ -181,7 +190,7 @@ class Maximum(Function):
 
     def backward(self, g, out, a, b):
         av, bv = value(a), value(b)
-        share = self.wins(av, bv).astype(value(g).dtype)   # a's share of g
+        share = np.asarray(self.wins(av, bv), dtype=value(g).dtype)   # a's share of g (0-d too)
         ties = av == bv
         if ties.any():
             share[np.broadcast_to(ties, share.shape)] = 0.5

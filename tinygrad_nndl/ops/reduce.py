@@ -6,10 +6,13 @@ from .dual import broadcast_to, exp, reduce_sum, reshape, value
 
 
 def normalize_dims(dim, ndim):
-    """``dim`` as a sorted tuple of non-negative axes (None: all axes)."""
+    """``dim`` as a sorted tuple of non-negative axes. None and an empty tuple
+    mean all axes, as in PyTorch's reductions (numpy reduces none for ())."""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if not dims:
+        return tuple(range(ndim))
     size = max(ndim, 1)
     out = []
     for d in dims:

@@ -433,16 +433,14 @@ class Tensor:
         return self._extreme(dim, keepdim, Tensor.amin, np.argmin)
 
     def argmax(self, dim=None, keepdim=False):
-        if dim is None:
-            return Tensor._make(np.asarray(np.argmax(self.data), dtype=np.int64), None)
-        axis = R.normalize_dims(dim, self.data.ndim)[0]
+        """The flat index for dim=None (keepdim: shape all ones, as PyTorch)."""
+        axis = None if dim is None else self._one_axis(dim)
         return Tensor._make(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdim),
                                        dtype=np.int64), None)
 
     def argmin(self, dim=None, keepdim=False):
-        if dim is None:
-            return Tensor._make(np.asarray(np.argmin(self.data), dtype=np.int64), None)
-        axis = R.normalize_dims(dim, self.data.ndim)[0]
+        """The flat index for dim=None (keepdim: shape all ones, as PyTorch)."""
+        axis = None if dim is None else self._one_axis(dim)
         return Tensor._make(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdim),
                                        dtype=np.int64), None)
 
@@ -450,11 +448,22 @@ class Tensor:
         return R.LogSumExp.apply(self, axes=R.normalize_dims(dim, self.data.ndim),
                                  keepdims=keepdim)
 
+    def _one_axis(self, dim):
+        """The axis ``dim`` names; None for a 0-d tensor (where dim 0 and -1 are allowed)."""
+        axes = R.normalize_dims(dim, self.data.ndim)
+        return axes[0] if axes else None
+
     def softmax(self, dim):
-        return R.Softmax.apply(self, axis=R.normalize_dims(dim, self.data.ndim)[0])
+        axis = self._one_axis(dim)
+        if axis is None:   # 0-d: the softmax of a single element, as PyTorch allows
+            return self.reshape(1).softmax(0).reshape(())
+        return R.Softmax.apply(self, axis=axis)
 
     def log_softmax(self, dim):
-        return R.LogSoftmax.apply(self, axis=R.normalize_dims(dim, self.data.ndim)[0])
+        axis = self._one_axis(dim)
+        if axis is None:
+            return self.reshape(1).log_softmax(0).reshape(())
+        return R.LogSoftmax.apply(self, axis=axis)
 
     # ----- shape ----------------------------------------------------------
     def reshape(self, *shape):
@@ -474,6 +483,8 @@ class Tensor:
 
     def squeeze(self, dim=None):
         s = self.data.shape
+        if isinstance(dim, (tuple, list)) and not dim:
+            return self.reshape(s)   # squeeze(()) squeezes nothing in PyTorch
         axes = R.normalize_dims(dim, len(s))
         return self.reshape(tuple(n for i, n in enumerate(s) if not (i in axes and n == 1)))
 
@@ -486,14 +497,19 @@ class Tensor:
 
     def permute(self, *dims):
         dims = _shape_arg(dims)
-        if sorted(d % max(self.data.ndim, 1) for d in dims) != list(range(self.data.ndim)):
+        n = self.data.ndim
+        if not (len(dims) == n and all(-n <= d < n for d in dims)
+                and len({d % n for d in dims}) == n):
             raise ValueError(f"permute: dims {dims} are not a permutation of the "
-                             f"{self.data.ndim} dimensions of shape {self.shape}")
-        return M.Permute.apply(self, axes=tuple(d % self.data.ndim for d in dims))
+                             f"{n} dimensions of shape {self.shape}")
+        return M.Permute.apply(self, axes=tuple(d % n for d in dims))
 
     def transpose(self, dim0, dim1):
-        axes = list(range(self.data.ndim))
-        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        n = self.data.ndim
+        a, b = (R.normalize_dims(d, n) for d in (dim0, dim1))   # checked; () when 0-d
+        axes = list(range(n))
+        if axes:
+            axes[a[0]], axes[b[0]] = axes[b[0]], axes[a[0]]
         return self.permute(tuple(axes))
 
     @property

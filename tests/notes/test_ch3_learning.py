@@ -1,0 +1,480 @@
+"""Chapter 3 of the notes: the cross-entropy cost (Ex 3.1, 3.2, section 3.1.1),
+softmax with the log-likelihood (section 3.2, Ex 3.3), L2 regularization as a
+rescaling along the Hessian's eigenvectors (section 3.3.1), Gaussian input
+noise as L2 (eq. 3.22), mixup (3.14-3.15) and the two early-stopping criteria.
+
+Gradients come from autograd, Hessians from ``autograd.functional.hessian``;
+every expected value is the notes' closed form evaluated in numpy.
+"""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import tinygrad_nndl as tg
+from tinygrad_nndl import autograd, nn, optim
+from tinygrad_nndl.autograd.functional import hessian
+from tinygrad_nndl.nn import functional as F
+
+from .conftest import as_tensor, floats, linear_layers, networks, sigmoid_np
+
+SETTINGS = settings(deadline=None)
+TOL = dict(rtol=1e-10, atol=1e-13)
+seeds = st.integers(0, 2**32 - 1)
+
+
+def softmax_np(z, axis=-1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# ----- Exercise 3.1: cross-entropy is minimized at a = y ----------------------------
+
+
+@SETTINGS
+@given(m=st.integers(1, 8), seed=seeds)
+def test_ex3_1_binary_cross_entropy_minimized_at_a_equals_y(m, seed):
+    """C(a) = -(1/m) sum_i [y_i ln a_i + (1 - y_i) ln(1 - a_i)]: dC/da_i =
+    (1/m)(a_i - y_i)/(a_i (1 - a_i)), zero exactly at a = y. The notes stop at 'an
+    extremum'; the Hessian (by autograd) is diagonal with (1/m)(y/a^2 + (1-y)/(1-a)^2) > 0,
+    so it is the minimum, of value the mean binary entropy H(y)."""
+    rng = np.random.default_rng(seed)
+    y = rng.uniform(0.02, 0.98, m)
+    a = rng.uniform(0.01, 0.99, m)
+
+    def C(a):
+        return F.binary_cross_entropy(a, as_tensor(y))
+
+    a_t = as_tensor(a, requires_grad=True)
+    (g,) = autograd.grad(C(a_t), a_t)
+    np.testing.assert_allclose(g.data, (a - y) / (a * (1 - a)) / m, **TOL)
+    y_t = as_tensor(y, requires_grad=True)
+    (g_at_y,) = autograd.grad(C(y_t), y_t)
+    np.testing.assert_allclose(g_at_y.data, 0.0, atol=1e-12)
+    H = hessian(C, as_tensor(y)).data
+    np.testing.assert_allclose(H, np.diag((y / y ** 2 + (1 - y) / (1 - y) ** 2) / m), **TOL)
+    entropy = -np.mean(y * np.log(y) + (1 - y) * np.log(1 - y))
+    assert C(as_tensor(y)).item() == pytest.approx(entropy, rel=1e-12)
+    for _ in range(20):
+        assert C(as_tensor(rng.uniform(0.001, 0.999, m))).item() >= entropy - 1e-12
+
+
+# ----- Exercise 3.2: cross-entropy in a multi-layer network -----------------------
+
+
+@SETTINGS
+@given(net=networks(max_layers=4, weight=2.0), n=st.integers(1, 6), seed=seeds)
+def test_ex3_2_cross_entropy_output_error_has_no_sigma_prime(net, n, seed):
+    """C = (1/n) sum_x -sum_j [y_j ln a_j^L + (1 - y_j) ln(1 - a_j^L)] on a sigmoid output
+    layer: delta^L = dC/dz^L = (a^L - y)/n per example (no sigma'(z^L) factor) and
+    dC/dw_jk^L = (1/n) sum_x a_k^{L-1} (a_j^L - y_j); with the quadratic cost the same
+    derivative carries the factor sigma'(z_j^L)."""
+    weights, biases = net
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, (n, weights[0].shape[1]))
+    Y = rng.uniform(0, 1, (n, weights[-1].shape[0]))
+    for cost in ("cross-entropy", "quadratic"):
+        layers = linear_layers(weights, biases)
+        a = as_tensor(X)
+        for layer in layers[:-1]:
+            a = layer(a).sigmoid()
+        a_prev = a.data
+        z = layers[-1](a)
+        seen = {}
+        z.register_hook(lambda g: seen.update(delta=g.data.copy()))
+        out = z.sigmoid()
+        if cost == "cross-entropy":
+            C = F.binary_cross_entropy(out, as_tensor(Y), reduction="sum") / n
+        else:
+            C = F.quadratic_cost(out, as_tensor(Y))
+        C.backward()
+        aL = sigmoid_np(z.data)
+        factor = 1.0 if cost == "cross-entropy" else aL * (1 - aL)
+        delta = (aL - Y) * factor / n
+        np.testing.assert_allclose(seen["delta"], delta, **TOL)
+        np.testing.assert_allclose(layers[-1].weight.grad.data, delta.T @ a_prev, **TOL)
+        np.testing.assert_allclose(layers[-1].bias.grad.data, delta.sum(0), **TOL)
+        if cost == "cross-entropy":   # the same from the logits, without forming a^L
+            z_leaf = as_tensor(z.data, requires_grad=True)
+            (g,) = autograd.grad(F.binary_cross_entropy_with_logits(
+                z_leaf, as_tensor(Y), reduction="sum") / n, z_leaf)
+            np.testing.assert_allclose(g.data, delta, **TOL)
+
+
+# ----- Section 3.1.1: deriving the cross-entropy ------------------------------------
+
+
+def cross_entropy_np(a, y):
+    return -(y * np.log(a) + (1 - y) * np.log(1 - a))
+
+
+@SETTINGS
+@given(r=st.integers(1, 6), y=floats(0, 1), a0=floats(0.01, 0.99), a1=floats(0.01, 0.99),
+       seed=seeds)
+def test_3_1_1_cost_with_gradient_x_times_a_minus_y_is_cross_entropy(r, y, a0, a1, seed):
+    """One sigmoid neuron with r inputs: the cross-entropy has dC/dw_j = x_j (a - y)
+    (eq. 3.1, with the index j on both sides) and dC/db = a - y (3.2); dC/da =
+    (a - y)/(a(1 - a)) = 1/(1 - a) - y (1/(1 - a) + 1/a); and integrating that from a0 to
+    a1 (Gauss-Legendre) gives C(a1) - C(a0): the cost is fixed up to a constant."""
+    rng = np.random.default_rng(seed)
+    w, b, x = rng.uniform(-2, 2, r), rng.uniform(-2, 2), rng.uniform(-2, 2, r)
+    w_t, b_t = as_tensor(w, requires_grad=True), as_tensor(b, requires_grad=True)
+    a_t = ((w_t * as_tensor(x)).sum() + b_t).sigmoid()
+    gw, gb = autograd.grad(F.binary_cross_entropy(a_t, as_tensor(y)), [w_t, b_t])
+    a = sigmoid_np(w @ x + b)
+    np.testing.assert_allclose(gw.data, x * (a - y), **TOL)
+    assert gb.item() == pytest.approx(a - y, rel=1e-10, abs=1e-13)
+    a_leaf = as_tensor([a0, a1], requires_grad=True)
+    (ga,) = autograd.grad(F.binary_cross_entropy(a_leaf, as_tensor([y, y]), reduction="sum"),
+                          a_leaf)
+    av = np.array([a0, a1])
+    np.testing.assert_allclose(ga.data, (av - y) / (av * (1 - av)), **TOL)
+    np.testing.assert_allclose(ga.data, 1 / (1 - av) - y * (1 / (1 - av) + 1 / av), **TOL)
+    t, wts = np.polynomial.legendre.leggauss(80)
+    s = (a0 + a1) / 2 + (a1 - a0) / 2 * t
+    integral = (a1 - a0) / 2 * np.sum(wts * (s - y) / (s * (1 - s)))
+    C = [F.binary_cross_entropy(as_tensor(v), as_tensor(y)).item() for v in (a0, a1)]
+    assert C[1] - C[0] == pytest.approx(integral, rel=1e-9, abs=1e-12)
+    np.testing.assert_allclose(C, cross_entropy_np(av, y), **TOL)
+
+
+# ----- Section 3.2: softmax and the log-likelihood ----------------------------------
+
+
+@SETTINGS
+@given(n_in=st.integers(1, 6), J=st.integers(2, 8), seed=seeds)
+def test_3_2_softmax_log_likelihood_gradients(n_in, J, seed):
+    """C = -ln a_r^L with a^L = softmax(z^L), z^L = w^L a^{L-1} + b^L: dC/db_j = a_j - y_j
+    (3.6; -1 + a_r for j = r (3.4), a_j otherwise (3.5)) and dC/dw_jk = a_k^{L-1}(a_j - y_j)
+    (3.7). Three routes must agree with that: the fused cross_entropy on logits,
+    nll_loss after log_softmax, and the notes' literal -ln(softmax(z)[r])."""
+    rng = np.random.default_rng(seed)
+    w, b = rng.uniform(-2, 2, (J, n_in)), rng.uniform(-2, 2, J)
+    a_prev = rng.uniform(0, 1, n_in)
+    r = int(rng.integers(J))
+    a = softmax_np(w @ a_prev + b)
+    y = np.eye(J)[r]
+    routes = {
+        "cross_entropy": lambda z: F.cross_entropy(z, np.array(r)),
+        "nll_loss": lambda z: F.nll_loss(z.log_softmax(0), np.array(r)),
+        "-ln a_r": lambda z: -(z.softmax(0)[r].log()),
+    }
+    for route in routes.values():
+        (layer,) = linear_layers([w], [b])
+        route(layer(as_tensor(a_prev))).backward()
+        np.testing.assert_allclose(layer.bias.grad.data, a - y, **TOL)
+        assert layer.bias.grad.data[r] == pytest.approx(-1 + a[r], rel=1e-10, abs=1e-13)
+        np.testing.assert_allclose(np.delete(layer.bias.grad.data, r), np.delete(a, r), **TOL)
+        np.testing.assert_allclose(layer.weight.grad.data, np.outer(a - y, a_prev), **TOL)
+
+
+# ----- Exercise 3.3: where the name "softmax" comes from -----------------------
+
+
+@st.composite
+def logits_with_unique_max(draw):
+    J = draw(st.integers(2, 8))
+    z = np.array([draw(floats(-5, 5)) for _ in range(J)])
+    r = int(np.argmax(z))
+    gap = z[r] - np.max(np.delete(z, r))
+    assume(gap > 1e-2)
+    return z, r, gap
+
+
+@SETTINGS
+@given(logits_with_unique_max())
+def test_ex3_3_softmax_of_cz_tends_to_one_hot_of_argmax(case):
+    """a_j = e^{c(z_j - z_r)} / (1 + sum_{i != r} e^{c(z_i - z_r)}) (the notes' form);
+    every a_j (j != r) is at most e^{-c gap}, so a_r >= 1 - (J - 1) e^{-c gap};
+    a_r grows with c (d a_r / dc = a_r (z_r - sum_i a_i z_i) >= 0)."""
+    z, r, gap = case
+    J = len(z)
+    previous = 0.0
+    for c in (0.5, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6):
+        a = (c * as_tensor(z)).softmax(dim=0).data
+        shifted = np.exp(c * (z - z[r]))
+        notes = shifted / (1 + np.delete(shifted, r).sum())
+        # e^{c z_j - c z_r} is known to the rounding of c z: a relative ~ulp(c max|z|)
+        rtol = max(1e-12, 1e-14 * c * np.abs(z).max())
+        np.testing.assert_allclose(a, notes, rtol=rtol, atol=1e-300)
+        assert np.all(np.delete(a, r) <= math.exp(-c * gap) * (1 + rtol))
+        assert a[r] >= 1 - (J - 1) * math.exp(-c * gap) - 1e-15
+        assert a[r] >= previous - 1e-15
+        previous = a[r]
+    assert a[r] == 1.0 and np.all(np.delete(a, r) == 0.0)   # c = 1e6: the limit, exactly
+
+
+@SETTINGS
+@given(J=st.integers(2, 8), k=st.integers(2, 8), top=floats(-3, 3), gap=floats(0.05, 3),
+       seed=seeds)
+def test_ex3_3_erratum_tied_maxima_share_the_limit(J, k, top, gap, seed):
+    """The notes assume one maximum. With k tied maxima the limit of softmax(c z)
+    is 1/k on each of them (the notes' 'a_r -> 1' holds only for k = 1)."""
+    k = min(k, J)
+    rng = np.random.default_rng(seed)
+    z = top - gap - rng.uniform(0, 3, J)
+    tied = rng.choice(J, k, replace=False)
+    z[tied] = top
+    a = (1e4 * as_tensor(z)).softmax(dim=0).data
+    np.testing.assert_allclose(a[tied], 1.0 / k, rtol=1e-12)
+    np.testing.assert_allclose(np.delete(a, tied), 0.0, atol=math.exp(-1e4 * gap) + 1e-300)
+
+
+# ----- Section 3.3.1: L2 regularization along the Hessian's eigenvectors --------
+
+
+@st.composite
+def least_squares_problems(draw):
+    """L(w) = 1/(2n) ||X w - y||^2 with d in 1..6 and X^T X / n having its
+    eigenvalues in [0.05, 4] (drawn), so gradient descent converges in a few
+    hundred steps; alpha in [0.05, 2]."""
+    d = draw(st.integers(1, 6))
+    n = d + draw(st.integers(0, 4))
+    rng = np.random.default_rng(draw(seeds))
+    lam = np.array([draw(floats(0.05, 4.0)) for _ in range(d)])
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    P, _ = np.linalg.qr(rng.standard_normal((n, d)))
+    X = math.sqrt(n) * P @ np.diag(np.sqrt(lam)) @ Q.T
+    y = rng.standard_normal(n) * 2
+    alpha = draw(floats(0.05, 2.0))
+    return X, y, alpha
+
+
+def squared_loss(X, y):
+    Xt, yt = as_tensor(X), as_tensor(y)
+    return lambda w: 0.5 * ((Xt @ w - yt) ** 2).mean()
+
+
+def shrunk_optimum(H, w_star, alpha):
+    """(3.13): w~ = Q diag(lambda_i / (lambda_i + alpha)) Q^T w*, with Q, lambda the
+    eigen-decomposition of the (autograd) Hessian."""
+    lam, Q = np.linalg.eigh(H)
+    return Q @ np.diag(lam / (lam + alpha)) @ Q.T @ w_star, lam
+
+
+@settings(deadline=None, max_examples=10)
+@given(least_squares_problems())
+def test_eq3_13_l2_optimum_shrinks_along_hessian_eigenvectors(problem):
+    """Gradient descent on L(w) + l2_penalty (alpha/2 ||w||^2) converges to
+    Q diag(lambda/(lambda + alpha)) Q^T w*, where H = Q Lambda Q^T is the Hessian of L
+    computed by autograd and w* the unregularized least-squares optimum. With the
+    step 2 / (lambda_max + lambda_min + 2 alpha) the distance to the optimum shrinks
+    by at least (kappa - 1)/(kappa + 1) per step, where
+    kappa = (lambda_max + alpha)/(lambda_min + alpha)."""
+    X, y, alpha = problem
+    n, d = X.shape
+    loss = squared_loss(X, y)
+    H = hessian(loss, tg.zeros(d, dtype=np.float64)).data
+    np.testing.assert_allclose(H, X.T @ X / n, rtol=1e-10, atol=1e-12)
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    w_tilde, lam = shrunk_optimum(H, w_star, alpha)
+    # (3.12) is the same point
+    np.testing.assert_allclose(w_tilde, np.linalg.solve(H + alpha * np.eye(d), H @ w_star),
+                               rtol=1e-9, atol=1e-12)
+    lo, hi = lam.min() + alpha, lam.max() + alpha
+    steps, rate = 400, (hi - lo) / (hi + lo)
+    w = tg.zeros(d, dtype=np.float64, requires_grad=True)
+    opt = optim.SGD([w], lr=2 / (hi + lo))
+    for _ in range(steps):
+        opt.zero_grad()
+        (loss(w) + F.l2_penalty([w], alpha)).backward()
+        opt.step()
+    err = np.linalg.norm(w.data - w_tilde)
+    assert err <= rate ** steps * np.linalg.norm(w_tilde) * (1 + 1e-6) + 1e-12
+    # SGD's weight_decay=alpha adds alpha w to the gradient: the same optimum
+    v = tg.zeros(d, dtype=np.float64, requires_grad=True)
+    opt = optim.SGD([v], lr=2 / (hi + lo), weight_decay=alpha)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss(v).backward()
+        opt.step()
+    assert np.linalg.norm(v.data - w_tilde) <= rate ** steps * np.linalg.norm(w_tilde) * (
+        1 + 1e-6) + 1e-12
+    # componentwise along the eigenvectors: q_i . w~ = lambda_i / (lambda_i + alpha) q_i . w*
+    _, Q = np.linalg.eigh(H)
+    np.testing.assert_allclose(Q.T @ w.data, lam / (lam + alpha) * (Q.T @ w_star),
+                               rtol=1e-6, atol=1e-8)
+
+
+@SETTINGS
+@given(least_squares_problems())
+def test_eq3_11_regularized_gradient_vanishes_at_the_formula(problem):
+    """(3.11): grad L(w~) + alpha w~ = 0 at the point given by (3.13), by autograd."""
+    X, y, alpha = problem
+    H = X.T @ X / X.shape[0]
+    w_tilde, _ = shrunk_optimum(H, np.linalg.lstsq(X, y, rcond=None)[0], alpha)
+    w = as_tensor(w_tilde, requires_grad=True)
+    (g,) = autograd.grad(squared_loss(X, y)(w) + F.l2_penalty([w], alpha), w)
+    np.testing.assert_allclose(g.data, 0.0, atol=1e-10)
+
+
+def newton_minimum(loss, w, alpha, iters=30):
+    """The minimizer of loss(w) + alpha/2 ||w||^2 by Newton's method, with the gradient
+    and Hessian from autograd; None if it does not converge."""
+    for _ in range(iters):
+        wt = as_tensor(w, requires_grad=True)
+        (g,) = autograd.grad(loss(wt), wt)
+        g = g.data + alpha * w
+        H = hessian(loss, as_tensor(w)).data + alpha * np.eye(len(w))
+        w = w - np.linalg.solve(H, g)
+        if np.linalg.norm(g) < 1e-13:
+            return w
+    return None
+
+
+@settings(deadline=None, max_examples=10)
+@given(d=st.integers(1, 4), seed=seeds)
+def test_eq3_9_erratum_taylor_formula_is_second_order_for_a_non_quadratic_loss(d, seed):
+    """(3.9) is written with '=', but a second-order Taylor expansion is exact only for
+    a quadratic loss. For logistic regression the formula (3.13), built from the Hessian
+    at w*, misses the true regularized optimum by O(alpha^2): halving alpha divides the
+    gap by about 4, while the shift of the optimum itself is only O(alpha)."""
+    rng = np.random.default_rng(seed)
+    n = 80
+    X = rng.standard_normal((n, d))
+    y = (rng.uniform(size=n) < sigmoid_np(X @ rng.uniform(-1, 1, d))).astype(np.float64)
+
+    def loss(w):
+        return F.binary_cross_entropy_with_logits(as_tensor(X) @ w, as_tensor(y))
+
+    w_star = newton_minimum(loss, np.zeros(d), 0.0)
+    assume(w_star is not None and np.abs(w_star).max() < 10)   # data not separable
+    H = hessian(loss, as_tensor(w_star)).data
+    gaps, shifts = [], []
+    for alpha in (2e-3, 1e-3, 5e-4):
+        true = newton_minimum(loss, w_star, alpha)
+        formula, _ = shrunk_optimum(H, w_star, alpha)
+        gaps.append(np.linalg.norm(formula - true))
+        shifts.append(np.linalg.norm(true - w_star))
+    assert gaps[0] / gaps[1] == pytest.approx(4, rel=0.15)
+    assert gaps[1] / gaps[2] == pytest.approx(4, rel=0.1)
+    assert shifts[0] / shifts[1] == pytest.approx(2, rel=0.1)
+    assert gaps[0] < 0.1 * shifts[0]
+
+
+@SETTINGS
+@given(net=networks(max_layers=3), alpha=floats(0.0, 5.0))
+def test_l2_penalty_is_half_alpha_squared_norm_with_gradient_alpha_w(net, alpha):
+    """alpha/2 sum_w w^2 over all parameters passed; its gradient is alpha w."""
+    weights, _ = net
+    params = [as_tensor(w, requires_grad=True) for w in weights]
+    penalty = F.l2_penalty(params, alpha)
+    assert penalty.item() == pytest.approx(alpha / 2 * sum((w ** 2).sum() for w in weights),
+                                           rel=1e-12, abs=1e-300)
+    for p, g in zip(params, autograd.grad(penalty, params)):
+        np.testing.assert_allclose(g.data, alpha * p.data, **TOL)
+
+
+# ----- Noise injection: (3.16)-(3.22) -------------------------------------------
+
+
+@settings(deadline=None, max_examples=10)
+@given(d=st.integers(1, 5), sigma=floats(0.05, 2.0), seed=seeds)
+def test_eq3_22_gaussian_input_noise_adds_sigma2_squared_norm(d, sigma, seed):
+    """For linear regression, E_eps[(w^T (x + eps) - y)^2] = (w^T x - y)^2 + sigma^2 ||w||^2
+    with eps ~ N(0, sigma^2 I). Monte Carlo over K noise draws for each of n points:
+    with r = w^T x - y and v = sigma^2 ||w||^2, one sample (r + w^T eps)^2 has mean
+    r^2 + v and variance 4 r^2 v + 2 v^2, so the estimate must fall within 5 standard
+    errors (a false alarm has probability < 1e-6). The cross term (3.20) and the
+    quadratic term (3.21) are checked the same way, and the noise itself must have
+    mean 0 and variance sigma^2 per coordinate (3.16)."""
+    rng = np.random.default_rng(seed)
+    n, K = 16, 4000
+    X, y, w = rng.standard_normal((n, d)), rng.standard_normal(n), rng.uniform(-2, 2, d)
+    Xt, wt = as_tensor(X), as_tensor(w)
+    X_noisy = nn.add_input_noise(Xt.reshape(1, n, d).expand(K, n, d), sigma)
+    eps = X_noisy - Xt                           # the noise that was added, (K, n, d)
+    noisy = ((X_noisy @ wt - as_tensor(y)) ** 2).mean().item()
+    r, v = X @ w - y, sigma ** 2 * (w @ w)
+    clean = np.mean(r ** 2)
+    se = math.sqrt(np.sum(4 * r ** 2 * v + 2 * v ** 2)) / (n * math.sqrt(K))
+    assert abs(noisy - (clean + v)) <= 5 * se
+    w_eps = (eps @ wt).data                      # w^T eps, shape (K, n)
+    assert abs(np.mean(2 * r * w_eps)) <= 5 * math.sqrt(4 * np.mean(r ** 2) * v / (n * K))
+    assert abs(np.mean(w_eps ** 2) - v) <= 5 * math.sqrt(2 * v ** 2 / (n * K))
+    e = eps.data.reshape(-1, d)
+    assert np.all(np.abs(e.mean(0)) <= 5 * sigma / math.sqrt(len(e)))
+    cov = e.T @ e / len(e)                       # E[eps_i eps_j] = sigma^2 [i == j] (3.16)
+    assert np.all(np.abs(cov - sigma ** 2 * np.eye(d)) <= 5 * sigma ** 2 * math.sqrt(2 / len(e)))
+
+
+# ----- 3.3.2: mixup and early stopping -------------------------------------------------
+
+
+@SETTINGS
+@given(n=st.integers(1, 12), d=st.integers(1, 6), J=st.integers(2, 5),
+       alpha=floats(0.1, 4.0), seed=seeds)
+def test_eq3_14_3_15_mixup_makes_convex_combinations(n, d, J, alpha, seed):
+    """x~ = lambda x^(i) + (1 - lambda) x^(j), y~ = lambda y^(i) + (1 - lambda) y^(j) with one
+    lambda in [0, 1] and partners j forming a permutation of the batch; so every mixed
+    label is again a probability vector."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    Y = np.eye(J)[rng.integers(0, J, n)]
+    X_mix, Y_mix, lam = nn.mixup(as_tensor(X), as_tensor(Y), alpha=alpha)
+    assert 0.0 <= lam <= 1.0
+    X_mix, Y_mix = X_mix.data, Y_mix.data
+    partners = []
+    for i in range(n):
+        # the partner j solves x~_i - lambda x_i = (1 - lambda) x_j for both x and y
+        res = (np.abs(X_mix[i] - lam * X[i] - (1 - lam) * X).max(1)
+               + np.abs(Y_mix[i] - lam * Y[i] - (1 - lam) * Y).max(1))
+        assert res.min() <= 1e-12
+        partners.append(np.flatnonzero(res <= 1e-12))
+    if lam < 1 - 1e-6:   # then each partner is unique (distinct random rows) ...
+        assert all(len(p) == 1 for p in partners)
+        # ... and every example is some row's partner exactly once
+        assert sorted(int(p[0]) for p in partners) == list(range(n))
+    np.testing.assert_allclose(Y_mix.sum(1), 1.0, rtol=1e-12)
+    assert np.all((Y_mix >= 0) & (Y_mix <= 1))
+
+
+@SETTINGS
+@given(best=st.integers(0, 15), patience=st.integers(1, 12), extra=st.integers(0, 5),
+       comeback=st.booleans(), seed=seeds)
+def test_early_stopping_error_change_criterion_on_a_scripted_history(
+        best, patience, extra, comeback, seed):
+    """The validation error falls until epoch `best`, then does not drop for `patience`
+    epochs: the criterion is met at epoch best + patience, and training stops
+    `extra` epochs later (the notes' 'continue for a fixed number of epochs'). If the
+    error drops again one epoch before the window closes (comeback), the count restarts
+    from that new best."""
+    rng = np.random.default_rng(seed)
+    falling = list(10.0 - np.arange(best + 1))
+    low = falling[-1]
+    flat = list(low + rng.uniform(0, 5, 60))               # never below the best
+    new_best = best + patience                            # its index in the history
+    if comeback:
+        flat[patience - 1] = low - 0.5
+        best_epoch = new_best
+    else:
+        best_epoch = best
+    history = falling + flat
+    stopper = nn.EarlyStopping(patience=patience, extra_epochs=extra)
+    stopped = next(t for t, v in enumerate(history) if stopper.step(v))
+    assert stopped == best_epoch + patience + extra
+    assert stopper.best_epoch == best_epoch
+
+
+@SETTINGS
+@given(window=st.integers(1, 12), q=floats(0.3, 0.95), rho=floats(1e-4, 1e-1), seed=seeds)
+def test_early_stopping_weight_change_criterion_on_scripted_weights(window, q, rho, seed):
+    """Weights w^(t) = w^(0) + A (1 - q^t) (every coordinate converging geometrically):
+    max_i |w_i^(t - window) - w_i^(t)| = max|A| q^(t - window) (1 - q^window), so the
+    criterion (<= rho) first holds at t* = window + ceil(log(rho / (max|A| (1 - q^window)))
+    / log q), or at t = window if that is already small enough."""
+    rng = np.random.default_rng(seed)
+    shapes = [(3, 2), (4,)]
+    w0 = [rng.standard_normal(s) for s in shapes]
+    A = [rng.uniform(-2, 2, s) for s in shapes]
+    top = max(np.abs(a).max() for a in A)
+    k = math.log(rho / (top * (1 - q ** window))) / math.log(q)
+    assume(abs(k - round(k)) > 1e-6)                     # not on the boundary
+    expected = window + max(0, math.ceil(k))
+    stopper = nn.WeightChangeStopping(window=window, threshold=rho)
+    for t in range(expected + 1):
+        params = [as_tensor(w + a * (1 - q ** t)) for w, a in zip(w0, A)]
+        stop = stopper.step(params)
+        assert stop == (t == expected)

@@ -1,0 +1,560 @@
+"""The autograd engine: accumulation, retain_graph, hooks, retain_grad, grad
+mode, backward's arguments and errors, deep graphs, freed memory and no
+reference cycles, autograd.grad, the functional API against closed forms,
+gradcheck itself and detect_anomaly."""
+import gc
+import inspect
+import re
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_nndl as tg
+from tinygrad_nndl import Tensor
+from tinygrad_nndl.autograd import (GradcheckError, detect_anomaly, functional, grad,
+                                    gradcheck, gradgradcheck)
+from tinygrad_nndl.autograd.function import Function
+from tinygrad_nndl.testing import arrays, shapes, tensors
+
+
+def leaf(values):
+    return Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+
+
+# ----- accumulation, retain_graph ------------------------------------------------------
+def test_gradients_accumulate_across_backwards():
+    x = leaf([1.0, 2.0, 3.0])
+    (x * x).sum().backward()
+    first = x.grad
+    np.testing.assert_array_equal(first.data, [2, 4, 6])
+    (x * 3).sum().backward()
+    assert x.grad is first   # accumulated into the same .grad, as PyTorch does
+    np.testing.assert_array_equal(x.grad.data, [5, 7, 9])
+    x.grad = None
+    x.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1, 1, 1])
+
+
+def test_paths_through_a_diamond_add_up():
+    x = leaf([1.0, -2.0])
+    y = x * 2
+    z = y * y + y + x   # dz/dx = (2y + 1) * 2 + 1
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.data, (2 * 2 * x.data + 1) * 2 + 1)
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = leaf([1.0, 2.0])
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    once = x.grad.data.copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * once)
+    np.testing.assert_allclose(once, np.exp(x.data) * (x.data + 1))
+
+
+def test_second_backward_through_a_freed_graph_raises():
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+    # a new graph over the same leaf is fine
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, 4 * x.data)
+
+
+def test_grads_do_not_alias_each_other_or_the_given_gradient():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    g = np.array([1.0, 1.0])
+    (a + b).backward(g)
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.data, g)
+    a.grad.data[0] = 100.0
+    g[1] = 7.0
+    np.testing.assert_array_equal(b.grad.data, [1, 1])
+    a.backward(Tensor([2.0, 2.0]))   # a leaf's own backward: grad accumulates
+    np.testing.assert_array_equal(a.grad.data, [102, 3])
+
+
+# ----- backward's arguments and errors --------------------------------------------------
+@given(x=tensors(shapes(max_dims=3)), data=st.data())
+def test_gradient_argument_is_the_vector_of_the_vjp(x, data):
+    v = data.draw(arrays(x.shape))
+    (x * x).backward(gradient=Tensor(v))
+    np.testing.assert_allclose(x.grad.data, 2 * x.data * v)
+    x.grad = None
+    (x * x).backward(v)   # a numpy array works too
+    np.testing.assert_allclose(x.grad.data, 2 * x.data * v)
+
+
+def test_backward_errors():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"scalar.*\(2,\)"):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor([1.0]).sum().backward()
+    with tg.no_grad():
+        y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"gradient.*\(3,\).*\(2,\)"):
+        (x * 2).backward(np.ones(3))
+    assert x.grad is None   # nothing happened
+
+
+def test_backward_of_a_one_element_tensor_needs_no_gradient():
+    x = leaf([[2.0]])
+    (x * x).backward()
+    np.testing.assert_array_equal(x.grad.data, [[4.0]])
+
+
+# ----- hooks and retain_grad ---------------------------------------------------------
+def test_hooks_run_replace_and_remove():
+    x = leaf([1.0, 2.0])
+    y = x * 3
+    seen = []
+    y.register_hook(lambda g: seen.append(g.data.copy()))
+    handle = y.register_hook(lambda g: g * 10)   # hooks chain in order of registration
+    leaf_seen = []
+    x.register_hook(lambda g: leaf_seen.append(g.data.copy()))
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_array_equal(seen[0], [1, 1])
+    np.testing.assert_array_equal(x.grad.data, [30, 30])   # replaced, then chain rule
+    np.testing.assert_array_equal(leaf_seen[0], [30, 30])
+    handle.remove()
+    x.grad = None
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3, 3])
+    assert len(seen) == 2 and len(leaf_seen) == 2
+
+
+def test_leaf_hook_replaces_what_is_accumulated():
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: g * 0 + 5)
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [5, 5])
+
+
+def test_hook_returning_a_wrong_shape_raises():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    y.register_hook(lambda g: Tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="register_hook"):
+        y.sum().backward()
+
+
+def test_hooks_run_under_autograd_grad():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    y.register_hook(lambda g: g * 2)
+    (gx,) = grad(y.sum(), x)
+    np.testing.assert_array_equal(gx.data, [4, 4])
+
+
+def test_retain_grad_on_a_chain():
+    x = leaf([1.0, 2.0])
+    h = x.sigmoid()
+    h.retain_grad()
+    out = (h * h).sum()
+    out.retain_grad()
+    out.backward()
+    np.testing.assert_allclose(h.grad.data, 2 * h.data)
+    np.testing.assert_array_equal(out.grad.data, 1.0)
+    np.testing.assert_allclose(x.grad.data, 2 * h.data * h.data * (1 - h.data))
+
+
+# ----- grad mode -----------------------------------------------------------------------
+def test_no_grad_and_enable_grad_as_context_managers():
+    x = leaf([1.0])
+    assert tg.is_grad_enabled()
+    with tg.no_grad():
+        assert not tg.is_grad_enabled()
+        y = x * 2
+        with tg.enable_grad():
+            z = x * 2
+        w = x * 2
+    assert tg.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None and not w.requires_grad
+    assert z.requires_grad and z.grad_fn is not None
+    with tg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    with pytest.raises(KeyError):
+        with tg.no_grad():
+            raise KeyError("the mode is restored on the way out")
+    assert tg.is_grad_enabled()
+
+
+def test_no_grad_and_enable_grad_as_decorators():
+    x = leaf([1.0])
+
+    @tg.no_grad()
+    def frozen(t):
+        """doc"""
+        return t * 2, tg.is_grad_enabled()
+
+    @tg.enable_grad()
+    def recorded(t):
+        return t * 2
+
+    y, mode = frozen(x)
+    assert not y.requires_grad and mode is False
+    assert frozen.__name__ == "frozen" and frozen.__doc__ == "doc"
+    assert tg.is_grad_enabled()
+    with tg.no_grad():
+        assert recorded(x).requires_grad
+
+    @tg.set_grad_enabled(False)
+    def off(t):
+        return t * 2
+
+    assert not off(x).requires_grad and tg.is_grad_enabled()
+
+
+# ----- deep graphs ---------------------------------------------------------------------
+def test_a_graph_100000_ops_deep():
+    """No recursion anywhere: not in backward, not when the graph is freed."""
+    x = leaf(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.00001
+    y.backward(retain_graph=True)   # keep the graph so that deleting it is deep too
+    np.testing.assert_allclose(x.grad.item(), 1.00001 ** 100_000, rtol=1e-9)
+    ref = weakref.ref(y.grad_fn)
+    del y
+    assert ref() is None
+
+
+# ----- freed memory, no reference cycles -------------------------------------------------
+def _training_step(w1, b1, w2, b2, refs):
+    """A two-layer sigmoid network, log-likelihood cost, SGD update. Weak
+    references to every intermediate tensor and graph node go in ``refs``."""
+    x = tg.randn(8, 4, dtype=tg.float64)
+    labels = Tensor(np.arange(8) % 3)
+    h = (x @ w1 + b1).sigmoid()
+    logits = h @ w2 + b2
+    loss = -logits.log_softmax(1)[tg.arange(8), labels].mean()
+    for t in (h, logits, loss):
+        refs += [weakref.ref(t), weakref.ref(t.grad_fn)]
+    return loss
+
+
+def _params():
+    return [tg.randn(*s, dtype=tg.float64, requires_grad=True)
+            for s in ((4, 5), (5,), (5, 3), (3,))]
+
+
+def _collect_ours():
+    """Run the cyclic collector, returning the Tensors and graph nodes it had to free."""
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        return [o for o in gc.garbage if isinstance(o, (Tensor, Function))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
+def test_a_training_step_leaves_nothing_alive_and_no_cycles():
+    params = _params()
+    gc.collect()
+    gc.disable()
+    try:
+        refs = []
+        loss = _training_step(*params, refs)
+        loss.backward()
+        # without retain_graph, backward drops the graph: only `loss` is still held
+        assert [r() is None for r in refs[:4]] == [True] * 4
+        with tg.no_grad():
+            for p in params:
+                p -= 0.1 * p.grad
+                p.grad = None
+        del loss
+        assert all(r() is None for r in refs)   # freed by reference counting alone
+        assert _collect_ours() == []
+    finally:
+        gc.enable()
+
+
+def test_an_unused_graph_is_freed_by_reference_counting():
+    params = _params()
+    gc.collect()
+    gc.disable()
+    try:
+        refs = []
+        loss = _training_step(*params, refs)
+        del loss   # no backward at all
+        assert all(r() is None for r in refs)
+        refs = []
+        loss = _training_step(*params, refs)
+        loss.backward(retain_graph=True)
+        del loss
+        assert all(r() is None for r in refs)
+        x = leaf([1.0, 2.0])
+        (g,) = grad((x ** 3).sum(), x, create_graph=True)   # a recorded backward
+        refs = [weakref.ref(g), weakref.ref(g.grad_fn)]
+        (h,) = grad(g.sum(), x)
+        np.testing.assert_allclose(h.data, 6 * x.data)
+        del g
+        assert all(r() is None for r in refs)
+        assert _collect_ours() == []
+    finally:
+        gc.enable()
+
+
+# ----- autograd.grad ------------------------------------------------------------------
+def test_grad_returns_a_tuple_and_leaves_dot_grad_alone():
+    x, y = leaf([1.0, 2.0]), leaf([3.0])
+    out = (x * y).sum()
+    gx, gy = grad(out, (x, y))
+    np.testing.assert_array_equal(gx.data, [3, 3])
+    np.testing.assert_array_equal(gy.data, [3])
+    assert x.grad is None and y.grad is None
+    (only,) = grad((x * x).sum(), x)
+    np.testing.assert_array_equal(only.data, [2, 4])
+
+
+def test_grad_of_an_intermediate_and_several_outputs():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    (gh,) = grad([(h * h).sum(), h.sum()], [h])   # several outputs: their grads add
+    np.testing.assert_array_equal(gh.data, 2 * h.data + 1)
+
+
+def test_grad_outputs():
+    x = leaf([1.0, 2.0])
+    v = np.array([10.0, -1.0])
+    (g,) = grad(x * x, x, grad_outputs=Tensor(v))
+    np.testing.assert_array_equal(g.data, 2 * x.data * v)
+    (g,) = grad([x * x], [x], grad_outputs=[Tensor(v)])
+    np.testing.assert_array_equal(g.data, 2 * x.data * v)
+
+
+def test_grad_allow_unused():
+    x, unused = leaf([1.0]), leaf([2.0])
+    out = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        grad(out, [x, unused], retain_graph=True)
+    gx, gu = grad(out, [x, unused], allow_unused=True)
+    assert gu is None
+    np.testing.assert_array_equal(gx.data, [2])
+
+
+def test_grad_input_must_require_grad():
+    x = leaf([1.0])
+    with pytest.raises(RuntimeError, match="input 1"):
+        grad((x * 2).sum(), [x, Tensor([1.0])])
+
+
+@given(x=tensors(shapes(max_dims=2, max_side=3), min_value=-2, max_value=2))
+def test_grad_create_graph_gives_second_derivatives(x):
+    y = (x ** 3).sum()
+    (g,) = grad(y, x, create_graph=True)
+    assert g.requires_grad
+    np.testing.assert_allclose(g.data, 3 * x.data ** 2)
+    (h,) = grad(g.sum(), x)   # d/dx sum(3x^2) = 6x
+    np.testing.assert_allclose(h.data, 6 * x.data)
+    x.grad = None
+    x.tanh().sum().backward(create_graph=True)
+    assert x.grad.requires_grad   # backward(create_graph=True) records .grad too
+    (h,) = grad(x.grad.sum(), x)   # d/dx (1 - tanh^2) = -2 tanh (1 - tanh^2)
+    np.testing.assert_allclose(h.data, -2 * np.tanh(x.data) * (1 - np.tanh(x.data) ** 2))
+
+
+def test_grad_retain_graph_defaults_to_create_graph():
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()
+    grad(y, x)
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        grad(y, x)
+    y = (x * x).sum()
+    grad(y, x, create_graph=True)
+    grad(y, x)   # the graph was kept
+
+
+# ----- autograd.functional against closed forms ------------------------------------------
+SQUARE = st.integers(1, 4).flatmap(lambda n: st.tuples(
+    arrays((n, n), min_value=-3, max_value=3), arrays((n,), min_value=-3, max_value=3)))
+
+
+@given(av=SQUARE)
+def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose(av):
+    a, xv = av
+    A = Tensor(a)
+    H = functional.hessian(lambda x: x @ (A @ x), Tensor(xv))
+    np.testing.assert_allclose(H.data, a + a.T, atol=1e-12)
+
+
+@given(x=tensors(shapes(min_dims=1, max_dims=2, max_side=3), requires_grad=False))
+def test_hessian_of_a_sum_of_cubes_is_diag_6x(x):
+    H = functional.hessian(lambda x: (x ** 3).sum(), x)
+    want = np.diag(6 * x.data.reshape(-1)).reshape(x.shape + x.shape)
+    assert H.shape == x.shape + x.shape
+    np.testing.assert_allclose(H.data, want, atol=1e-12)
+
+
+@given(av=SQUARE, data=st.data())
+def test_hvp_jacobian_vjp(av, data):
+    a, xv = av
+    A, x = Tensor(a), Tensor(xv)
+    v = data.draw(arrays(xv.shape))
+    f = lambda x: x @ (A @ x) + (x ** 3).sum()   # noqa: E731
+    hess = a + a.T + np.diag(6 * xv)
+    value, hv = functional.hvp(f, x, Tensor(v))
+    np.testing.assert_allclose(value.item(), xv @ a @ xv + (xv ** 3).sum())
+    np.testing.assert_allclose(hv.data, hess @ v, atol=1e-10)
+    J = functional.jacobian(lambda x: A @ x.tanh(), x)
+    np.testing.assert_allclose(J.data, a * (1 - np.tanh(xv) ** 2), atol=1e-12)
+    out, vj = functional.vjp(lambda x: A @ x.tanh(), x, Tensor(v[:a.shape[0]]))
+    np.testing.assert_allclose(out.data, a @ np.tanh(xv))
+    np.testing.assert_allclose(vj.data, v @ (a * (1 - np.tanh(xv) ** 2)), atol=1e-12)
+    assert x.grad is None and not x.requires_grad   # the caller's x is not touched
+
+
+def test_functional_api_gives_zeros_where_f_does_not_depend_on_x():
+    x = Tensor(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(functional.hessian(lambda x: (2 * x).sum(), x).data,
+                                  np.zeros((3, 3)))
+    np.testing.assert_array_equal(functional.hessian(lambda x: Tensor(1.0), x).data,
+                                  np.zeros((3, 3)))
+    np.testing.assert_array_equal(functional.jacobian(lambda x: Tensor(np.ones(2)), x).data,
+                                  np.zeros((2, 3)))
+    np.testing.assert_array_equal(functional.hvp(lambda x: (2 * x).sum(), x, x)[1].data,
+                                  np.zeros(3))
+    np.testing.assert_array_equal(functional.vjp(lambda x: x[:2] * 0 + 1, x, np.ones(2))[1]
+                                  .data, np.zeros(3))
+
+
+def test_hessian_create_graph_is_differentiable():
+    x = leaf([1.0, 2.0])
+    H = functional.hessian(lambda x: (x ** 3).sum(), x, create_graph=True)
+    np.testing.assert_allclose(H.data, np.diag(6 * x.data))
+    H.sum().backward()   # d/dx sum(diag(6x)) = 6
+    np.testing.assert_allclose(x.grad.data, [6, 6])
+
+
+def test_hessian_of_the_l2_regularized_cross_entropy():
+    """The book's L2 analysis: for a sigmoid neuron with cross-entropy cost and
+    weight decay (lambda / 2n) |w|^2, H = X^T diag(a(1 - a)) X / n + (lambda / n) I."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((6, 3)), (rng.random(6) > 0.5).astype(float)
+    lam, n = 0.7, 6
+    Xt, yt = Tensor(X), Tensor(y)
+
+    def cost(w):
+        a = (Xt @ w).sigmoid()
+        ce = -(yt * a.log() + (1 - yt) * (1 - a).log()).mean()
+        return ce + lam / (2 * n) * (w * w).sum()
+
+    w = rng.standard_normal(3)
+    a = 1 / (1 + np.exp(-X @ w))
+    want = X.T @ np.diag(a * (1 - a)) @ X / n + lam / n * np.eye(3)
+    np.testing.assert_allclose(functional.hessian(cost, Tensor(w)).data, want, atol=1e-12)
+
+
+def test_hessian_needs_a_scalar():
+    with pytest.raises(ValueError, match=r"hessian.*\(2,\)"):
+        functional.hessian(lambda x: x * x, Tensor(np.ones(2)))
+
+
+# ----- gradcheck itself -----------------------------------------------------------------
+class WrongSquare(Function):
+    """x^2 with a deliberately wrong backward: 3x instead of 2x."""
+
+    def forward(self, a):
+        return a * a
+
+    def backward(self, g, out, a):
+        return (g * 3 * a,)
+
+
+class FirstOrderOnlySquare(Function):
+    """x^2 whose backward is right but reads the values (not the graph), so its
+    second derivative is lost: gradcheck passes, gradgradcheck must not."""
+
+    def forward(self, a):
+        return a * a
+
+    def backward(self, g, out, a):
+        return (g * 2 * (a.data if isinstance(a, Tensor) else a),)
+
+
+@given(x=tensors(shapes(min_dims=1, max_dims=2, max_side=3), min_value=0.5, max_value=3))
+def test_gradcheck_passes_a_right_op_and_names_the_fault_of_a_wrong_one(x):
+    assert gradcheck(lambda x: x * x, (x,)) is True
+    c = Tensor(np.ones(1))
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda c, x: WrongSquare.apply(x) * c, (c, x))
+    msg = str(info.value)
+    assert isinstance(info.value, RuntimeError)
+    number = r"(?:np\.float64\()?([-+\d.eE]+)\)?"
+    m = re.search(rf"input (\d+) .*index \(([\d, ]*)\): analytic {number}, numeric {number}",
+                  msg)
+    assert m, msg
+    index = tuple(int(i) for i in m.group(2).split(",") if i.strip())
+    assert int(m.group(1)) == 1
+    # gradcheck projects the output on fixed weights p, so the error at each
+    # element is |x p|: the worst is where |x p| is largest
+    proj = np.random.default_rng(0).standard_normal(x.shape)   # gradcheck's own projection
+    assert abs(x.data[index] * proj[index]) >= np.abs(x.data * proj).max() * (1 - 1e-6)
+    np.testing.assert_allclose(float(m.group(3)), 3 * x.data[index] * proj[index], rtol=1e-6)
+    np.testing.assert_allclose(float(m.group(4)), 2 * x.data[index] * proj[index], rtol=1e-4)
+
+
+def test_gradgradcheck_catches_a_lost_second_derivative():
+    x = leaf([0.5, 1.5, -2.0])
+    assert gradcheck(FirstOrderOnlySquare.apply, (x,))
+    with pytest.raises(GradcheckError, match="input 0"):
+        gradgradcheck(FirstOrderOnlySquare.apply, (x,))
+    assert gradgradcheck(lambda x: x * x, (x,))
+
+
+def test_gradcheck_needs_float64_and_an_input_that_requires_grad():
+    with pytest.raises(ValueError, match="float64"):
+        gradcheck(lambda x: x * 2, (Tensor(np.ones(2, np.float32), requires_grad=True),))
+    with pytest.raises(ValueError, match="requires grad"):
+        gradcheck(lambda x: x * 2, (Tensor(np.ones(2)),))
+
+
+def test_gradcheck_on_a_non_contiguous_input():
+    x = Tensor(np.asfortranarray(np.arange(6.0).reshape(2, 3) + 1), requires_grad=True)
+    assert gradcheck(lambda x: (x * x).sum(0), (x,))
+    with pytest.raises(GradcheckError):
+        gradcheck(WrongSquare.apply, (x,))
+
+
+# ----- detect_anomaly -----------------------------------------------------------------------
+def test_detect_anomaly_names_a_nan_in_forward():
+    x = leaf([-1.0, 1.0])
+    with detect_anomaly():
+        with pytest.raises(RuntimeError) as info:
+            line = inspect.currentframe().f_lineno + 1
+            x.log()
+    msg = str(info.value)
+    assert "log" in msg and "NaN" in msg
+    assert f"{__file__}:{line}" in msg
+
+
+def test_detect_anomaly_names_an_inf_in_backward():
+    x = leaf([0.0, 4.0])
+    with detect_anomaly():
+        line = inspect.currentframe().f_lineno + 1
+        y = x.sqrt()
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+    msg = str(info.value)
+    assert "SqrtBackward" in msg and "inf" in msg
+    assert f"{__file__}:{line}" in msg
+
+
+def test_detect_anomaly_is_quiet_on_finite_graphs_and_restores_the_mode():
+    x = leaf([1.0, 4.0])
+    with detect_anomaly():
+        (x.sqrt() * x.log()).sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.log(x.data) / (2 * np.sqrt(x.data))
+                               + np.sqrt(x.data) / x.data)
+    from tinygrad_nndl.autograd.grad_mode import mode
+    assert not mode.anomaly

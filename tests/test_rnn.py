@@ -1,0 +1,341 @@
+"""Recurrent layers (nn/rnn.py, ops/recurrent.py): finite-difference gradients
+of the cell, of the fused step op (first and second order) and of unrolled
+sequences; the notes' LSTM equations 5.1-5.6 written by hand in numpy; long
+sequences (no recursion, memory linear in length); shapes and shape errors."""
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_nndl as tg
+from tinygrad_nndl import nn
+from tinygrad_nndl.autograd import gradcheck, gradgradcheck
+from tinygrad_nndl.ops import recurrent
+from tinygrad_nndl.testing import arrays
+
+
+def leaf(*shape, scale=0.5, dtype=np.float64, rng=None):
+    rng = rng or np.random.default_rng(sum(shape))
+    return tg.Tensor(rng.standard_normal(shape) * scale, requires_grad=True, dtype=dtype)
+
+
+def sigma(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def notes_lstm_step(cell, x, wm, ltm):
+    """Eqs. 5.1-5.6 for one example, column vectors, W_* in R^{d x p} (the
+    erratum's shape; the notes print p x d). Blocks of PyTorch's layout: save = i,
+    rem = f, ltm' = g, focus = o; the notes' single bias b_* = b_ih + b_hh."""
+    d = cell.hidden_size
+    W = {k: cell.weight_ih.data[j * d:(j + 1) * d] for j, k in enumerate("srlf")}
+    U = {k: cell.weight_hh.data[j * d:(j + 1) * d] for j, k in enumerate("srlf")}
+    bias = cell.bias_ih.data + cell.bias_hh.data
+    b = {k: bias[j * d:(j + 1) * d, None] for j, k in enumerate("srlf")}
+    x, wm, ltm = x[:, None], wm[:, None], ltm[:, None]
+    assert W["r"].shape == (d, x.shape[0])
+    rem = sigma(W["r"] @ x + U["r"] @ wm + b["r"])                # (5.1)
+    ltm_prime = np.tanh(W["l"] @ x + U["l"] @ wm + b["l"])       # (5.2)
+    save = sigma(W["s"] @ x + U["s"] @ wm + b["s"])               # (5.3)
+    ltm = rem * ltm + save * ltm_prime                            # (5.4)
+    focus = sigma(W["f"] @ x + U["f"] @ wm + b["f"])              # (5.5)
+    wm = focus * np.tanh(ltm)                                     # (5.6)
+    return [v[:, 0] for v in (wm, ltm, rem, save, focus, ltm_prime)]
+
+
+# ----- the notes' equations -------------------------------------------------------
+@settings(max_examples=15)
+@given(p=st.integers(1, 5), d=st.integers(1, 5), batch=st.integers(1, 3),
+       seed=st.integers(0, 2 ** 16))
+def test_cell_is_the_notes_equations(p, d, batch, seed):
+    tg.manual_seed(seed)
+    cell = nn.LSTMCell(p, d, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    x, wm, ltm = (rng.standard_normal((batch, n)) for n in (p, d, d))
+    h, c, gates = cell(tg.Tensor(x), (tg.Tensor(wm), tg.Tensor(ltm)), return_gates=True)
+    for k in range(batch):
+        wm1, ltm1, rem, save, focus, ltm_prime = notes_lstm_step(cell, x[k], wm[k], ltm[k])
+        np.testing.assert_allclose(h.data[k], wm1, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(c.data[k], ltm1, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gates.rem.data[k], rem, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gates.save.data[k], save, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gates.focus.data[k], focus, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gates.ltm_prime.data[k], ltm_prime, rtol=1e-12, atol=1e-12)
+
+
+def test_lstm_is_the_notes_equations_iterated_over_time():
+    """nn.LSTM = the notes' cell applied step after step, layer after layer."""
+    lstm = nn.LSTM(3, 4, num_layers=2, batch_first=True, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 6, 3))
+    h0, c0 = rng.standard_normal((2, 2, 4)), rng.standard_normal((2, 2, 4))
+    out, (h_n, c_n), gates = lstm(tg.Tensor(x), (tg.Tensor(h0), tg.Tensor(c0)),
+                                  return_gates=True)
+    cells = [nn.LSTMCell(3, 4, dtype=np.float64), nn.LSTMCell(4, 4, dtype=np.float64)]
+    for k, cell in enumerate(cells):
+        cell.load_state_dict({name: getattr(lstm, f"{name}_l{k}") for name in
+                              ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
+    for b in range(2):
+        seq = x[b]
+        for k, cell in enumerate(cells):
+            wm, ltm, outs = h0[k, b], c0[k, b], []
+            for t in range(6):
+                wm, ltm, rem, save, focus, _ = notes_lstm_step(cell, seq[t], wm, ltm)
+                np.testing.assert_allclose(gates.rem.data[k, b, t], rem, rtol=1e-12)
+                np.testing.assert_allclose(gates.focus.data[k, b, t], focus, rtol=1e-12)
+                outs.append(wm)
+            np.testing.assert_allclose(h_n.data[k, b], wm, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(c_n.data[k, b], ltm, rtol=1e-12, atol=1e-12)
+            seq = np.array(outs)
+        np.testing.assert_allclose(out.data[b], seq, rtol=1e-12, atol=1e-12)
+
+
+# ----- finite differences ----------------------------------------------------------
+@pytest.mark.parametrize("bias", [True, False])
+def test_step_op_gradcheck_and_gradgradcheck(bias):
+    """The fused step op: first and second derivatives, every output block
+    (gates included) weighted by gradcheck's random projection."""
+    B, D, H = 2, 3, 2
+    inputs = [leaf(B, D), leaf(B, recurrent.PACKED * H), leaf(4 * H, D), leaf(4 * H, H),
+              leaf(4 * H) if bias else None]
+    assert gradcheck(recurrent.LSTMCell.apply, inputs)
+    assert gradgradcheck(recurrent.LSTMCell.apply, inputs)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_lstm_cell_gradcheck(batched):
+    cell = nn.LSTMCell(3, 4, dtype=np.float64)
+    lead = (2,) if batched else ()
+    x, h, c = leaf(*lead, 3), leaf(*lead, 4), leaf(*lead, 4)
+    assert gradcheck(lambda x, h, c, *ps: cell(x, (h, c)), [x, h, c, *cell.parameters()])
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_unrolled_lstm_gradcheck(batch_first):
+    """Five steps, two layers: BPTT by the engine equals finite differences for
+    the inputs, the initial state and every parameter."""
+    lstm = nn.LSTM(3, 3, num_layers=2, batch_first=batch_first, dtype=np.float64)
+    x = leaf(2, 5, 3) if batch_first else leaf(5, 2, 3)
+    h0, c0 = leaf(2, 2, 3), leaf(2, 2, 3, scale=1.0)
+
+    def run(x, h0, c0, *params):
+        out, (h_n, c_n) = lstm(x, (h0, c0))
+        return out, h_n, c_n
+    assert gradcheck(run, [x, h0, c0, *lstm.parameters()])
+
+
+def test_rnn_and_rnn_cell_gradcheck():
+    rnn = nn.RNN(2, 3, num_layers=2, dtype=np.float64)
+    x, h0 = leaf(5, 2, 2), leaf(2, 2, 3)
+    assert gradcheck(lambda x, h0, *ps: rnn(x, h0), [x, h0, *rnn.parameters()])
+    cell = nn.RNNCell(2, 3, nonlinearity="relu", dtype=np.float64)
+    x, h = leaf(2, 2), leaf(2, 3)
+    assert gradcheck(lambda x, h, *ps: cell(x, h), [x, h, *cell.parameters()])
+
+
+def test_lstm_without_bias_gradcheck():
+    lstm = nn.LSTM(2, 2, bias=False, dtype=np.float64)
+    assert [n for n, _ in lstm.named_parameters()] == ["weight_ih_l0", "weight_hh_l0"]
+    x = leaf(4, 1, 2)
+    assert gradcheck(lambda x, *ps: lstm(x)[0], [x, *lstm.parameters()])
+
+
+# ----- long sequences ------------------------------------------------------------
+def test_thousand_steps_backward_needs_no_recursion():
+    """A 1,000-step, 2-layer LSTM: forward, backward and freeing an unused
+    graph all run under a recursion limit of 100."""
+    lstm = nn.LSTM(3, 8, num_layers=2)
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((1000, 2, 3)).astype(np.float32),
+                  requires_grad=True)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100)
+    try:
+        out, (h_n, c_n) = lstm(x)
+        (out.sum() + c_n.sum()).backward()
+        unused, _ = lstm(x)
+        del unused
+    finally:
+        sys.setrecursionlimit(limit)
+    assert out.shape == (1000, 2, 8)
+    assert np.isfinite(x.grad.data).all() and x.grad.data.any()
+    for p in lstm.parameters():
+        assert p.grad is not None and np.isfinite(p.grad.data).all()
+
+
+def _peak_bytes(steps):
+    lstm = nn.LSTM(4, 16)
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((steps, 4, 4)).astype(np.float32))
+    tracemalloc.start()
+    try:
+        out, _ = lstm(x)
+        out.sum().backward()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_peak_memory_grows_linearly_with_length():
+    """BPTT keeps one packed state per step: 4x the steps, about 4x the memory."""
+    ratio = _peak_bytes(400) / _peak_bytes(100)
+    assert 3.0 < ratio < 5.0, ratio
+
+
+# ----- shapes ----------------------------------------------------------------------
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_shapes(batch_first):
+    lstm = nn.LSTM(3, 5, num_layers=2, batch_first=batch_first)
+    x = tg.randn(4, 7, 3)              # (T, B) = (4, 7), or (B, T) = (4, 7)
+    out, (h, c) = lstm(x)
+    assert out.shape == (4, 7, 5) and out.dtype == np.float32
+    batch = 4 if batch_first else 7
+    assert h.shape == c.shape == (2, batch, 5)
+    # the last output is the top layer's final hidden state
+    last = out.data[:, -1] if batch_first else out.data[-1]
+    np.testing.assert_array_equal(last, h.data[-1])
+
+
+def test_unbatched_input_equals_a_batch_of_one():
+    lstm = nn.LSTM(3, 4, num_layers=2)
+    x, h0, c0 = tg.randn(6, 3), tg.randn(2, 4), tg.randn(2, 4)
+    out, (h, c), gates = lstm(x, (h0, c0), return_gates=True)
+    assert out.shape == (6, 4) and h.shape == c.shape == (2, 4)
+    assert gates.rem.shape == (2, 6, 4)
+    out1, (h1, c1) = lstm(x.reshape(6, 1, 3), (h0.reshape(2, 1, 4), c0.reshape(2, 1, 4)))
+    np.testing.assert_allclose(out.data, out1.data[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(c.data, c1.data[:, 0], rtol=1e-6)
+    cell = nn.LSTMCell(3, 4)
+    h, c = cell(x[0])
+    hb, cb = cell(x[0].reshape(1, 3))
+    assert h.shape == (4,)
+    np.testing.assert_allclose(h.data, hb.data[0], rtol=1e-6)
+    rnn = nn.RNN(3, 4)
+    out, h = rnn(x)
+    assert out.shape == (6, 4) and h.shape == (1, 4)
+
+
+def test_gates_layout_follows_batch_first():
+    lstm = nn.LSTM(2, 3, num_layers=2, batch_first=True)
+    out, _, gates = lstm(tg.randn(5, 4, 2), return_gates=True)
+    for g in gates:
+        assert g.shape == (2, 5, 4, 3) and not g.requires_grad
+    assert (gates.rem.data > 0).all() and (gates.rem.data < 1).all()
+    assert (np.abs(gates.ltm_prime.data) < 1).all()
+
+
+def test_empty_sequence_returns_the_initial_state():
+    lstm = nn.LSTM(2, 3)
+    h0, c0 = tg.randn(1, 4, 3), tg.randn(1, 4, 3)
+    out, (h, c) = lstm(tg.zeros(0, 4, 2), (h0, c0))
+    assert out.shape == (0, 4, 3)
+    np.testing.assert_array_equal(h.data, h0.data)
+    np.testing.assert_array_equal(c.data, c0.data)
+
+
+def test_pytorch_parameter_names_shapes_and_init():
+    lstm = nn.LSTM(3, 5, num_layers=2)
+    shapes = {"weight_ih_l0": (20, 3), "weight_hh_l0": (20, 5), "bias_ih_l0": (20,),
+              "bias_hh_l0": (20,), "weight_ih_l1": (20, 5), "weight_hh_l1": (20, 5),
+              "bias_ih_l1": (20,), "bias_hh_l1": (20,)}
+    assert [(n, p.shape) for n, p in lstm.state_dict().items()] == list(shapes.items())
+    rnn = nn.RNN(3, 5, num_layers=2)
+    assert {n: p.shape for n, p in rnn.state_dict().items()} == {
+        n: (s[0] // 4,) + s[1:] for n, s in shapes.items()}
+    cell = nn.LSTMCell(3, 5)
+    assert [(n, p.shape) for n, p in cell.state_dict().items()] == [
+        ("weight_ih", (20, 3)), ("weight_hh", (20, 5)), ("bias_ih", (20,)), ("bias_hh", (20,))]
+
+
+@pytest.mark.parametrize("make", [lambda: nn.LSTM(3, 64, num_layers=2), lambda: nn.RNN(3, 64),
+                                  lambda: nn.LSTMCell(3, 64), lambda: nn.RNNCell(3, 64)])
+def test_init_is_uniform_within_one_over_sqrt_hidden(make):
+    """PyTorch's init, U(-1/sqrt(H), 1/sqrt(H)) for all: mean 0, std bound/sqrt(3)."""
+    values = np.concatenate([p.data.ravel() for p in make().parameters()])
+    bound = 1 / np.sqrt(64)
+    assert np.abs(values).max() <= bound
+    assert abs(values.mean()) < 0.05 * bound
+    assert abs(values.std() - bound / np.sqrt(3)) < 0.05 * bound
+
+
+def test_saturating_inputs_stay_finite_without_warnings():
+    """Pre-activations of +-1e4 saturate the gates; nothing overflows (warnings are errors)."""
+    lstm = nn.LSTM(2, 3)
+    x = tg.Tensor(np.array([[[1e4, -1e4]], [[-1e4, 1e4]], [[1e4, 1e4]]], dtype=np.float32),
+                  requires_grad=True)
+    out, (h, c) = lstm(x)
+    (out.sum() + c.sum()).backward()
+    assert np.isfinite(out.data).all() and (np.abs(out.data) <= 1).all()
+    assert np.isfinite(x.grad.data).all()
+
+
+@settings(max_examples=10)
+@given(arrays(shape=(3, 2, 2), min_value=-3, max_value=3))
+def test_lstm_float32_matches_float64(x):
+    """float32 by default; the same model in float64 agrees to float32 precision."""
+    tg.manual_seed(0)
+    lstm = nn.LSTM(2, 3)
+    lstm64 = nn.LSTM(2, 3, dtype=np.float64)
+    lstm64.load_state_dict(lstm.state_dict())
+    out32, _ = lstm(tg.Tensor(x.astype(np.float32)))
+    out64, _ = lstm64(tg.Tensor(x))
+    assert out32.dtype == np.float32 and out64.dtype == np.float64
+    np.testing.assert_allclose(out32.data, out64.data, atol=1e-5)
+
+
+# ----- shape errors ----------------------------------------------------------------
+@pytest.fixture
+def no_step(monkeypatch):
+    """Fails the test if the step op runs: shape errors must come before any work."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the LSTM step ran before the shapes were checked")
+    monkeypatch.setattr(recurrent.LSTMCell, "apply", refuse)
+
+
+@pytest.mark.parametrize("make_args, expected, got", [
+    (lambda: (tg.randn(5, 2, 4),), "3 features", "(5, 2, 4)"),                 # feature size
+    (lambda: (tg.randn(5, 2, 3), (tg.zeros(2, 3, 6), tg.zeros(2, 2, 6))),
+     "(2, 2, 6)", "(2, 3, 6)"),                                                 # batch of h0
+    (lambda: (tg.randn(5, 2, 3), (tg.zeros(2, 2, 6), tg.zeros(2, 3, 6))),
+     "(2, 2, 6)", "(2, 3, 6)"),                                                 # batch of c0
+    (lambda: (tg.randn(5, 2, 3), (tg.zeros(1, 2, 6), tg.zeros(1, 2, 6))),
+     "(2, 2, 6)", "(1, 2, 6)"),                                                 # layers of h0
+    (lambda: (tg.randn(5, 2, 3), (tg.zeros(2, 2, 5), tg.zeros(2, 2, 5))),
+     "(2, 2, 6)", "(2, 2, 5)"),                                                 # hidden of h0
+    (lambda: (tg.randn(5, 3), (tg.zeros(2, 1, 6), tg.zeros(2, 1, 6))),
+     "(2, 6)", "(2, 1, 6)"),                                                    # unbatched
+    (lambda: (tg.randn(3),), "(seq, batch, features)", "(3,)"),               # ndim
+])
+def test_lstm_shape_errors_name_expected_and_actual(no_step, make_args, expected, got):
+    lstm = nn.LSTM(3, 6, num_layers=2)
+    with pytest.raises(ValueError) as e:
+        lstm(*make_args())
+    assert "LSTM" in str(e.value) and expected in str(e.value) and got in str(e.value)
+
+
+def test_batch_first_batch_mismatch_names_both_shapes(no_step):
+    lstm = nn.LSTM(3, 6, batch_first=True)
+    with pytest.raises(ValueError, match=r"\(1, 4, 6\).*\(4, 5, 3\).*\(1, 5, 6\)"):
+        lstm(tg.randn(4, 5, 3), (tg.zeros(1, 5, 6), tg.zeros(1, 5, 6)))
+
+
+def test_cell_and_rnn_shape_errors(no_step):
+    cell = nn.LSTMCell(3, 4)
+    with pytest.raises(ValueError, match=r"\(batch, 3\).*\(2, 5\)"):
+        cell(tg.randn(2, 5))
+    with pytest.raises(ValueError, match=r"\(2, 4\).*\(3, 4\)"):
+        cell(tg.randn(2, 3), (tg.zeros(3, 4), tg.zeros(2, 4)))
+    with pytest.raises(TypeError, match="pair"):
+        cell(tg.randn(2, 3), tg.zeros(2, 4))
+    rnn = nn.RNN(3, 4, num_layers=2)
+    with pytest.raises(ValueError, match=r"\(2, 2, 4\).*\(1, 2, 4\)"):
+        rnn(tg.randn(5, 2, 3), tg.zeros(1, 2, 4))
+    with pytest.raises(ValueError, match=r"3 features.*\(5, 2, 2\)"):
+        rnn(tg.randn(5, 2, 2))
+    with pytest.raises(TypeError, match="floating"):
+        rnn(tg.zeros(5, 2, 3, dtype=np.int64))
+    with pytest.raises(ValueError, match="hidden_size"):
+        nn.LSTM(3, 0)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        nn.RNN(3, 4, nonlinearity="sigmoid")

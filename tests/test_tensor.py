@@ -1,0 +1,309 @@
+"""Tensor construction, dtype rules, attributes, repr, factories, seeding and
+in-place updates (issue 2, "Tensor")."""
+import numpy as np
+import pytest
+from hypothesis import given
+
+import tinygrad_nndl as tg
+from tinygrad_nndl import Tensor
+from tinygrad_nndl.testing import arrays, shapes
+
+
+# ----- construction and dtype rules (those of torch.tensor) ---------------------
+@pytest.mark.parametrize("data, dtype", [
+    (1.5, np.float32),
+    ([1.0, 2.0], np.float32),
+    ([[1, 2.5], [3, 4]], np.float32),        # a float anywhere makes it float
+    (np.array([1.0, 2.0]), np.float64),       # numpy float64 stays float64
+    (np.array([1.0], dtype=np.float32), np.float32),
+    (np.array([1.0], dtype=np.float16), np.float16),
+    (np.float64(2.0), np.float64),
+    (3, np.int64),
+    ([1, 2, 3], np.int64),
+    (np.array([1, 2], dtype=np.int32), np.int64),
+    (np.array([1, 2], dtype=np.uint8), np.int64),
+    (True, np.bool_),
+    ([True, False], np.bool_),
+    (np.array([True]), np.bool_),
+])
+def test_dtype_rules(data, dtype):
+    for t in (Tensor(data), tg.tensor(data)):
+        assert t.dtype == dtype
+        np.testing.assert_array_equal(t.data, np.asarray(data))
+
+
+def test_explicit_dtype_wins():
+    assert Tensor([1, 2], dtype=np.float64).dtype == np.float64
+    assert tg.tensor(1.5, dtype=tg.float64).dtype == np.float64
+    assert tg.tensor([1.7], dtype=tg.int64).dtype == np.int64
+
+
+def test_unsupported_data_is_a_type_error():
+    with pytest.raises(TypeError, match="tensor"):
+        Tensor("abc")
+    with pytest.raises(TypeError, match="tensor"):
+        Tensor(np.array(["a"]))
+
+
+@given(arrays())
+def test_construction_copies(a):
+    """Like torch.tensor, the data is copied: later changes to the source do not show."""
+    t = Tensor(a)
+    assert t.dtype == a.dtype and t.shape == a.shape
+    np.testing.assert_array_equal(t.data, a)
+    assert not np.shares_memory(t.data, a)
+    from_tensor = Tensor(t)
+    assert not np.shares_memory(from_tensor.data, t.data)
+
+
+def test_from_numpy_shares_memory():
+    a = np.zeros(3)
+    t = tg.from_numpy(a)
+    a[0] = 5.0
+    assert t.data[0] == 5.0 and t.dtype == np.float64
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Tensor([1, 2], requires_grad=True),
+    lambda: Tensor([True], requires_grad=True),
+    lambda: Tensor([1, 2]).requires_grad_(),
+    lambda: tg.zeros(2, dtype=tg.int64, requires_grad=True),
+    lambda: tg.arange(5, requires_grad=True),
+])
+def test_integer_and_bool_tensors_cannot_require_grad(make):
+    with pytest.raises(RuntimeError, match="floating"):
+        make()
+
+
+def test_int_tensor_error_names_the_dtype():
+    t = Tensor([1, 2])
+    with pytest.raises(RuntimeError, match="int64"):
+        t.requires_grad = True
+    assert not t.requires_grad
+
+
+# ----- attributes ------------------------------------------------------------------
+def test_array_facts():
+    a = np.arange(6.0).reshape(2, 3)
+    t = Tensor(a)
+    assert isinstance(t.data, np.ndarray)
+    assert t.numpy() is t.data
+    assert t.shape == (2, 3) and t.ndim == 2 and t.dtype == np.float64
+    assert t.numel() == 6 and t.size() == (2, 3) and t.size(1) == 3 and len(t) == 2
+    assert t.tolist() == a.tolist()
+
+
+def test_item():
+    assert Tensor(2.5).item() == 2.5 and isinstance(Tensor(2.5).item(), float)
+    assert Tensor([[7]]).item() == 7 and isinstance(Tensor([[7]]).item(), int)
+    with pytest.raises(ValueError, match=r"item.*\(2,\)"):
+        Tensor([1.0, 2.0]).item()
+
+
+def test_leaf_and_non_leaf_state():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    assert x.requires_grad and x.is_leaf and x.grad_fn is None and x.grad is None
+    y = x * 2
+    assert y.requires_grad and not y.is_leaf
+    assert y.grad_fn is not None and "Mul" in y.grad_fn.name()
+    c = Tensor([1.0, 2.0])
+    assert not c.requires_grad and c.is_leaf and (c * 2).grad_fn is None
+    assert not (c * 2).requires_grad
+
+
+def test_non_leaf_cannot_stop_requiring_grad():
+    y = Tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="detach"):
+        y.requires_grad = False
+
+
+def test_requires_grad_():
+    x = Tensor([1.0, 2.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    assert x.requires_grad_(False) is x and not x.requires_grad
+
+
+def test_detach_shares_memory_and_leaves_the_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad and d.grad_fn is None
+    assert np.shares_memory(d.data, y.data)
+    np.testing.assert_array_equal(d.data, [3.0, 6.0])
+
+
+def test_retain_grad_keeps_an_intermediate_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    z = x * 4
+    y.retain_grad()
+    assert y.retains_grad and not z.retains_grad
+    (y * y + z).sum().backward()
+    np.testing.assert_allclose(y.grad.data, 2 * y.data)   # d(y^2)/dy
+    assert z.grad is None                                 # not kept without retain_grad
+    np.testing.assert_allclose(x.grad.data, 2 * 9 * x.data + 4)
+
+
+def test_retain_grad_and_hooks_need_requires_grad():
+    c = Tensor([1.0])
+    with pytest.raises(RuntimeError, match="retain_grad"):
+        c.retain_grad()
+    with pytest.raises(RuntimeError, match="register_hook"):
+        c.register_hook(lambda g: g)
+
+
+def test_register_hook_sees_the_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.data.copy()))
+    (x * x).sum().backward()
+    np.testing.assert_allclose(seen[0], [2.0, 4.0])
+
+
+# ----- repr (PyTorch's format) -------------------------------------------------------
+def test_repr_like_pytorch():
+    assert repr(Tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(Tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(Tensor(1.5)) == "tensor(1.5)"
+    assert repr(Tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(Tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
+    y = Tensor([1.0], requires_grad=True) * 2
+    assert repr(y) == "tensor([2.], grad_fn=<MulBackward>)"
+    assert "dtype=float64" in repr(Tensor(np.array([1.0])))
+
+
+# ----- factories -----------------------------------------------------------------
+@pytest.mark.parametrize("factory, value", [(tg.zeros, 0.0), (tg.ones, 1.0)])
+def test_zeros_ones_shapes_as_varargs_or_tuple(factory, value):
+    for t in (factory(2, 3), factory((2, 3)), factory([2, 3])):
+        assert t.shape == (2, 3) and t.dtype == np.float32 and t.is_leaf
+        assert np.all(t.data == value)
+    assert factory(()).shape == () and factory(4).shape == (4,)
+    assert factory(2, dtype=tg.float64).dtype == np.float64
+    assert factory(2, requires_grad=True).requires_grad
+
+
+def test_full():
+    t = tg.full((2, 3), 1.5)
+    assert t.shape == (2, 3) and t.dtype == np.float32 and np.all(t.data == 1.5)
+    assert tg.full(3, 2).dtype == np.int64 and tg.full([2], True).dtype == np.bool_
+    assert tg.full((2,), 2, dtype=tg.float64).dtype == np.float64
+
+
+@given(shapes(max_dims=3))
+def test_zeros_like_ones_like_keep_shape_and_dtype(shape):
+    for dtype in (np.float32, np.float64, np.int64):
+        t = Tensor(np.zeros(shape, dtype=dtype))
+        z, o = tg.zeros_like(t), tg.ones_like(t)
+        assert z.shape == o.shape == shape and z.dtype == o.dtype == dtype
+        assert np.all(z.data == 0) and np.all(o.data == 1)
+    assert tg.zeros_like(t, dtype=tg.float32).dtype == np.float32
+
+
+def test_arange():
+    np.testing.assert_array_equal(tg.arange(5).data, np.arange(5))
+    assert tg.arange(5).dtype == np.int64
+    np.testing.assert_array_equal(tg.arange(2, 8, 2).data, [2, 4, 6])
+    t = tg.arange(0.0, 1.0, 0.25)
+    assert t.dtype == np.float32
+    np.testing.assert_allclose(t.data, [0, 0.25, 0.5, 0.75])
+
+
+def test_eye():
+    np.testing.assert_array_equal(tg.eye(3).data, np.eye(3))
+    np.testing.assert_array_equal(tg.eye(2, 3).data, np.eye(2, 3))
+    assert tg.eye(3).dtype == np.float32
+
+
+def test_randn_and_rand_statistics():
+    n = tg.randn(200, 100)
+    assert n.shape == (200, 100) and n.dtype == np.float32
+    assert abs(n.data.mean()) < 0.03 and abs(n.data.std() - 1) < 0.03
+    assert tg.randn((2, 3)).shape == (2, 3)
+    u = tg.rand(200, 100, dtype=tg.float64)
+    assert u.dtype == np.float64
+    assert u.data.min() >= 0 and u.data.max() < 1 and abs(u.data.mean() - 0.5) < 0.02
+    assert tg.randn(3, requires_grad=True).requires_grad
+
+
+def test_manual_seed_reproduces_every_random_factory():
+    def draw():
+        return [tg.randn(4).data, tg.rand(2, 2).data, tg.randint(0, 10, (5,)).data,
+                tg.randperm(6).data, tg.zeros(3).normal_().data]
+
+    tg.manual_seed(123)
+    first = draw()
+    tg.manual_seed(123)
+    second = draw()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    tg.manual_seed(124)
+    assert not np.array_equal(tg.randn(4).data, first[0])
+
+
+# ----- in-place updates --------------------------------------------------------------
+@pytest.mark.parametrize("update", [
+    lambda w: w.add_(1.0),
+    lambda w: w.sub_(1.0),
+    lambda w: w.mul_(2.0),
+    lambda w: w.div_(2.0),
+    lambda w: w.zero_(),
+    lambda w: w.fill_(3.0),
+    lambda w: w.copy_(np.ones(3)),
+    lambda w: w.normal_(),
+    lambda w: w.uniform_(),
+])
+def test_in_place_refuses_grad_requiring_tensors(update):
+    w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    before = w.data.copy()
+    with pytest.raises(RuntimeError, match="no_grad"):
+        update(w)
+    np.testing.assert_array_equal(w.data, before)   # nothing changed
+    with tg.no_grad():
+        assert update(w) is w
+    assert w.requires_grad and w.is_leaf
+
+
+def test_augmented_assignment():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w += 1
+    with tg.no_grad():
+        w -= 0.5 * Tensor([2.0, 2.0])
+    np.testing.assert_allclose(w.data, [0.0, 1.0])
+    c = Tensor([1.0, 2.0])
+    c *= 3
+    c /= 2
+    np.testing.assert_allclose(c.data, [1.5, 3.0])
+
+
+def test_in_place_updates_values():
+    with tg.no_grad():
+        w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w.add_(Tensor([1.0, 1.0, 1.0]), alpha=-2)
+        np.testing.assert_allclose(w.data, [-1.0, 0.0, 1.0])
+        w.copy_(Tensor([5.0]))
+        np.testing.assert_allclose(w.data, [5.0, 5.0, 5.0])
+        with pytest.raises(ValueError, match=r"copy_.*\(2,\).*\(3,\)"):
+            w.copy_(np.ones(2))
+
+
+# ----- dtype conversion -------------------------------------------------------------
+def test_float_conversions_are_differentiable():
+    x = Tensor(np.array([0.5, 2.0], dtype=np.float32), requires_grad=True)
+    y = x.double()
+    assert y.dtype == np.float64 and y.requires_grad and x.to(np.float32) is x
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, [1.0, 4.0])
+    z = Tensor(np.array([1.5]), requires_grad=True)
+    (z.float() * 2).sum().backward()
+    assert z.grad.dtype == np.float64 and z.grad.item() == 2.0
+
+
+def test_integer_and_bool_conversions_leave_the_graph():
+    x = Tensor(np.array([0.0, 1.7, -2.2]), requires_grad=True)
+    for t, dtype in ((x.long(), np.int64), (x.int(), np.int32), (x.bool(), np.bool_)):
+        assert t.dtype == dtype and not t.requires_grad
+    np.testing.assert_array_equal(x.long().data, [0, 1, -2])
+    np.testing.assert_array_equal(x.bool().data, [False, True, True])

@@ -1,0 +1,590 @@
+"""Drawing the autograd graph (tinygrad_nndl.viz): the DOT source of known
+graphs is parsed and checked node by node and edge by edge, values and
+gradients in the labels are checked against closed forms (BP1-BP3 for an
+MLP, eqs. 5.1-5.6 for an LSTM step), and rendering runs the real ``dot``."""
+import re
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_nndl as tg
+from tinygrad_nndl import nn
+from tinygrad_nndl.testing import shapes
+
+graphviz = pytest.importorskip("graphviz")
+viz = pytest.importorskip("tinygrad_nndl.viz")
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="the Graphviz 'dot' program is not installed "
+                                      "(apt-get install graphviz)")
+
+
+# ----- a small parser of graphviz's DOT output ------------------------------
+_ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"\]]+)')
+_NODE = re.compile(r"^\s*(\w+) \[(.*)\]$")
+_EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?$")
+
+
+def _attrs(text):
+    out = {}
+    for key, value in _ATTR.findall(text or ""):
+        if value.startswith('"'):
+            value = value[1:-1].replace('\\"', '"')
+        out[key] = value
+    return out
+
+
+def parse(source):
+    """(nodes, edges, clusters, graph_label) of graphviz's DOT text, legend
+    left out. nodes: id -> attrs with 'lines' (the label split at \\n) and
+    'cluster'; edges: list of (src, dst, attrs); clusters: name -> attrs
+    and 'parent'."""
+    nodes, edges, clusters, stack, label = {}, [], {}, [], None
+    for line in source.splitlines():
+        s = line.strip()
+        if s.startswith("subgraph "):
+            stack.append(s.split()[1])
+            clusters[stack[-1]] = {"parent": stack[-2] if len(stack) > 1 else None}
+        elif s == "}":
+            if stack:
+                stack.pop()
+        elif (m := _EDGE.match(line)):
+            if not m.group(1).startswith("legend_"):
+                edges.append((m.group(1), m.group(2), _attrs(m.group(3))))
+        elif (m := _NODE.match(line)) and m.group(1) not in ("node", "edge", "graph"):
+            if not m.group(1).startswith("legend_"):
+                a = _attrs(m.group(2))
+                a["lines"] = a.get("label", m.group(1)).split("\\n")
+                a["cluster"] = stack[-1] if stack else None
+                nodes[m.group(1)] = a
+        elif "label=" in s and "[" not in s:          # a graph's own attributes
+            if stack:
+                clusters[stack[-1]].update(_attrs(s))
+            else:
+                label = _attrs(s)["label"]
+    clusters.pop("cluster_legend", None)
+    return nodes, edges, clusters, label
+
+
+def by_title(nodes):
+    """First label line -> node id, for uniquely titled nodes."""
+    counts = Counter(a["lines"][0] for a in nodes.values())
+    return {a["lines"][0]: k for k, a in nodes.items() if counts[a["lines"][0]] == 1}
+
+
+def number_after(lines, prefix):
+    """The number on the label line starting with ``prefix``."""
+    line = next(line for line in lines if line.startswith(prefix + " "))
+    return float(line[len(prefix) + 1:])
+
+
+def array_after(lines, title):
+    """The array printed after the line ``title`` (or on it: "title [..]")."""
+    i = next(i for i, line in enumerate(lines) if line == title or line.startswith(title + " "))
+    text = lines[i][len(title):]
+    j = i + 1
+    while text.count("[") != text.count("]") or "[" not in text:
+        text += lines[j]
+        j += 1
+    return np.array([float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)])
+
+
+def kinds(nodes):
+    """Node id -> what its style says it is."""
+    out = {}
+    for k, a in nodes.items():
+        if a.get("shape") == "ellipse":
+            out[k] = "op"
+        elif a.get("shape") == "plaintext":
+            out[k] = "const"
+        elif a.get("shape") == "note":
+            out[k] = "omitted"
+        elif a.get("peripheries") == "2":
+            out[k] = "output"
+        elif "rounded" in a.get("style", ""):
+            out[k] = "intermediate"
+        elif "dashed" in a.get("style", ""):
+            out[k] = "input"
+        else:
+            out[k] = "param"
+    return out
+
+
+def named_edges(nodes, edges):
+    """Edges as (title of src, title of dst)."""
+    return Counter((nodes[s]["lines"][0], nodes[d]["lines"][0]) for s, d, _ in edges)
+
+
+# ----- small known graphs ---------------------------------------------------
+def micrograd_expression():
+    """Karpathy's micrograd example: L = (a*b + c) * f."""
+    a = tg.tensor(2.0, requires_grad=True)
+    b = tg.tensor(-3.0, requires_grad=True)
+    c = tg.tensor(10.0, requires_grad=True)
+    f = tg.tensor(-2.0, requires_grad=True)
+    e = a * b
+    d = e + c
+    L = d * f
+    return dict(a=a, b=b, c=c, f=f, e=e, d=d, L=L)
+
+
+def test_scalar_expression_has_exactly_its_nodes_labels_and_edges():
+    t = micrograd_expression()
+    viz.retain_grads(t["L"])
+    t["L"].backward(retain_graph=True)
+    nodes, edges, _, _ = parse(viz.draw_graph(t["L"], params=t).source)
+    titles = sorted(a["lines"][0] for a in nodes.values())
+    assert titles == sorted(["a", "b", "c", "f", "e", "d", "L", "Mul", "Mul", "Add"])
+    assert named_edges(nodes, edges) == Counter({
+        ("a", "Mul"): 1, ("b", "Mul"): 1, ("Mul", "e"): 1, ("e", "Add"): 1, ("c", "Add"): 1,
+        ("Add", "d"): 1, ("d", "Mul"): 1, ("f", "Mul"): 1, ("Mul", "L"): 1})
+    # The two Mul nodes are told apart by what they feed.
+    feeds = {nodes[d]["lines"][0]: s for s, d, _ in edges if nodes[s]["lines"][0] == "Mul"}
+    ins = Counter((nodes[s]["lines"][0], d) for s, d, _ in edges)
+    assert ins[("a", feeds["e"])] == ins[("b", feeds["e"])] == 1
+    assert ins[("d", feeds["L"])] == ins[("f", feeds["L"])] == 1
+    # Values and gradients against the closed forms of the chain rule.
+    a, b, c, f = 2.0, -3.0, 10.0, -2.0
+    expected = {"a": (a, b * f), "b": (b, a * f), "c": (c, f), "f": (f, a * b + c),
+                "e": (a * b, f), "d": (a * b + c, f), "L": ((a * b + c) * f, 1.0)}
+    title = by_title(nodes)
+    for name, (value, grad) in expected.items():
+        lines = nodes[title[name]]["lines"]
+        assert lines[1] == "() float32"
+        assert number_after(lines, "data") == pytest.approx(value, rel=1e-3)
+        assert number_after(lines, "grad") == pytest.approx(grad, rel=1e-3)
+    kind = kinds(nodes)
+    assert {n: kind[title[n]] for n in expected} == {
+        "a": "param", "b": "param", "c": "param", "f": "param",
+        "e": "intermediate", "d": "intermediate", "L": "output"}
+    assert all(kind[k] == "op" for k, a in nodes.items() if a["lines"][0] in ("Mul", "Add"))
+
+
+def test_data_leaves_constants_and_repeated_inputs():
+    x = tg.tensor([1.0, 2.0, 3.0])                     # data: no grad
+    w = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    out = (w * w * x + 2.0).sum()
+    nodes, edges, _, _ = parse(viz.draw_graph(out, params={"x": x, "w": w}).source)
+    title, kind = by_title(nodes), kinds(nodes)
+    assert kind[title["x"]] == "input" and kind[title["w"]] == "param"
+    consts = [k for k in nodes if kind[k] == "const"]
+    assert [nodes[k]["lines"] for k in consts] == [["2"]]
+    w_to_mul = [e for e in edges if e[0] == title["w"]]
+    assert len(w_to_mul) == 1 and w_to_mul[0][2]["label"] == "×2"   # w * w: one edge, twice
+    assert sorted(a["lines"][0] for k, a in nodes.items() if kind[k] == "op") == \
+        ["Add", "Mul", "Mul", "Sum"]
+    assert "axes=(0,)" in nodes[next(k for k, a in nodes.items() if a["lines"][0] == "Sum")][
+        "lines"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(shape=shapes(min_dims=1, max_dims=3), double=st.booleans(), show_data=st.booleans())
+def test_tensor_label_states_shape_dtype_and_gradient(shape, double, show_data):
+    dtype = np.float64 if double else np.float32
+    x = tg.randn(*shape, dtype=dtype, requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    nodes, _, _, _ = parse(viz.draw_graph(y, params={"x": x}, show_data=show_data).source)
+    lines = nodes[by_title(nodes)["x"]]["lines"]
+    assert lines[1] == f"{tuple(shape)} {np.dtype(dtype)}"
+    expected = 2 * x.data.astype(np.float64)           # d(sum x^2)/dx
+    if x.data.size == 1:
+        assert number_after(lines, "grad") == pytest.approx(expected.item(), rel=1e-3, abs=1e-6)
+    elif show_data and x.data.size <= 12:
+        np.testing.assert_allclose(array_after(lines, "grad"), expected.ravel(), rtol=2e-3,
+                                   atol=1e-5)
+        np.testing.assert_allclose(array_after(lines, "data"), x.data.ravel(), rtol=2e-3,
+                                   atol=1e-5)
+    else:
+        norm = float(next(s for s in lines if s.startswith("‖grad‖")).split()[1])
+        assert norm == pytest.approx(np.linalg.norm(expected), rel=1e-3)
+
+
+def test_show_data_summarizes_a_large_tensor_by_its_range_and_mean():
+    x = tg.randn(4, 5, dtype=tg.float64, requires_grad=True)
+    y = x.sigmoid().sum()
+    lines = parse(viz.draw_graph(y, params={"x": x}, show_data=True).source)[0]
+    x_lines = next(a["lines"] for a in lines.values() if a["lines"][0] == "x")
+    low, high, mean = re.fullmatch(r"data in \[(\S+), (\S+)\], mean (\S+)", x_lines[2]).groups()
+    assert float(low) == pytest.approx(x.data.min(), rel=1e-3)
+    assert float(high) == pytest.approx(x.data.max(), rel=1e-3)
+    assert float(mean) == pytest.approx(x.data.mean(), rel=1e-3, abs=1e-4)
+    assert len(x_lines) == 3                     # no gradient before backward
+
+
+def test_parameters_are_named_from_a_module_or_its_named_parameters():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 2))
+    out = model(tg.randn(5, 3)).sum()
+    expected = {"0.weight", "0.bias", "2.weight", "2.bias"}
+    for params in (model, model.named_parameters(), dict(model.named_parameters()),
+                   list(model.named_parameters())):
+        nodes, _, _, _ = parse(viz.draw_graph(out, params=params).source)
+        assert expected <= {a["lines"][0] for a in nodes.values()}
+    with pytest.raises(TypeError, match="draw_graph: params must be"):
+        viz.draw_graph(out, params=[model.parameters()])
+    with pytest.raises(TypeError, match="draw_graph: params must be"):
+        viz.draw_graph(out, params=3)
+
+
+def test_bad_arguments_are_rejected_naming_the_argument():
+    y = (tg.randn(3, requires_grad=True) * 2).sum()
+    with pytest.raises(ValueError, match="rankdir"):
+        viz.draw_graph(y, rankdir="sideways")
+    with pytest.raises(ValueError, match="max_nodes"):
+        viz.draw_graph(y, max_nodes=0)
+    with pytest.raises(TypeError, match="Tensor"):
+        viz.draw_graph(np.zeros(3))
+    with pytest.raises(TypeError, match="book_notation"):
+        viz.draw_graph(y, book_notation="yes")
+
+
+def test_several_roots_are_all_outputs():
+    x = tg.randn(2, requires_grad=True)
+    u, v = x.sigmoid(), x.tanh()
+    nodes, _, _, _ = parse(viz.draw_graph([u, v], params={"u": u, "v": v, "x": x}).source)
+    title, kind = by_title(nodes), kinds(nodes)
+    assert kind[title["u"]] == kind[title["v"]] == "output"
+    assert kind[title["x"]] == "param"
+
+
+def test_a_graph_freed_by_backward_cannot_be_drawn_and_says_why():
+    x = tg.randn(3, requires_grad=True)
+    y = x.sigmoid().sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        viz.draw_graph(y)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        viz.retain_grads(y)
+    z = x.sigmoid().sum()
+    z.backward(retain_graph=True)                  # kept: drawable after backward
+    nodes, _, _, _ = parse(viz.draw_graph(z).source)
+    assert sorted(a["lines"][0] for a in nodes.values() if a["shape"] == "ellipse") == \
+        ["Sigmoid", "Sum"]
+
+
+def test_retain_grads_keeps_the_gradient_of_every_intermediate():
+    t = micrograd_expression()
+    assert viz.retain_grads(t["L"]) is t["L"]
+    t["L"].backward()
+    assert t["e"].grad.item() == pytest.approx(t["f"].item())      # dL/de = f
+    assert t["d"].grad.item() == pytest.approx(t["f"].item())      # dL/dd = f
+    assert t["L"].grad.item() == 1.0
+
+
+# ----- the book's notation --------------------------------------------------
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def two_layer_mlp(batch=1):
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 2), nn.Sigmoid()).double()
+    x = tg.randn(batch, 3, dtype=tg.float64)
+    y = tg.tensor([[0.0, 1.0]] * batch, dtype=tg.float64)
+    C = ((model(x) - y) ** 2).sum() * 0.5            # the quadratic cost (eq. 6)
+    return model, x, y, C
+
+
+def test_book_notation_labels_an_mlp_and_delta_obeys_bp1_to_bp3():
+    model, x, y, C = two_layer_mlp()
+    viz.retain_grads(C)
+    C.backward(retain_graph=True)
+    nodes, edges, _, label = parse(viz.draw_graph(C, book_notation=model, show_data=True,
+                                                  params={"x": x, "y": y}).source)
+    title = by_title(nodes)
+    for name in ("a¹ (x)", "z²", "a²", "z³", "a³", "C", "w² (0.weight)", "b² (0.bias)",
+                 "w³ (2.weight)", "b³ (2.bias)", "y"):
+        assert name in title, name
+    ops = {k: a["lines"] for k, a in nodes.items() if a["shape"] == "ellipse"}
+    formulas = sorted(ops[-1] for ops in ops.values() if " = " in ops[-1])
+    assert formulas == ["a² = σ(z²)", "a³ = σ(z³)", "z² = w²a¹ + b²", "z³ = w³a² + b³"]
+    assert named_edges(nodes, edges)[("z²", "Sigmoid")] == 1
+    # delta^l from the labels against the book's equations, in numpy.
+    W2, b2 = model[0].weight.data, model[0].bias.data
+    W3, b3 = model[2].weight.data, model[2].bias.data
+    z2 = x.data @ W2.T + b2
+    a2 = sigmoid(z2)
+    z3 = a2 @ W3.T + b3
+    a3 = sigmoid(z3)
+    delta3 = (a3 - y.data) * a3 * (1 - a3)                        # BP1
+    delta2 = (delta3 @ W3) * a2 * (1 - a2)                        # BP2
+    np.testing.assert_allclose(array_after(nodes[title["z³"]]["lines"], "δ³"),
+                               delta3.ravel(), rtol=2e-3, atol=1e-6)
+    np.testing.assert_allclose(array_after(nodes[title["z²"]]["lines"], "δ²"),
+                               delta2.ravel(), rtol=2e-3, atol=1e-6)
+    np.testing.assert_allclose(array_after(nodes[title["b² (0.bias)"]]["lines"], "∂C/∂b²"),
+                               delta2.ravel(), rtol=2e-3, atol=1e-6)     # BP3
+    assert "BP1" in label and "BP4" in label
+    assert "retain_grads" not in label
+
+
+def test_book_notation_says_how_to_see_delta_when_it_was_not_kept():
+    model, x, y, C = two_layer_mlp(batch=4)
+    C.backward(retain_graph=True)
+    nodes, _, _, label = parse(viz.draw_graph(C, book_notation=True).source)
+    z2 = nodes[by_title(nodes)["z²"]]["lines"]
+    assert not any(line.startswith(("δ", "‖δ")) for line in z2)
+    assert "retain_grads" in label
+    w2 = nodes[by_title(nodes)["w²"]]["lines"]            # leaves have grads: their norms
+    norm = float(next(s for s in w2 if s.startswith("‖∂C/∂w²‖")).split()[1])
+    assert norm == pytest.approx(np.linalg.norm(model[0].weight.grad.data), rel=1e-3)
+
+
+def test_book_notation_without_linear_layers_says_so():
+    y = (tg.randn(3, requires_grad=True).sigmoid()).sum()
+    _, _, _, label = parse(viz.draw_graph(y, book_notation=True).source)
+    assert "no nn.Linear layer" in label and "no LSTM step" in label
+
+
+# ----- the notes' LSTM ------------------------------------------------------
+def lstm_step_by_hand(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """One LSTM step in PyTorch's gate layout (input, forget, candidate, output)."""
+    H = h.shape[-1]
+    gates = nn.functional.linear(x, w_ih, b_ih) + nn.functional.linear(h, w_hh, b_hh)
+    i, f = gates[:, :H].sigmoid(), gates[:, H:2 * H].sigmoid()
+    g, o = gates[:, 2 * H:3 * H].tanh(), gates[:, 3 * H:].sigmoid()
+    c = f * c + i * g
+    return o * c.tanh(), c
+
+
+def test_lstm_names_are_the_notes_gates():
+    B, D, H = 2, 3, 4
+    w_ih, w_hh = tg.randn(4 * H, D, requires_grad=True), tg.randn(4 * H, H, requires_grad=True)
+    b_ih, b_hh = tg.randn(4 * H, requires_grad=True), tg.randn(4 * H, requires_grad=True)
+    x, h0, c0 = tg.randn(B, D), tg.randn(B, H), tg.randn(B, H)
+    h, c = lstm_step_by_hand(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    names = viz.lstm_names(h, c)
+    # Eqs. 5.1-5.6 in numpy, with W_r, U_r, b_r the forget rows of PyTorch's layout.
+    pre = x.data @ w_ih.data.T + b_ih.data + h0.data @ w_hh.data.T + b_hh.data
+    save, rem = sigmoid(pre[:, :H]), sigmoid(pre[:, H:2 * H])
+    cand, focus = np.tanh(pre[:, 2 * H:3 * H]), sigmoid(pre[:, 3 * H:])
+    ltm = rem * c0.data + save * cand
+    expected = {"rem": rem, "save": save, "ltm'": cand, "focus": focus, "ltm": ltm,
+                "wm": focus * np.tanh(ltm), "ltm (t-1)": c0.data}
+    assert set(names) == set(expected)
+    for name, value in expected.items():
+        np.testing.assert_allclose(names[name].data, value, rtol=1e-5, atol=1e-6)
+    nodes, _, _, _ = parse(viz.draw_graph([h, c], params=names).source)
+    assert set(expected) <= {a["lines"][0] for a in nodes.values()}
+    with pytest.raises(ValueError, match="lstm_names"):
+        viz.lstm_names(c, h)
+
+
+def test_book_notation_opens_the_fused_lstm_step_into_the_notes_equations():
+    cell = nn.LSTMCell(3, 2).double()
+    x, h0, c0 = (tg.randn(4, n, dtype=tg.float64) for n in (3, 2, 2))
+    h, c = cell(x, (h0, c0))
+    assert viz.lstm_names(h, c) == {"wm": h, "ltm": c}
+    nodes, edges, clusters, label = parse(
+        viz.draw_graph([h, c], params={"x": x}, book_notation=cell, show_data=True).source)
+    # Eqs. 5.1-5.6 by hand; the gates are PyTorch's row blocks i, f, g, o.
+    z = x.data @ cell.weight_ih.data.T + h0.data @ cell.weight_hh.data.T \
+        + cell.bias_ih.data + cell.bias_hh.data
+    save, rem, cand, focus = sigmoid(z[:, :2]), sigmoid(z[:, 2:4]), np.tanh(z[:, 4:6]), \
+        sigmoid(z[:, 6:])
+    ltm = rem * c0.data + save * cand
+    expected = {"rem (5.1)": rem, "ltm' (5.2)": cand, "save (5.3)": save, "ltm (5.4)": ltm,
+                "focus (5.5)": focus, "wm (5.6)": focus * np.tanh(ltm)}
+    title = by_title(nodes)
+    step = nodes[title["LSTMCell (one op)"]]["cluster"]
+    assert clusters[step]["label"] == "LSTM step: one op, eqs. 5.1-5.6"
+    for name, value in expected.items():
+        lines = nodes[title[name]]["lines"]
+        assert nodes[title[name]]["cluster"] == step
+        assert lines[2] == "(4, 2) float64"
+        np.testing.assert_allclose(array_after(lines, "data"), value.ravel(), rtol=2e-3,
+                                   atol=1e-6)
+    wires = {(nodes[s]["lines"][0], nodes[d]["lines"][0], a.get("label")) for s, d, a in edges}
+    for gate in ("rem (5.1)", "ltm' (5.2)", "save (5.3)", "focus (5.5)"):
+        assert ("LSTMCell (one op)", gate, None) in wires
+    for a, b in [("rem (5.1)", "ltm (5.4)"), ("save (5.3)", "ltm (5.4)"),
+                 ("ltm' (5.2)", "ltm (5.4)"), ("ltm (5.4)", "wm (5.6)"),
+                 ("focus (5.5)", "wm (5.6)")]:
+        assert (a, b, None) in wires
+    packed = "(save, rem, ltm', focus, tanh(ltm), ltm, wm)"
+    assert {(a, b, c) for a, b, c in wires if b in ("LSTMCell (one op)", "ltm (5.4)")
+            and a.startswith(packed)} == {(packed + " at t-1", "LSTMCell (one op)", "wm(t-1)"),
+                                          (packed + " at t-1", "ltm (5.4)", "ltm(t-1)")}
+    assert ("wm (5.6)", packed, "wm") in wires and ("ltm (5.4)", packed, "ltm") in wires
+    assert {"x", "weight_ih", "weight_hh", "b = bias_ih + bias_hh"} == \
+        {a for a, b, _ in wires if b == "LSTMCell (one op)" and not a.startswith(packed)}
+    kind = kinds(nodes)
+    assert kind[title["wm"]] == kind[title["ltm"]] == "output"
+    assert "rem = forget gate f" in label
+    np.testing.assert_allclose(array_after(nodes[title["wm"]]["lines"], "data"),
+                               expected["wm (5.6)"].ravel(), rtol=2e-3, atol=1e-6)
+
+
+def test_a_folded_lstm_in_book_notation_opens_its_step_inside_the_fold():
+    loss, model = lstm_loss(20, cell_loop=False)
+    nodes, edges, clusters, _ = parse(viz.draw_graph(loss, book_notation=model,
+                                                     collapse=True).source)
+    steps = [k for k, a in nodes.items() if a["lines"][0] == "LSTMCell (one op)"]
+    assert len(steps) == 2                      # the first step, and the 19 folded
+    inner = [nodes[k]["cluster"] for k in steps]
+    folds = [clusters[c]["parent"] for c in inner if clusters[c]["parent"]]
+    assert len(folds) == 1 and clusters[folds[0]]["label"].startswith("×19:")
+    recurrent = {a["label"] for s, d, a in edges if "next" in a.get("label", "")}
+    assert recurrent == {"wm(t-1) next", "ltm(t-1) next"}
+
+
+# ----- large graphs ---------------------------------------------------------
+def unrolled_rnn(T, H=4, D=3, B=2):
+    """h_t = tanh(x_t W + h_(t-1) U + b), written out as a Python loop."""
+    W, U = tg.randn(D, H, requires_grad=True), tg.randn(H, H, requires_grad=True)
+    b = tg.zeros(H, requires_grad=True)
+    xs = tg.randn(T, B, D)
+    h = tg.zeros(B, H)
+    for t in range(T):
+        h = (xs[t] @ W + h @ U + b).tanh()
+    return (h ** 2).mean(), {"W": W, "U": U, "b": b}
+
+
+def fold_summary(root, params):
+    nodes, edges, clusters, _ = parse(viz.draw_graph(root, params=params, collapse=True).source)
+    full, _, _, _ = parse(viz.draw_graph(root, params=params).source)
+    return nodes, edges, clusters, full
+
+
+@settings(max_examples=8, deadline=None)
+@given(T=st.integers(6, 40), H=st.integers(1, 4))
+def test_an_unrolled_loop_folds_to_one_step_whatever_its_length(T, H):
+    loss, params = unrolled_rnn(T, H=H)
+    nodes, edges, clusters, full = fold_summary(loss, params)
+    short, _, _, _ = fold_summary(*unrolled_rnn(6, H=H))
+    assert len(nodes) == len(short)                        # independent of T
+    assert len(nodes) < len(full)
+    (name, cluster), = clusters.items()
+    repeats = int(re.match(r"×(\d+)", cluster["label"]).group(1))
+    assert T - 2 <= repeats <= T                            # at most first and last apart
+    # Nothing is lost: every op type and every parameter is still drawn, once each.
+    assert Counter(a["lines"][0] for a in nodes.values() if a["shape"] == "ellipse").keys() \
+        == Counter(a["lines"][0] for a in full.values() if a["shape"] == "ellipse").keys()
+    for p in params:
+        assert sum(a["lines"][0] == p for a in nodes.values()) == 1
+    # The recurrence h_(t-1) -> h_t is the one dashed edge into the next repeat.
+    nexts = [(s, d) for s, d, a in edges if a.get("label") == "next"]
+    assert len(nexts) == 1
+    s, d = nexts[0]
+    assert nodes[s]["cluster"] == nodes[d]["cluster"] == name
+    assert nodes[d]["lines"][0] == "MatMul"
+
+
+def test_identical_layers_of_a_sequential_fold_and_different_ones_do_not():
+    deep = nn.Sequential(*[m for _ in range(6) for m in (nn.Linear(5, 5), nn.Tanh())])
+    nodes, _, clusters, full = fold_summary(deep(tg.randn(2, 5)).sum(), deep)
+    assert len(clusters) == 1 and len(nodes) < len(full) / 2
+    mlp = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+    nodes, _, clusters, full = fold_summary(mlp(tg.randn(2, 5)).sum(), mlp)
+    assert clusters == {} and len(nodes) == len(full)
+
+
+def lstm_loss(T, cell_loop):
+    """The loss of a T-step nn.LSTM, or of nn.LSTMCell called in a Python loop."""
+    tg.manual_seed(0)
+    xs = tg.randn(T, 2, 3)
+    if cell_loop:
+        model, state, hs = nn.LSTMCell(3, 5), None, []
+        for t in range(T):
+            state = model(xs[t], state)
+            hs.append(state[0])
+        return tg.stack(hs).sum() + state[1].sum(), model
+    model = nn.LSTM(3, 5)
+    out, (h, c) = model(xs)
+    return out.sum() + c.sum(), model
+
+
+@pytest.mark.parametrize("cell_loop", [False, True], ids=["nn.LSTM", "nn.LSTMCell loop"])
+def test_unrolled_100_step_lstm_collapses_to_a_bounded_number_of_nodes(cell_loop):
+    sizes = {}
+    for T in (10, 100):
+        loss, model = lstm_loss(T, cell_loop)
+        nodes, edges, clusters, full = fold_summary(loss, model)
+        sizes[T] = len(nodes), len(full)
+    assert sizes[100][0] == sizes[10][0] < 60           # bounded: the same for 10 and 100
+    assert sizes[100][1] > 5 * 100                        # unrolled: grows with T
+    # The LSTM step is drawn once inside a cluster standing for all its repeats
+    # but the first (its state is a zero leaf, not the previous step's output)
+    # and, for the loop of cells, the last (its state is not packed again).
+    steps = [k for k, a in nodes.items() if a["lines"][0] == "LSTMCell"]
+    assert len(steps) == (3 if cell_loop else 2)
+    folded = [nodes[k]["cluster"] for k in steps if nodes[k]["cluster"]]
+    assert len(folded) == 1
+    assert clusters[folded[0]]["label"].startswith(f"×{100 - len(steps) + 1}:")
+    for name, _ in model.named_parameters():
+        assert sum(a["lines"][0] == name for a in nodes.values()) == 1
+    assert any(a.get("label") == "next" and d in steps for s, d, a in edges)
+
+
+@settings(max_examples=10, deadline=None)
+@given(max_nodes=st.integers(1, 40))
+def test_max_nodes_keeps_the_nodes_nearest_the_output_and_notes_the_rest(max_nodes):
+    loss, params = unrolled_rnn(5)
+    full, full_edges, _, _ = parse(viz.draw_graph(loss, params=params).source)
+    nodes, edges, _, _ = parse(viz.draw_graph(loss, params=params, max_nodes=max_nodes).source)
+    notes = [k for k, a in nodes.items() if a["shape"] == "note"]
+    drawn = [k for k in nodes if k not in notes]
+    assert len(drawn) == min(max_nodes, len(full))
+    if max_nodes >= len(full):
+        assert notes == []
+        return
+    (note,) = notes
+    left = len(full) - max_nodes
+    assert nodes[note]["lines"][0] == f"{left} more nodes not drawn (max_nodes={max_nodes})"
+    left_ops = Counter(full[k]["lines"][0] for k in full if k not in nodes
+                       and full[k]["shape"] == "ellipse")
+    if left_ops:
+        listed = dict(re.findall(r"(\w+) ×(\d+)", nodes[note]["lines"][1]))
+        assert {k: int(v) for k, v in listed.items()} == dict(left_ops)
+    # Kept nodes are those nearest the output: every one but the root feeds a kept node.
+    feeds = {s for s, d, _ in full_edges if d in nodes}
+    root = next(k for k, a in full.items() if a.get("peripheries") == "2")
+    assert all(k in feeds for k in drawn if k != root)
+    # The note points at exactly the kept nodes that lost an input.
+    lost = {d for s, d, _ in full_edges if d in nodes and s not in nodes}
+    assert {d for s, d, _ in edges if s == note} == lost
+
+
+# ----- rendering ------------------------------------------------------------
+@needs_dot
+def test_render_writes_svg_and_png_with_the_labels(tmp_path):
+    model, x, y, C = two_layer_mlp()
+    C.backward(retain_graph=True)
+    g = viz.draw_graph(C, book_notation=model)
+    path = g.render(tmp_path / "mlp", format="svg")
+    svg = Path(path).read_text(encoding="utf-8")
+    assert path.endswith(".svg") and svg.lstrip().startswith("<?xml")
+    for text in ("z²", "a³", "w² (0.weight)", "Linear", "Sigmoid", "legend"):
+        assert f">{text}</text>" in svg, text
+    png = g.render(tmp_path / "mlp", format="png")
+    assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bundle = g._repr_mimebundle_()                 # what Jupyter shows
+    assert ">z³</text>" in bundle["image/svg+xml"]
+
+
+def test_missing_dot_says_how_to_install_it_and_source_still_works(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))      # no dot to be found
+    t = micrograd_expression()
+    g = viz.draw_graph(t["L"], params=t)
+    assert "Mul" in g.source                       # building DOT needs no program
+    for call in (lambda: g.pipe(format="svg"), lambda: g.render(tmp_path / "g", format="png"),
+                 lambda: g._repr_mimebundle_()):
+        with pytest.raises(viz.DotNotFoundError) as err:
+            call()
+        assert isinstance(err.value, graphviz.ExecutableNotFound)
+        assert "apt-get install graphviz" in str(err.value)
+        assert "brew install graphviz" in str(err.value)
+
+
+def test_without_the_graphviz_package_the_import_error_names_the_extra(monkeypatch):
+    for name in [m for m in sys.modules if m.startswith("tinygrad_nndl.viz")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    monkeypatch.delattr(tg, "viz", raising=False)
+    with pytest.raises(ImportError, match=r"pip install tinygrad_nndl\[viz\]"):
+        import tinygrad_nndl.viz  # noqa: F401

@@ -1,0 +1,431 @@
+"""Recurrent layers: the LSTM of the notes (chapter 5, eqs. 5.1-5.6) and a plain RNN.
+
+Parameter names, shapes, gate order, initialization and call conventions are
+PyTorch's, so a ``torch.nn.LSTM`` / ``LSTMCell`` / ``RNN`` / ``RNNCell`` state
+dict loads unchanged. The notes' names map to PyTorch's as follows (blocks of
+H = hidden_size rows of ``weight_ih`` (4H, input_size), ``weight_hh`` (4H, H),
+``bias_ih`` and ``bias_hh`` (4H,), in this order)::
+
+    notes (ch. 5)           PyTorch            block   W_* = rows of weight_ih (d x p)
+    save_t   (5.3)          input gate  i_t    0       W_s, U_s, b_s
+    rem_t    (5.1)          forget gate f_t    1       W_r, U_r, b_r
+    ltm'_t   (5.2)          candidate   g_t    2       W_l, U_l, b_l
+    focus_t  (5.5)          output gate o_t    3       W_f, U_f, b_f
+    ltm_t    (5.4)          cell state  c_t
+    wm_t     (5.6)          hidden state h_t
+
+U_* are the same row blocks of ``weight_hh`` and b_* = bias_ih + bias_hh
+(PyTorch keeps two biases where the notes have one). The notes state
+W_r in R^{p x d}; for W_r x_t with x_t in R^p it must be d x p, which is
+PyTorch's layout.
+
+Backprop through time is not written anywhere: the forward pass unrolls the
+sequence into the autograd graph, one node per LSTM step
+(``ops.recurrent.LSTMCell``) and the engine walks it back, step by step. Its
+memory is linear in the sequence length and it has no recursion, so sequences
+of thousands of steps are fine.
+"""
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from ..ops.recurrent import CANDIDATE, FOCUS, LTM, PACKED, REM, SAVE, WM
+from ..ops.recurrent import LSTMCell as _LSTMStep
+from ..tensor.dtypes import float32, is_floating
+from ..tensor.functions import cat
+from ..tensor.tensor import Tensor
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+LSTMGates = namedtuple("LSTMGates", ["save", "rem", "ltm_prime", "focus"])
+LSTMGates.__doc__ = """The gate activations of a run, for inspection (no gradient):
+save = input gate (5.3), rem = forget gate (5.1), ltm_prime = candidate ltm' (5.2),
+focus = output gate (5.5)."""
+
+_ACTIVATIONS = {"tanh": Tensor.tanh, "relu": Tensor.relu}
+
+
+def _shape(t):
+    return tuple(t.shape)
+
+
+def _require_tensor(who, name, t):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{who}: {name} must be a Tensor, got {type(t).__name__}")
+    if not is_floating(t.dtype):
+        raise TypeError(f"{who}: {name} must be floating point, got dtype {t.dtype}")
+
+
+def _zeros(shape, dtype):
+    return Tensor._make(np.zeros(shape, dtype=dtype), None)
+
+
+def _lstm_bias(b_ih, b_hh):
+    """b = b_ih + b_hh: the notes' single bias of each gate."""
+    return None if b_ih is None else b_ih + b_hh
+
+
+def _pack_state(h, c, batch, hidden, dtype):
+    """The previous (wm, ltm) in the packed layout that the LSTM op reads."""
+    if h is None and c is None:
+        return _zeros((batch, PACKED * hidden), dtype)
+    h = _zeros((batch, hidden), dtype) if h is None else h
+    c = _zeros((batch, hidden), dtype) if c is None else c
+    return cat([_zeros((batch, LTM * hidden), dtype), c, h], dim=-1)
+
+
+def _block(packed, k, hidden):
+    return packed[:, k * hidden:(k + 1) * hidden]
+
+
+def _rnn_step(x, h, w_ih, w_hh, b, activation):
+    """h_t = act(x_t W_ih^T + h_{t-1} W_hh^T + b): two fused Linear ops."""
+    return activation(F.linear(x, w_ih, b) + F.linear(h, w_hh))
+
+
+class _CellBase(Module):
+    """Parameters of a one-step cell: weight_ih (G*H, D), weight_hh (G*H, H),
+    bias_ih and bias_hh (G*H,), with G gate blocks."""
+
+    _blocks = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__()
+        _check_sizes(type(self).__name__, input_size, hidden_size, 1)
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
+        dtype = np.dtype(dtype or float32)
+        rows = self._blocks * hidden_size
+        self.weight_ih = Parameter(np.empty((rows, input_size), dtype=dtype))
+        self.weight_hh = Parameter(np.empty((rows, hidden_size), dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(np.empty(rows, dtype=dtype))
+            self.bias_hh = Parameter(np.empty(rows, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, as PyTorch."""
+        bound = 1 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _check(self, input, states):
+        """Validate input (D,) or (B, D) and each state (H,) or (B, H); return
+        (batched, batch size). Raises before anything is computed."""
+        who = type(self).__name__
+        _require_tensor(who, "input", input)
+        if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
+            raise ValueError(f"{who}: expected input of shape (batch, {self.input_size}) or "
+                             f"({self.input_size},), got {_shape(input)}")
+        batched = input.ndim == 2
+        batch = input.shape[0] if batched else 1
+        want = (batch, self.hidden_size) if batched else (self.hidden_size,)
+        for name, s in states:
+            if s is None:
+                continue
+            _require_tensor(who, name, s)
+            if _shape(s) != want:
+                raise ValueError(f"{who}: expected {name} of shape {want} to match the input "
+                                 f"of shape {_shape(input)}, got {_shape(s)}")
+        return batched, batch
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        return s if self.bias else s + ", bias=False"
+
+
+class RNNCell(_CellBase):
+    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu), torch.nn.RNNCell.
+
+    ``forward(input, hx=None) -> h'``; input (B, D) or (D,), hx like h'.
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+        if nonlinearity not in _ACTIVATIONS:
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}, expected 'tanh' "
+                             f"or 'relu'")
+        super().__init__(input_size, hidden_size, bias, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        self._check(input, [("hx", hx)])
+        if hx is None:
+            hx = _zeros(input.shape[:-1] + (self.hidden_size,), self.weight_hh.dtype)
+        b = None if self.bias_ih is None else self.bias_ih + self.bias_hh
+        return _rnn_step(input, hx, self.weight_ih, self.weight_hh, b,
+                         _ACTIVATIONS[self.nonlinearity])
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+
+
+class LSTMCell(_CellBase):
+    """One step of the notes' LSTM, eqs. 5.1-5.6 (torch.nn.LSTMCell)::
+
+        rem_t   = sigma(W_r x_t + U_r wm_{t-1} + b_r)      (5.1)  forget gate f
+        ltm'_t  = tanh (W_l x_t + U_l wm_{t-1} + b_l)      (5.2)  candidate g
+        save_t  = sigma(W_s x_t + U_s wm_{t-1} + b_s)      (5.3)  input gate i
+        ltm_t   = rem_t * ltm_{t-1} + save_t * ltm'_t      (5.4)  cell state c
+        focus_t = sigma(W_f x_t + U_f wm_{t-1} + b_f)      (5.5)  output gate o
+        wm_t    = focus_t * tanh(ltm_t)                    (5.6)  hidden state h
+
+    The four gates come from one matmul per input (weight_ih and weight_hh
+    stack W_s, W_r, W_l, W_f and U_s, U_r, U_l, U_f; see the module docstring).
+
+    ``forward(input, hx=None, return_gates=False) -> (h, c)``: input (B, D) or
+    (D,), hx = (h, c) of shape (B, H) or (H,), zeros when None. With
+    ``return_gates=True`` the result gets a third element, ``LSTMGates`` of
+    (B, H) tensors without gradient.
+    """
+
+    _blocks = 4
+
+    def forward(self, input, hx=None, return_gates=False):
+        h, c = _split_hx(type(self).__name__, hx)
+        batched, batch = self._check(input, [("h", h), ("c", c)])
+        H = self.hidden_size
+        if not batched:
+            input, h, c = (None if t is None else t.reshape(1, -1) for t in (input, h, c))
+        state = _pack_state(h, c, batch, H, self.weight_hh.dtype)
+        out = _LSTMStep.apply(input, state, self.weight_ih, self.weight_hh,
+                              _lstm_bias(self.bias_ih, self.bias_hh))
+        h, c = _block(out, WM, H), _block(out, LTM, H)
+        if not batched:
+            h, c = h.reshape(H), c.reshape(H)
+        if not return_gates:
+            return h, c
+        shape = (batch, H) if batched else (H,)
+        gates = LSTMGates(*(Tensor._make(_block(out.data, k, H).reshape(shape), None)
+                            for k in (SAVE, REM, CANDIDATE, FOCUS)))
+        return h, c, gates
+
+
+def _split_hx(who, hx):
+    if hx is None:
+        return None, None
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        raise TypeError(f"{who}: hx must be a pair (h, c), got {type(hx).__name__}")
+    return hx[0], hx[1]
+
+
+def _check_sizes(who, input_size, hidden_size, num_layers):
+    for name, v in (("input_size", input_size), ("hidden_size", hidden_size),
+                    ("num_layers", num_layers)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
+            raise ValueError(f"{who}: {name} must be a positive integer, got {v!r}")
+
+
+class _RNNBase(Module):
+    """Stacked recurrent layers with PyTorch's parameters
+    (weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}) and shapes:
+    input (T, B, D), or (B, T, D) with ``batch_first``, or unbatched (T, D);
+    initial and final states (num_layers, B, H), or (num_layers, H) unbatched."""
+
+    _blocks = 1
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dtype=None):
+        super().__init__()
+        _check_sizes(type(self).__name__, input_size, hidden_size, num_layers)
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bool(bias), bool(batch_first)
+        dtype = np.dtype(dtype or float32)
+        rows = self._blocks * hidden_size
+        for k in range(num_layers):
+            cols = input_size if k == 0 else hidden_size
+            setattr(self, f"weight_ih_l{k}", Parameter(np.empty((rows, cols), dtype=dtype)))
+            setattr(self, f"weight_hh_l{k}", Parameter(np.empty((rows, hidden_size),
+                                                                dtype=dtype)))
+            if bias:
+                setattr(self, f"bias_ih_l{k}", Parameter(np.empty(rows, dtype=dtype)))
+                setattr(self, f"bias_hh_l{k}", Parameter(np.empty(rows, dtype=dtype)))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, as PyTorch."""
+        bound = 1 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def layer_parameters(self, k):
+        """(weight_ih, weight_hh, bias_ih, bias_hh) of layer k; biases None without bias."""
+        get = lambda name: getattr(self, f"{name}_l{k}", None)  # noqa: E731
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    @property
+    def all_weights(self):
+        return [[p for p in self.layer_parameters(k) if p is not None]
+                for k in range(self.num_layers)]
+
+    def _check(self, input, states):
+        """Validate the input and initial states; return (batched, T, B).
+        Everything is checked before any computation."""
+        who = type(self).__name__
+        _require_tensor(who, "input", input)
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{who}: expected input of shape "
+                             f"{'(batch, seq, features)' if self.batch_first else '(seq, batch, features)'}"
+                             f" or unbatched (seq, features), got {_shape(input)}")
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"{who}: expected input with {self.input_size} features "
+                             f"(input_size) in its last dimension, got shape {_shape(input)}")
+        batched = input.ndim == 3
+        if batched:
+            steps, batch = input.shape[:2][::-1] if self.batch_first else input.shape[:2]
+            want = (self.num_layers, batch, self.hidden_size)
+        else:
+            steps, batch = input.shape[0], 1
+            want = (self.num_layers, self.hidden_size)
+        for name, s in states:
+            if s is None:
+                continue
+            _require_tensor(who, name, s)
+            if _shape(s) != want:
+                raise ValueError(f"{who}: expected {name} of shape {want} (num_layers, "
+                                 f"{'batch, ' if batched else ''}hidden_size) for input of "
+                                 f"shape {_shape(input)}, got {_shape(s)}")
+        return batched, steps, batch
+
+    def _time_steps(self, input, batched, steps, batch):
+        """The input as a list of (B, D) tensors, one per step (views, no copies)."""
+        if not batched:
+            input = input.reshape(steps, 1, self.input_size)
+        if self.batch_first and batched:
+            return [input[:, t] for t in range(steps)]
+        return [input[t] for t in range(steps)]
+
+    def _initial(self, s, k, batched):
+        """Layer k's slice of an initial state, as (B, H); None stays None."""
+        if s is None:
+            return None
+        return s[k] if batched else s[k].reshape(1, self.hidden_size)
+
+    def _sequence(self, hs, batched, steps, batch):
+        """Stack the top layer's per-step (B, H) outputs into PyTorch's layout."""
+        H = self.hidden_size
+        if steps == 0:
+            out = _zeros((0, batch, H), self.weight_hh_l0.dtype)
+        else:
+            out = cat(hs, dim=0).reshape(steps, batch, H)
+        if not batched:
+            return out.reshape(steps, H)
+        return out.permute(1, 0, 2) if self.batch_first else out
+
+    def _final(self, per_layer, batched, batch):
+        H = self.hidden_size
+        shape = (self.num_layers, batch, H) if batched else (self.num_layers, H)
+        return cat(per_layer, dim=0).reshape(shape)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        return s
+
+
+class RNN(_RNNBase):
+    """Stacked Elman RNN, h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
+    (torch.nn.RNN): the network whose gradients vanish over long sequences
+    (notes, section 5.1) and that the LSTM fixes.
+
+    ``forward(input, hx=None) -> (output, h_n)``; see ``_RNNBase`` for shapes.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dtype=None):
+        if nonlinearity not in _ACTIVATIONS:
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}, expected 'tanh' or "
+                             f"'relu'")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        batched, steps, batch = self._check(input, [("hx", hx)])
+        H, dtype = self.hidden_size, self.weight_hh_l0.dtype
+        activation = _ACTIVATIONS[self.nonlinearity]
+        inputs = self._time_steps(input, batched, steps, batch)
+        finals = []
+        for k in range(self.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self.layer_parameters(k)
+            b = None if b_ih is None else b_ih + b_hh
+            h = self._initial(hx, k, batched)
+            h = _zeros((batch, H), dtype) if h is None else h
+            outputs = []
+            for x in inputs:
+                h = _rnn_step(x, h, w_ih, w_hh, b, activation)
+                outputs.append(h)
+            finals.append(h)
+            inputs = outputs
+        return self._sequence(inputs, batched, steps, batch), self._final(finals, batched, batch)
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+
+
+class LSTM(_RNNBase):
+    """Stacked LSTM of the notes' cells (eqs. 5.1-5.6, see ``LSTMCell``), torch.nn.LSTM.
+
+    ``forward(input, hx=None, return_gates=False) -> (output, (h_n, c_n))``
+    with input (T, B, D) ((B, T, D) with ``batch_first``; unbatched (T, D)),
+    hx = (h_0, c_0) of shape (num_layers, B, H) (zeros when None), output the
+    top layer's wm_t for every t, and h_n, c_n the last wm and ltm of every layer.
+
+    With ``return_gates=True`` a third element holds the gates of every step
+    and layer (``LSTMGates``, each of shape (num_layers,) + output.shape, no
+    gradient): they are read from the step outputs after the loop, so the
+    option costs nothing when off.
+    """
+
+    _blocks = 4
+
+    def forward(self, input, hx=None, return_gates=False):
+        h0, c0 = _split_hx(type(self).__name__, hx)
+        batched, steps, batch = self._check(input, [("h_0", h0), ("c_0", c0)])
+        H, dtype = self.hidden_size, self.weight_hh_l0.dtype
+        inputs = self._time_steps(input, batched, steps, batch)
+        h_n, c_n, gates = [], [], []
+        for k in range(self.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self.layer_parameters(k)
+            b = _lstm_bias(b_ih, b_hh)
+            state = _pack_state(self._initial(h0, k, batched), self._initial(c0, k, batched),
+                                batch, H, dtype)
+            first = state
+            states = []
+            for x in inputs:
+                state = _LSTMStep.apply(x, state, w_ih, w_hh, b)
+                states.append(state)
+            inputs = [_block(s, WM, H) for s in states]
+            last = states[-1] if states else first
+            h_n.append(_block(last, WM, H))
+            c_n.append(_block(last, LTM, H))
+            if return_gates:
+                gates.append(states)
+        output = self._sequence(inputs, batched, steps, batch)
+        final = (self._final(h_n, batched, batch), self._final(c_n, batched, batch))
+        if not return_gates:
+            return output, final
+        return output, final, self._gates(gates, output.shape, steps, batch)
+
+    def _gates(self, per_layer, out_shape, steps, batch):
+        H = self.hidden_size
+        fields = []
+        for k in (SAVE, REM, CANDIDATE, FOCUS):
+            a = np.zeros((self.num_layers, steps, batch, H), dtype=self.weight_hh_l0.dtype)
+            for layer, states in enumerate(per_layer):
+                for t, s in enumerate(states):
+                    a[layer, t] = _block(s.data, k, H)
+            if self.batch_first and len(out_shape) == 3:
+                a = a.transpose(0, 2, 1, 3)
+            fields.append(Tensor._make(np.ascontiguousarray(a).reshape(
+                (self.num_layers,) + tuple(out_shape)), None))
+        return LSTMGates(*fields)

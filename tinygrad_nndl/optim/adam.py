@@ -1,0 +1,68 @@
+"""Adam (Kingma and Ba, 2015), with PyTorch's update rule."""
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """Per-weight step sizes from running moments of the gradient, exactly as
+    torch.optim.Adam computes them (t counts this parameter's steps):
+
+    - g <- g + weight_decay w (L2 added to the gradient, not AdamW's decay)
+    - m <- m + (1 - beta1)(g - m),  v <- beta2 v + (1 - beta2) g^2
+      (with ``amsgrad``, v_max <- max(v_max, v) is used in place of v below)
+    - w <- w - (lr / (1 - beta1^t)) m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def _check_options(self, o):
+        if not o["lr"] >= 0:
+            raise ValueError(f"Adam: invalid learning rate {o['lr']}")
+        if not o["eps"] >= 0:
+            raise ValueError(f"Adam: invalid epsilon {o['eps']}")
+        betas = o["betas"]
+        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas}")
+        if not o["weight_decay"] >= 0:
+            raise ValueError(f"Adam: invalid weight_decay {o['weight_decay']}")
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the
+        closure's loss if a closure was given."""
+        loss = self._evaluate(closure)
+        state = self.state
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                g = -g.data if maximize else g.data
+                if wd:
+                    g = g + wd * p.data
+                s = state.get(p)
+                if s is None:
+                    s = state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
+                                    "exp_avg_sq": np.zeros_like(p.data)}
+                s["step"] = t = s["step"] + 1
+                m, v = s["exp_avg"], s["exp_avg_sq"]
+                m += (1 - beta1) * (g - m)
+                v *= beta2
+                v += (1 - beta2) * (g * g)
+                if amsgrad:
+                    vmax = s.get("max_exp_avg_sq")
+                    if vmax is None:
+                        vmax = s["max_exp_avg_sq"] = np.zeros_like(p.data)
+                    v = np.maximum(vmax, v, out=vmax)
+                denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t)
+                denom += eps
+                p.data -= (lr / (1 - beta1 ** t)) * (m / denom)
+        return loss

@@ -1,0 +1,64 @@
+"""Stochastic gradient descent, with PyTorch's momentum and weight decay."""
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Gradient descent w -> w - eta g (the book's eq. 20-21 with g the
+    mini-batch mean gradient), with PyTorch's options, applied in this order:
+
+    - ``weight_decay`` lambda': g <- g + lambda' w. With lambda' = lambda/n this
+      is the book's L2 rescaling w -> (1 - eta lambda/n) w - eta g (eq. 93), the
+      same as adding ``l2_penalty(weights, lambda/n)`` to the cost. It applies
+      to every parameter of the group: put biases in a group with
+      ``weight_decay=0`` to leave them unregularized, as the book does.
+    - ``momentum`` mu (book chapter 3, eq. 107-108, with v = -eta b):
+      b <- mu b + (1 - dampening) g (b = g on the first step), then
+      g <- g + mu b with ``nesterov``, else g <- b.
+    - w <- w - lr g, in place on ``p.data``.
+    """
+
+    def __init__(self, params, lr, momentum=0, dampening=0, nesterov=False, weight_decay=0,
+                 *, maximize=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def _check_options(self, o):
+        if not o["lr"] >= 0:
+            raise ValueError(f"SGD: invalid learning rate {o['lr']}")
+        if not o["momentum"] >= 0:
+            raise ValueError(f"SGD: invalid momentum {o['momentum']}")
+        if not o["weight_decay"] >= 0:
+            raise ValueError(f"SGD: invalid weight_decay {o['weight_decay']}")
+        if o["nesterov"] and (o["momentum"] <= 0 or o["dampening"] != 0):
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum > 0 and zero "
+                             f"dampening, got momentum={o['momentum']}, "
+                             f"dampening={o['dampening']}")
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the
+        closure's loss if a closure was given."""
+        loss = self._evaluate(closure)
+        state = self.state
+        for group in self.param_groups:
+            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+            damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                g = -g.data if maximize else g.data
+                if wd:
+                    g = g + wd * p.data
+                if mu:
+                    s = state.get(p)
+                    if s is None:
+                        buf = g.copy()
+                        state[p] = {"momentum_buffer": buf}
+                    else:
+                        buf = s["momentum_buffer"]
+                        buf *= mu
+                        buf += g if damp == 0 else (1 - damp) * g
+                    g = g + mu * buf if nesterov else buf
+                p.data -= lr * g
+        return loss

@@ -1,0 +1,197 @@
+"""The notes' names for an LSTM step (chapter 5, eqs. 5.1-5.6): rem = forget
+gate, save = input gate, ltm' = candidate, focus = output gate, ltm = cell
+state, wm = hidden state.
+
+The library's ``nn.LSTMCell`` / ``nn.LSTM`` compute a step as one fused op
+(``ops.recurrent.LSTMCell``) whose output packs every quantity of the step;
+in book notation that op is drawn opened up, as the notes write it. A step
+written out with Tensor ops is named by :func:`lstm_names` instead.
+"""
+from ..ops.recurrent import CANDIDATE, FOCUS, LTM, PACKED, REM, SAVE, TANH_LTM, WM
+from ..ops.recurrent import LSTMCell as LSTMStep
+from ..tensor.tensor import Tensor
+from .graph import FUSED, INSIDE, OP, Cluster, Node
+from .labels import shape_line, value_lines
+
+BLOCKS = {SAVE: "save", REM: "rem", CANDIDATE: "ltm'", FOCUS: "focus", TANH_LTM: "tanh(ltm)",
+          LTM: "ltm", WM: "wm"}
+PACKED_NAME = "(" + ", ".join(BLOCKS[k] for k in range(PACKED)) + ")"
+CAPTION = ["An LSTM step in the notes' names (eqs. 5.1-5.6) and PyTorch's:",
+           "rem = forget gate f,  save = input gate i,  ltm' = candidate g,  "
+           "focus = output gate o,",
+           "ltm = cell state c,  wm = hidden state h;  W_*, U_* = row blocks of weight_ih, "
+           "weight_hh;  b_* = bias_ih + bias_hh"]
+# (block, name, equation, what computes it) of the quantities inside a step.
+_INSIDE = [(REM, "rem", "5.1", "σ(W_r x + U_r wm(t-1) + b_r)"),
+           (CANDIDATE, "ltm'", "5.2", "tanh(W_l x + U_l wm(t-1) + b_l)"),
+           (SAVE, "save", "5.3", "σ(W_s x + U_s wm(t-1) + b_s)"),
+           (FOCUS, "focus", "5.5", "σ(W_f x + U_f wm(t-1) + b_f)"),
+           (LTM, "ltm", "5.4", "rem ⊙ ltm(t-1) + save ⊙ ltm'"),
+           (WM, "wm", "5.6", "focus ⊙ tanh(ltm)")]
+_WIRES = [("z", "rem"), ("z", "ltm'"), ("z", "save"), ("z", "focus"), ("rem", "ltm"),
+          ("save", "ltm"), ("ltm'", "ltm"), ("ltm", "wm"), ("focus", "wm")]
+
+
+def _block_of(index, hidden):
+    """k if ``index`` picks block k of a packed step output ([:, kH:(k+1)H])."""
+    if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)
+            and isinstance(index[1], slice) and index[1].step in (None, 1)):
+        return None
+    start, stop = index[1].start or 0, index[1].stop
+    if start % hidden or stop != start + hidden:
+        return None
+    return start // hidden
+
+
+def _hidden(graph, op):
+    """H, from weight_hh (4H, H)."""
+    return graph.nodes[op.ins[3]].obj.shape[1]
+
+
+def annotate_lstm(graph):
+    """Name the tensors around fused LSTM steps: the packed output by its
+    blocks, the slices of it (``h``, ``c``) by the block they take, the
+    previous state and the summed bias. Return whether there was a step."""
+    steps = [op for op in graph.ops() if isinstance(op.obj, LSTMStep)]
+    if not steps:
+        return False
+    for op in steps:
+        packed = graph.nodes[op.out]
+        if packed.symbol is None:
+            packed.symbol = PACKED_NAME
+    consumers = graph.consumers()
+    for op in steps:
+        H = _hidden(graph, op)
+        previous, b = graph.nodes[op.ins[1]], op.ins[4]
+        if previous.symbol is None:          # the initial state, packed
+            previous.symbol = f"{PACKED_NAME} at t-1"
+        if b is not None and graph.nodes[b].symbol is None:
+            graph.nodes[b].symbol = "b = bias_ih + bias_hh"
+        for k in consumers.get(op.out, ()):
+            reader = graph.nodes[k]
+            if reader.kind == OP and type(reader.obj).__name__ == "GetItem":
+                block = _block_of(reader.obj.index, H)
+                out = graph.nodes[reader.out]
+                if block is not None and out.symbol is None:
+                    out.symbol, out.grad_symbol = BLOCKS[block], f"∂C/∂{BLOCKS[block]}"
+    graph.notes.extend(CAPTION)
+    return True
+
+
+def open_lstm_steps(graph, show_data):
+    """Draw every fused LSTM step as the notes' equations: the gates' common
+    pre-activation z, the gates rem, save, ltm', focus, then ltm and wm, each
+    with its shape (and values, read from the packed output), in a box that
+    says it is one op. Edges into the op go to z (the previous state's ltm
+    block also to ltm); the step's output comes from ltm and wm."""
+    for op in [n for n in graph.ops() if isinstance(n.obj, LSTMStep)]:
+        H = _hidden(graph, op)
+        data = graph.nodes[op.out].obj.data
+        key = op.key
+        z = graph.nodes[f"{key}_z"] = Node(f"{key}_z", OP, op.obj, out=op.out)
+        z.ins = op.ins
+        z.lines = ["LSTMCell (one op)", "z = W x + U wm(t-1) + b", "(all four gates at once)"]
+        inside = {"z": z.key}
+        for block, name, eq, formula in _INSIDE:
+            node = Node(f"{key}_{block}", INSIDE, None)
+            value = data[:, block * H:(block + 1) * H]
+            node.lines = [f"{name} ({eq})", f"= {formula}", shape_line(value)] + \
+                value_lines("data", value, show_data)
+            graph.nodes[node.key] = node
+            inside[name] = node.key
+        state = {op.ins[1], op.out}      # the previous step's packed output, folded or not
+        edges, graph.edges = graph.edges, {}
+        for (src, dst, lag), e in edges.items():
+            if dst == key and src in state:
+                graph.add_edge(src, z.key, e.count, lag, "wm(t-1)")
+                graph.add_edge(src, inside["ltm"], e.count, lag, "ltm(t-1)")
+            elif dst == key:
+                graph.add_edge(src, z.key, e.count, lag, e.label)
+            elif src == key:
+                graph.add_edge(inside["ltm"], dst, e.count, lag, "ltm")
+                graph.add_edge(inside["wm"], dst, e.count, lag, "wm")
+            else:
+                graph.edges[(src, dst, lag)] = e
+        for a, b in _WIRES:
+            graph.add_edge(inside[a], inside[b])
+        parent = graph.cluster_of(key)
+        if parent is not None:
+            parent.members.remove(key)
+        del graph.nodes[key]
+        graph.clusters.append(Cluster(f"{key}_step", FUSED, "LSTM step: one op, eqs. 5.1-5.6",
+                                      list(inside.values()),
+                                      parent.key if parent is not None else None))
+
+
+def lstm_names(h, c):
+    """The tensors of one LSTM step written out with Tensor ops, under the
+    notes' names (eqs. 5.1-5.6), for ``draw_graph(..., params=...)``:
+
+    ``{"wm": h, "ltm": c, "focus": o, "rem": f, "save": i, "ltm'": g,
+    "ltm (t-1)": c_prev}``, found in the graph of ltm = rem * ltm(t-1) +
+    save * ltm' and wm = focus * tanh(ltm) (rem = forget gate, save = input
+    gate, ltm' = candidate, focus = output gate, ltm = cell state, wm =
+    hidden state). For the library's ``nn.LSTMCell``, whose step is one op,
+    only ``{"wm": h, "ltm": c}``: ``book_notation=True`` draws its gates.
+    """
+    packed = _fused_step(h)
+    if packed is not None and packed is _fused_step(c):
+        return {"wm": h, "ltm": c}
+    a, b = _tensor_inputs(h, "Mul", "wm = h (focus * tanh(ltm))")
+    if _is_tanh_of(b, c):
+        focus = a
+    elif _is_tanh_of(a, c):
+        focus = b
+    else:
+        raise ValueError("lstm_names: h is not focus * tanh(c) for the c given")
+    names = {"wm": h, "ltm": c, "focus": focus}
+    terms = [c] if type(c.grad_fn).__name__ == "Mul" else \
+        _tensor_inputs(c, "Add", "ltm = c (rem * ltm(t-1) + save * ltm')")
+    for product in terms:
+        factors = _tensor_inputs(product, "Mul", "each term of ltm")
+        kinds = [_activation(x) for x in factors]
+        if "Tanh" in kinds and len(factors) == 2:
+            names["save"], names["ltm'"] = factors[::-1] if kinds[0] == "Tanh" else factors
+        elif kinds[0] == "Sigmoid":        # rem * ltm(t-1); ltm(t-1) may be a constant
+            names["rem"] = factors[0]
+            if len(factors) == 2:
+                names["ltm (t-1)"] = factors[1]
+        elif len(factors) == 2 and kinds[1] == "Sigmoid":
+            names["rem"], names["ltm (t-1)"] = factors[1], factors[0]
+    if "save" not in names:
+        raise ValueError("lstm_names: c is not rem * ltm(t-1) + save * ltm' (no term holds the "
+                         "tanh candidate ltm')")
+    return names
+
+
+def _fused_step(t):
+    """The packed output a slice ``t`` was taken from, if it is a fused step's."""
+    fn = t.grad_fn
+    if fn is None or type(fn).__name__ != "GetItem" or fn.inputs is None:
+        return None
+    src = fn.inputs[0]
+    return src if isinstance(src.grad_fn, LSTMStep) else None
+
+
+def _activation(t):
+    """The op that made ``t``, looking through slices and reshapes (gates are
+    often slices of one activated block)."""
+    fn = t.grad_fn
+    while fn is not None and type(fn).__name__ in ("GetItem", "Reshape"):
+        fn = fn.inputs[0].grad_fn
+    return type(fn).__name__ if fn is not None else None
+
+
+def _tensor_inputs(t, op_name, what):
+    fn = t.grad_fn
+    if fn is None or type(fn).__name__ != op_name or fn.inputs is None:
+        got = "a leaf" if fn is None else type(fn).__name__
+        raise ValueError(f"lstm_names: expected {what} to be made by {op_name}, but it is {got}; "
+                         f"pass the (h, c) returned by one LSTM step, before backward or with "
+                         f"retain_graph=True")
+    return [x for x in fn.inputs if isinstance(x, Tensor)]
+
+
+def _is_tanh_of(t, c):
+    fn = t.grad_fn
+    return fn is not None and type(fn).__name__ == "Tanh" and fn.inputs[0] is c
