@@ -174,9 +174,10 @@ def main():
     runs = {"ours (tinygrad_nndl)": epoch_ours, NP: epoch_numpy}
     try:
         import torch
-        torch.manual_seed(args.seed)
-        runs[f"PyTorch {torch.__version__} eager ({torch.get_num_threads()} threads)"] = \
-            epoch_torch
+        # One thread, like numpy on these small matrices; more threads only
+        # add synchronization (and spin badly when the cores are shared).
+        torch.set_num_threads(1)
+        runs[f"PyTorch {torch.__version__} eager (1 thread)"] = epoch_torch
     except ImportError:
         pass
     runs["book's per-example loop (network.py)"] = epoch_book_loop

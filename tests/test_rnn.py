@@ -127,6 +127,18 @@ def test_unrolled_lstm_gradcheck(batch_first):
     assert gradcheck(run, [x, h0, c0, *lstm.parameters()])
 
 
+def test_unrolled_lstm_gradgradcheck():
+    """Second derivatives through three steps (the op's backward recorded under
+    create_graph, then differentiated again)."""
+    lstm = nn.LSTM(2, 2, dtype=np.float64)
+    x, h0, c0 = leaf(3, 1, 2), leaf(1, 1, 2), leaf(1, 1, 2)
+
+    def run(x, h0, c0, *params):
+        out, (h_n, c_n) = lstm(x, (h0, c0))
+        return out, c_n
+    assert gradgradcheck(run, [x, h0, c0, *lstm.parameters()])
+
+
 def test_rnn_and_rnn_cell_gradcheck():
     rnn = nn.RNN(2, 3, num_layers=2, dtype=np.float64)
     x, h0 = leaf(5, 2, 2), leaf(2, 2, 3)

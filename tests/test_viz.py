@@ -567,6 +567,16 @@ def test_render_writes_svg_and_png_with_the_labels(tmp_path):
     assert ">z³</text>" in bundle["image/svg+xml"]
 
 
+@needs_dot
+def test_dot_lays_out_many_opened_lstm_steps():
+    # Boxes of opened steps (two layers of 6 here) made dot fail with
+    # "trouble in init_rank" until the graph asked for newrank.
+    model = nn.LSTM(3, 4, num_layers=2, batch_first=True)
+    out, _ = model(tg.randn(2, 6, 3))
+    svg = viz.draw_graph(out.sum(), book_notation=model).pipe(format="svg", encoding="utf-8")
+    assert svg.count(">rem (5.1)</text>") == 12
+
+
 def test_missing_dot_says_how_to_install_it_and_source_still_works(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))      # no dot to be found
     t = micrograd_expression()

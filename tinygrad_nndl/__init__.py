@@ -10,9 +10,10 @@ from .tensor.random import manual_seed
 from .tensor.creation import (arange, empty, eye, from_numpy, full, full_like, linspace,
                               ones, ones_like, rand, rand_like, randint, randn, randn_like,
                               randperm, tensor, zeros, zeros_like)
-from .tensor.functions import (argmax, cat, clamp, exp, log, log_softmax, logsumexp, matmul,
-                               maximum, mean, minimum, relu, sigmoid, softmax, sqrt, stack,
-                               sum, tanh, where)
+from .tensor.functions import (abs, amax, amin, argmax, argmin, cat, clamp, exp, flatten, log,  # noqa: A004
+                               log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum,
+                               permute, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack,
+                               sum, tanh, transpose, unsqueeze, where)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd
 

@@ -65,7 +65,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     grads, heap, leaves = {}, [], []
     for t, g in zip(roots, root_grads):
         _receive(grads, heap, leaves, t, g)
-    wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
+    wanted = None
+    if capture is not None:
+        wanted = {}
+        for i, t in enumerate(capture):
+            wanted.setdefault(id(t), []).append(i)
     captured = [None] * len(capture) if capture is not None else None
     given = set(map(id, root_grads))   # arrays the user holds: never handed out as .grad
     anomaly = mode.anomaly
@@ -75,6 +79,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         node = t._ctx
         if node.inputs is None:
             raise RuntimeError(FREED_GRAPH)
+        if node.seq < mode.last_inplace:
+            _check_not_modified(t, node)
         g = grads.pop(id(t))
         if t._hooks or t._retains_grad or wanted is not None:
             g = _arrived(t, g, create_graph, wanted, captured, given)
@@ -113,14 +119,23 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     return captured
 
 
+def _check_not_modified(t, node):
+    for x in (t,) + tuple(node.inputs):
+        if isinstance(x, Tensor) and x._modified_at > node.seq:
+            role = "output" if x is t else "an input"
+            raise RuntimeError(
+                f"backward: {role} of {node.name()} (shape {x.shape}) was modified by an "
+                f"in-place operation after the graph saved it, so its old values are gone; "
+                f"change it after backward, or change a copy (.detach() then a new tensor)")
+
+
 def _arrived(t, g, create_graph, wanted, captured, given):
     """t's gradient is complete: run its hooks, then capture it (autograd.grad),
     accumulate it into a leaf's ``.grad``, or keep it for ``retain_grad``."""
     if t._hooks:
         g = _run_hooks(t, g, create_graph)
     if wanted is not None:
-        i = wanted.get(id(t))
-        if i is not None:
+        for i in wanted.get(id(t), ()):
             captured[i] = g
     elif t._ctx is None and t.grad is not None:
         if create_graph:

@@ -15,18 +15,16 @@ Tensors, so that the backward pass is itself recorded and gradients of
 gradients come for free.  That is why backward rules use only operators and
 the helpers of ``ops.dual``, which accept both.
 """
-import itertools
 import os
 import sys
 
 import numpy as np
 
 from ..tensor.tensor import Tensor
-from .grad_mode import mode
+from .grad_mode import mode, sequence
 
 _new = object.__new__
 _make = Tensor._make
-_sequence = itertools.count(1)
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -38,6 +36,16 @@ def _user_frame():
     if f is None:
         return "<unknown>"
     return f"{f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}"
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _any_float64(arrays):
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.dtype is _FLOAT64:
+            return True
+    return False
 
 
 def _shape_of(x):
@@ -52,6 +60,7 @@ class Function:
     needs = ()         # which inputs require a gradient
     seq = 0            # creation order: a node's inputs always have smaller seq
     created_at = None  # set under detect_anomaly
+    float32_default = True  # float64 only from float64 inputs (False: Cast)
 
     @classmethod
     def apply(cls, *inputs, **attrs):
@@ -71,6 +80,9 @@ class Function:
             raise kind(f"{cls.op_name()}: {e} (input shapes: {shapes})") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        if out.dtype is _FLOAT64 and cls.float32_default and not _any_float64(arrays):
+            # numpy makes int op float64; PyTorch's default dtype makes it float32
+            out = out.astype(np.float32)
         if mode.anomaly:
             fn.created_at = _user_frame()
             _check_finite(out, f"{cls.op_name()} forward", fn.created_at)
@@ -80,7 +92,7 @@ class Function:
                 fn.inputs = inputs
                 fn.arrays = arrays
                 fn.needs = needs
-                fn.seq = next(_sequence)
+                fn.seq = next(sequence)
                 return _make(out, fn)
         return _make(out, None)
 

@@ -4,17 +4,23 @@ The state lives in one small object so that the hot path (``Function.apply``)
 reads it with a single attribute lookup.
 """
 import functools
+import itertools
 
 
 class _Mode:
-    __slots__ = ("grad_enabled", "anomaly")
+    __slots__ = ("grad_enabled", "anomaly", "last_inplace")
 
     def __init__(self):
         self.grad_enabled = True
         self.anomaly = False
+        self.last_inplace = 0   # the sequence number of the latest in-place change
 
 
 mode = _Mode()
+
+# One clock for graph nodes and in-place changes: a node whose inputs changed
+# in place after it was recorded has a smaller number than that change.
+sequence = itertools.count(1)
 
 
 def is_grad_enabled():

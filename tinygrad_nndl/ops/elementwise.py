@@ -223,6 +223,7 @@ class Cast(Function):
     """Change of dtype; the gradient is cast back to the input's dtype."""
 
     dtype = None
+    float32_default = False
 
     def forward(self, a):
         self.in_dtype = a.dtype

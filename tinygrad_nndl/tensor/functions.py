@@ -104,3 +104,55 @@ def log_softmax(x, dim):
 
 def argmax(x, dim=None, keepdim=False):
     return _as_tensor(x).argmax(dim, keepdim)
+
+
+def abs(x):  # noqa: A001 - torch.abs
+    return _as_tensor(x).abs()
+
+
+def pow(x, exponent):  # noqa: A001 - torch.pow
+    return _as_tensor(x) ** exponent
+
+
+def max(x, dim=None, keepdim=False):  # noqa: A001 - torch.max
+    return _as_tensor(x).max(dim, keepdim)
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001 - torch.min
+    return _as_tensor(x).min(dim, keepdim)
+
+
+def amax(x, dim=None, keepdim=False):
+    return _as_tensor(x).amax(dim, keepdim)
+
+
+def amin(x, dim=None, keepdim=False):
+    return _as_tensor(x).amin(dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _as_tensor(x).argmin(dim, keepdim)
+
+
+def reshape(x, *shape):
+    return _as_tensor(x).reshape(*shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    return _as_tensor(x).flatten(start_dim, end_dim)
+
+
+def squeeze(x, dim=None):
+    return _as_tensor(x).squeeze(dim)
+
+
+def unsqueeze(x, dim):
+    return _as_tensor(x).unsqueeze(dim)
+
+
+def transpose(x, dim0, dim1):
+    return _as_tensor(x).transpose(dim0, dim1)
+
+
+def permute(x, *dims):
+    return _as_tensor(x).permute(*dims)

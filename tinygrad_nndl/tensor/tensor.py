@@ -59,7 +59,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_hooks",
-                 "__weakref__")
+                 "_modified_at", "__weakref__")
     # numpy defers to Tensor's reflected operators: ndarray * Tensor is a Tensor.
     __array_ufunc__ = None
     # Identity hash: == is elementwise, as in PyTorch.
@@ -72,6 +72,7 @@ class Tensor:
         self._ctx = None
         self._retains_grad = False
         self._hooks = None
+        self._modified_at = 0
         if requires_grad:
             self.requires_grad = True
 
@@ -85,6 +86,7 @@ class Tensor:
         t._ctx = ctx
         t._retains_grad = False
         t._hooks = None
+        t._modified_at = 0
         return t
 
     # ----- autograd state -------------------------------------------------
@@ -316,7 +318,8 @@ class Tensor:
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        return E.Clamp.apply(self, min=min, max=max)
+        # Tensor bounds act as constants (no gradient flows into them).
+        return E.Clamp.apply(self, min=_value(min), max=_value(max))
 
     clip = clamp
 
@@ -540,10 +543,18 @@ class Tensor:
 
     # ----- in-place updates: only outside the graph ------------------------
     def _inplace(self, op):
+        """The array to change in place, after the checks PyTorch makes."""
         if self._requires_grad and mode.grad_enabled:
             raise RuntimeError(f"{op}: a tensor that requires grad cannot be changed in "
                                f"place while grad is recorded; wrap it in no_grad()")
+        self._mark_modified()
         return self.data
+
+    def _mark_modified(self):
+        """Record an in-place change, so that a backward through a graph that
+        saved the old values raises instead of using the new ones. Code that
+        writes ``.data`` in place directly (optimizers) calls this too."""
+        mode.last_inplace = self._modified_at = next(sequence)
 
     def add_(self, other, alpha=1):
         data = self._inplace("add_")
@@ -608,7 +619,7 @@ _new = object.__new__
 
 # The engine and the ops import Tensor, so they come after it.
 from ..autograd import engine as _engine  # noqa: E402
-from ..autograd.grad_mode import mode  # noqa: E402
+from ..autograd.grad_mode import mode, sequence  # noqa: E402
 from ..ops import elementwise as E  # noqa: E402
 from ..ops import linalg as L  # noqa: E402
 from ..ops import movement as M  # noqa: E402
