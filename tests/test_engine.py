@@ -558,3 +558,51 @@ def test_detect_anomaly_is_quiet_on_finite_graphs_and_restores_the_mode():
                                + np.sqrt(x.data) / x.data)
     from tinygrad_nndl.autograd.grad_mode import mode
     assert not mode.anomaly
+
+
+# ----- in-place changes to saved values ----------------------------------------
+
+def test_inplace_change_of_a_saved_input_makes_backward_raise():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([1.0, 2.0])
+    y = (x * c).sum()
+    c.mul_(10)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+    assert x.grad is None
+
+
+def test_inplace_change_before_the_op_is_fine():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([1.0, 2.0])
+    c.mul_(10)
+    (x * c).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [10.0, 20.0])
+
+
+def test_optimizer_step_between_forward_and_backward_raises():
+    from tinygrad_nndl import nn, optim
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loss = model(tg.randn(4, 3)).sum()
+    loss.backward(retain_graph=True)
+    opt.step()
+    with pytest.raises(RuntimeError, match="in-place"):
+        loss.backward()
+
+
+def test_grad_with_the_same_input_twice_returns_it_twice():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    g1, g2 = tg.autograd.grad((x * x).sum(), [x, x])
+    np.testing.assert_allclose(g1.data, [2.0, 4.0])
+    np.testing.assert_allclose(g2.data, [2.0, 4.0])
+
+
+@pytest.mark.parametrize("make", [lambda t: t * 0.5, lambda t: t / 2, lambda t: t.sigmoid(),
+                                  lambda t: t + tg.ones(2), lambda t: t.mean()])
+def test_integer_tensors_in_float_ops_give_float32_as_pytorch(make):
+    assert make(tg.tensor([1, 2])).dtype == np.float32
+
+
+def test_float64_inputs_keep_float64():
+    assert (tg.tensor([1, 2]) * tg.ones(2, dtype=np.float64)).dtype == np.float64

@@ -34,6 +34,7 @@ def calculate_gain(nonlinearity, param=None):
 def _fill(tensor, values):
     with no_grad():
         tensor.data[...] = values
+    tensor._mark_modified()
     return tensor
 
 

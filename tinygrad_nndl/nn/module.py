@@ -190,6 +190,7 @@ class Module:
         tensors = dict(self._named_state_tensors())
         for key, array in values.items():
             tensors[key].data[...] = array
+            tensors[key]._mark_modified()
         return missing, unexpected
 
     def _named_state_tensors(self):

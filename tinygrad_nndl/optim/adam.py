@@ -65,4 +65,5 @@ class Adam(Optimizer):
                 denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t)
                 denom += eps
                 p.data -= (lr / (1 - beta1 ** t)) * (m / denom)
+                p._mark_modified()   # a graph that saved the old values must not backward
         return loss

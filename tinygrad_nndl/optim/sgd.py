@@ -61,4 +61,5 @@ class SGD(Optimizer):
                         buf += g if damp == 0 else (1 - damp) * g
                     g = g + mu * buf if nesterov else buf
                 p.data -= lr * g
+                p._mark_modified()   # a graph that saved the old values must not backward
         return loss

@@ -44,8 +44,8 @@ def _block_of(index, hidden):
 
 
 def _hidden(graph, op):
-    """H, from weight_hh (4H, H)."""
-    return graph.nodes[op.ins[3]].obj.shape[1]
+    """H, from the packed output (B, 7H), which is drawn whenever the op is."""
+    return graph.nodes[op.out].obj.shape[-1] // PACKED
 
 
 def annotate_lstm(graph):
