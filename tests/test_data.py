@@ -315,6 +315,7 @@ def test_download_offline_gives_a_clear_error(tmp_path, served):
     assert not any((tmp_path / "mnist").glob("*.gz"))
 
 
+@pytest.mark.mnist
 def test_real_mnist_checksums_accept_the_real_bytes(tmp_path, served):
     folder = _real("mnist")
     web, _ = served

@@ -300,8 +300,8 @@ def test_book_notation_labels_an_mlp_and_delta_obeys_bp1_to_bp3():
     for name in ("a¹ (x)", "z²", "a²", "z³", "a³", "C", "w² (0.weight)", "b² (0.bias)",
                  "w³ (2.weight)", "b³ (2.bias)", "y"):
         assert name in title, name
-    ops = {k: a["lines"] for k, a in nodes.items() if a["shape"] == "ellipse"}
-    formulas = sorted(ops[-1] for ops in ops.values() if " = " in ops[-1])
+    ops = [a["lines"] for a in nodes.values() if a["shape"] == "ellipse"]
+    formulas = sorted(lines[-1] for lines in ops if " = " in lines[-1])
     assert formulas == ["a² = σ(z²)", "a³ = σ(z³)", "z² = w²a¹ + b²", "z³ = w³a² + b³"]
     assert named_edges(nodes, edges)[("z²", "Sigmoid")] == 1
     # delta^l from the labels against the book's equations, in numpy.

@@ -25,9 +25,10 @@ def sum_to(x, shape):
     if xshape == shape:
         return x
     lead = len(xshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and xshape[i + lead] != 1)
-    return reshape(reduce_sum(x, axes, keepdims=True), shape)
+    inner = tuple(i + lead for i, n in enumerate(shape) if n == 1 and xshape[i + lead] != 1)
+    if not inner:   # only leading axes were added: a plain sum has the shape already
+        return reduce_sum(x, tuple(range(lead)))
+    return reshape(reduce_sum(x, tuple(range(lead)) + inner, keepdims=True), shape)
 
 
 def reshape(x, shape):
