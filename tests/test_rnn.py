@@ -99,7 +99,7 @@ def test_step_op_gradcheck_and_gradgradcheck(bias):
     """The fused step op: first and second derivatives, every output block
     (gates included) weighted by gradcheck's random projection."""
     B, D, H = 2, 3, 2
-    inputs = [leaf(B, D), leaf(B, recurrent.PACKED * H), leaf(4 * H, D), leaf(4 * H, H),
+    inputs = [leaf(B, D), leaf(B, recurrent.PACKED * H), leaf(4 * H, D + H),
               leaf(4 * H) if bias else None]
     assert gradcheck(recurrent.LSTMCell.apply, inputs)
     assert gradgradcheck(recurrent.LSTMCell.apply, inputs)

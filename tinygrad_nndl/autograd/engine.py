@@ -72,14 +72,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             wanted.setdefault(id(t), []).append(i)
     captured = [None] * len(capture) if capture is not None else None
     given = set(map(id, root_grads))   # arrays the user holds: never handed out as .grad
-    anomaly = mode.anomaly
+    anomaly, last_inplace = mode.anomaly, mode.last_inplace
 
     while heap:
         t = heappop(heap)[2]
         node = t._ctx
         if node.inputs is None:
             raise RuntimeError(FREED_GRAPH)
-        if node.seq < mode.last_inplace:
+        if node.seq < last_inplace:
             _check_not_modified(t, node)
         g = grads.pop(id(t))
         if t._hooks or t._retains_grad or wanted is not None:
@@ -115,7 +115,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             node.inputs = node.arrays = None
 
     for t in leaves:
-        _arrived(t, grads.pop(id(t)), create_graph, wanted, captured, given)
+        g = grads.pop(id(t))
+        if t.grad is None and not (t._hooks or create_graph or wanted is not None):
+            t.grad = _own(g, given, False)   # the common case, without _arrived's checks
+        else:
+            _arrived(t, g, create_graph, wanted, captured, given)
     return captured
 
 

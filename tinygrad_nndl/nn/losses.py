@@ -46,7 +46,7 @@ def _float_target(target, input, fn, what="target"):
 
 
 def _same_shape(input, target, fn, what="target"):
-    if tuple(input.shape) != tuple(target.shape):
+    if input.shape != target.shape:
         raise ValueError(f"{fn}: input shape {tuple(input.shape)} and {what} shape "
                          f"{tuple(target.shape)} differ; losses do not broadcast (reshape "
                          f"one of them, e.g. with .reshape({tuple(input.shape)}))")

@@ -62,9 +62,12 @@ def _zeros(shape, dtype):
     return Tensor._make(np.zeros(shape, dtype=dtype), None)
 
 
-def _lstm_bias(b_ih, b_hh):
-    """b = b_ih + b_hh: the notes' single bias of each gate."""
-    return None if b_ih is None else b_ih + b_hh
+def _lstm_weights(w_ih, w_hh, b_ih, b_hh):
+    """The step op's (w, b): [W_ih | W_hh], so that each step's four gates come
+    from one matmul of [x_t, wm_{t-1}], and b = b_ih + b_hh, the notes' single
+    bias of each gate. Built once per forward (two ops; their backward hands
+    each parameter its part)."""
+    return cat([w_ih, w_hh], dim=1), (None if b_ih is None else b_ih + b_hh)
 
 
 def _pack_state(h, c, batch, hidden, dtype):
@@ -192,8 +195,8 @@ class LSTMCell(_CellBase):
         if not batched:
             input, h, c = (None if t is None else t.reshape(1, -1) for t in (input, h, c))
         state = _pack_state(h, c, batch, H, self.weight_hh.dtype)
-        out = _LSTMStep.apply(input, state, self.weight_ih, self.weight_hh,
-                              _lstm_bias(self.bias_ih, self.bias_hh))
+        w, b = _lstm_weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        out = _LSTMStep.apply(input, state, w, b)
         h, c = _block(out, WM, H), _block(out, LTM, H)
         if not batched:
             h, c = h.reshape(H), c.reshape(H)
@@ -395,14 +398,13 @@ class LSTM(_RNNBase):
         inputs = self._time_steps(input, batched, steps, batch)
         h_n, c_n, gates = [], [], []
         for k in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self.layer_parameters(k)
-            b = _lstm_bias(b_ih, b_hh)
+            w, b = _lstm_weights(*self.layer_parameters(k))
             state = _pack_state(self._initial(h0, k, batched), self._initial(c0, k, batched),
                                 batch, H, dtype)
             first = state
             states = []
             for x in inputs:
-                state = _LSTMStep.apply(x, state, w_ih, w_hh, b)
+                state = _LSTMStep.apply(x, state, w, b)
                 states.append(state)
             inputs = [_block(s, WM, H) for s in states]
             last = states[-1] if states else first

@@ -42,13 +42,9 @@ class Linear(Function):
         return z if b is None else z + b
 
     def backward(self, g, out, x, w, b):
-        gx = gw = gb = None
-        if self.needs[0]:
-            gx = g @ w
-        if self.needs[1] or self.needs[2]:
-            g2 = reshape(g, (-1, g.shape[-1]))
-            if self.needs[1]:
-                gw = swap_last(g2) @ reshape(x, (-1, x.shape[-1]))
-            if self.needs[2]:
-                gb = sum_to(reduce_sum(g2, 0), b.shape)
+        gx = g @ w if self.needs[0] else None
+        if g.ndim != 2:   # rows of any batch shape are examples
+            g, x = reshape(g, (-1, g.shape[-1])), reshape(x, (-1, x.shape[-1]))
+        gw = g.T @ x if self.needs[1] else None
+        gb = reduce_sum(g, 0) if self.needs[2] else None
         return gx, gw, gb

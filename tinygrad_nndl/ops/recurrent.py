@@ -39,25 +39,26 @@ def _cat_last(parts):
 
 
 class LSTMCell(Function):
-    """``LSTMCell.apply(x, state, w_ih, w_hh, b)`` -> packed state (B, 7H).
+    """``LSTMCell.apply(x, state, w, b)`` -> packed state (B, 7H).
 
     x (B, D) is x_t; state (B, 7H) is the previous packed state (wm_{t-1} and
-    ltm_{t-1} are read from it); w_ih (4H, D), w_hh (4H, H) and b (4H,) or None
-    are PyTorch's weight_ih, weight_hh and bias_ih + bias_hh. One matmul per
-    input gives the four gates' pre-activations at once, z = x W_ih^T + wm W_hh^T + b;
-    the notes' W_s, W_r, W_l, W_f are the four row blocks of W_ih (each d x p,
-    the erratum's shape), likewise U_* of W_hh.
+    ltm_{t-1} are read from it); w (4H, D + H) is PyTorch's weight_ih and
+    weight_hh side by side and b (4H,) (or None) is bias_ih + bias_hh. So the
+    four gates' pre-activations of a step come from one matmul,
+    z = [x_t, wm_{t-1}] w^T + b; row block k of w is the notes' [W_k U_k]
+    for k = s, r, l, f (W_k of shape d x p: the erratum's shape).
     """
 
-    def forward(self, x, state, w_ih, w_hh, b):
-        H = w_hh.shape[1]
-        if x.ndim != 2 or state.ndim != 2 or state.shape[1] != PACKED * H \
-                or state.shape[0] != x.shape[0]:
-            raise ValueError(f"expected x of shape (batch, {w_ih.shape[1]}) and a packed state "
-                             f"of shape (batch, {PACKED * H}), got {x.shape} and {state.shape}")
-        dtype = np.result_type(*(a for a in (x, state, w_ih, w_hh, b) if a is not None))
-        z = (x @ w_ih.T).astype(dtype, copy=False)
-        z += state[:, WM * H:] @ w_hh.T
+    def forward(self, x, state, w, b):
+        D = x.shape[1] if x.ndim == 2 else -1
+        H = w.shape[1] - D
+        if x.ndim != 2 or state.ndim != 2 or w.shape[0] != 4 * H \
+                or state.shape != (x.shape[0], PACKED * H):
+            raise ValueError(f"expected x (batch, D), a packed state (batch, 7H) and weights "
+                             f"(4H, D + H), got {x.shape}, {state.shape} and {w.shape}")
+        dtype = np.result_type(*(a for a in (x, state, w, b) if a is not None))
+        xh = np.concatenate([x, state[:, WM * H:]], axis=1, dtype=dtype)
+        z = xh @ w.T
         if b is not None:
             z += b
         out = np.empty((x.shape[0], PACKED * H), dtype=z.dtype)
@@ -72,8 +73,9 @@ class LSTMCell(Function):
         np.multiply(focus, tanh_ltm, out=wm)               # wm (5.6)
         return out
 
-    def backward(self, g, out, x, state, w_ih, w_hh, b):
-        H = w_hh.shape[1]
+    def backward(self, g, out, x, state, w, b):
+        D = x.shape[1]
+        H = w.shape[1] - D
         save, rem, cand, focus, tanh_ltm = (out[:, k * H:(k + 1) * H] for k in range(5))
         ltm_prev, wm_prev = state[:, LTM * H:WM * H], state[:, WM * H:]
         g_save, g_rem, g_cand, g_focus, g_tanh, g_ltm, g_wm = (
@@ -87,17 +89,20 @@ class LSTMCell(Function):
                            (g_rem + g_ltm * ltm_prev) * rem * (1 - rem),
                            (g_cand + g_ltm * save) * (1 - cand * cand),
                            g_focus * focus * (1 - focus)])
-        need_x, need_state, need_wih, need_whh, need_b = self.needs
-        g_state = None
-        if need_state:
-            # Only ltm_{t-1} (through rem) and wm_{t-1} (through W_hh, as BP2) were read.
-            rest = np.zeros((delta.shape[0], LTM * H), dtype=out.dtype)
-            g_state = _cat_last([rest, g_ltm * rem, delta @ w_hh])
-        # BP4 and BP3 summed over the batch: dC/dW = delta^T a, dC/db = sum of delta.
-        return (delta @ w_ih if need_x else None,
+        need_x, need_state, need_w, need_b = self.needs
+        g_x = g_state = None
+        if need_x or need_state:
+            # BP2: the error sent back to the inputs, delta w (only the columns needed).
+            g_xh = delta @ (w if need_x else w[:, D:])
+            g_x = g_xh[:, :D] if need_x else None
+            if need_state:
+                # Only ltm_{t-1} (through rem) and wm_{t-1} (through U) were read.
+                rest = np.zeros((delta.shape[0], LTM * H), dtype=out.dtype)
+                g_state = _cat_last([rest, g_ltm * rem, g_xh[:, -H:]])
+        # BP4 and BP3 summed over the batch: dC/dw = delta^T [x, wm], dC/db = sum of delta.
+        return (g_x,
                 g_state,
-                swap_last(delta) @ x if need_wih else None,
-                swap_last(delta) @ wm_prev if need_whh else None,
+                swap_last(delta) @ _cat_last([x, wm_prev]) if need_w else None,
                 reduce_sum(delta, 0) if need_b else None)
 
 
