@@ -606,3 +606,35 @@ def test_integer_tensors_in_float_ops_give_float32_as_pytorch(make):
 
 def test_float64_inputs_keep_float64():
     assert (tg.tensor([1, 2]) * tg.ones(2, dtype=np.float64)).dtype == np.float64
+
+
+# ----- gradient accumulation in engine-owned buffers ---------------------------
+
+def test_slices_of_one_tensor_accumulate_exactly():
+    x = tg.randn(6, 3, requires_grad=True)
+    weights = np.arange(1.0, 7.0)
+    sum(x[t] * float(weights[t]) for t in range(6)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.repeat(weights[:, None], 3, axis=1), rtol=1e-6)
+
+
+def test_a_gradient_shared_by_two_inputs_is_not_summed_into_twice():
+    # z = a + b hands the same gradient to a and b; both then get more.
+    a = tg.randn(3, requires_grad=True)
+    b = tg.randn(3, requires_grad=True)
+    y = (a * 2) + (b * 3)
+    z = y + y            # y gets 1 + 1 = 2 (an owned buffer), handed on unchanged
+    loss = (z + a * 5 + b * 7).sum()
+    loss.backward()
+    np.testing.assert_allclose(a.grad.data, np.full(3, 2 * 2 + 5.0))
+    np.testing.assert_allclose(b.grad.data, np.full(3, 2 * 3 + 7.0))
+
+
+def test_slice_gradients_mix_with_dense_ones_and_repeated_indices():
+    x = tg.randn(4, 2, requires_grad=True)
+    (x[[0, 0, 3]].sum() + x[1:3].sum() * 2 + x.sum() * 10 + x[0].sum()).backward()
+    expect = np.full((4, 2), 10.0)
+    expect[0] += 2 + 1
+    expect[3] += 1
+    expect[1:3] += 2
+    np.testing.assert_allclose(x.grad.data, expect)
+

@@ -12,6 +12,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from ..tensor.tensor import Tensor
+from ..ops.dual import SliceGrad
 from .function import _check_finite
 from .grad_mode import mode, set_grad_enabled
 
@@ -72,6 +73,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             wanted.setdefault(id(t), []).append(i)
     captured = [None] * len(capture) if capture is not None else None
     given = set(map(id, root_grads))   # arrays the user holds: never handed out as .grad
+    owned = set()   # buffers this walk made: a gradient can be summed into them in place
     anomaly, last_inplace = mode.anomaly, mode.last_inplace
 
     while heap:
@@ -82,6 +84,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         if node.seq < last_inplace:
             _check_not_modified(t, node)
         g = grads.pop(id(t))
+        if type(g) is SliceGrad:
+            g = g.dense()
+        elif owned:
+            owned.discard(id(g))   # backward may hand g itself on to several inputs
         if t._hooks or t._retains_grad or wanted is not None:
             g = _arrived(t, g, create_graph, wanted, captured, given)
         if create_graph:
@@ -98,13 +104,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             if xg.dtype is not dtype and xg.dtype != dtype:
                 xg = xg.to(dtype) if create_graph else xg.astype(dtype)
             if anomaly:
-                _check_finite(xg.data if create_graph else np.asarray(xg),
+                _check_finite(xg.data if create_graph else np.asarray(
+                              xg.values if type(xg) is SliceGrad else xg),
                               f"{node.name()} (backward)", node.created_at
                               or "<unknown: not created under detect_anomaly>")
             key = id(x)   # _receive, inlined: this is the hottest loop
             prev = grads.get(key)
             if prev is not None:
-                grads[key] = prev + xg
+                grads[key] = prev + xg if create_graph else _accumulate(prev, xg, owned)
             else:
                 grads[key] = xg
                 if x._ctx is None:
@@ -116,11 +123,34 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
 
     for t in leaves:
         g = grads.pop(id(t))
+        if type(g) is SliceGrad:
+            g = g.dense()
         if t.grad is None and not (t._hooks or create_graph or wanted is not None):
             t.grad = _own(g, given, False)   # the common case, without _arrived's checks
         else:
             _arrived(t, g, create_graph, wanted, captured, given)
     return captured
+
+
+def _accumulate(prev, g, owned):
+    """prev + g for the fast mode. The first sum makes a buffer that only this
+    walk holds; later gradients are added into it in place (a slice's
+    gradient only where the slice is), saving an allocation each time."""
+    if id(prev) in owned:
+        if type(g) is SliceGrad:
+            return g.add_to(prev)
+        prev += g
+        return prev
+    if type(prev) is SliceGrad:
+        prev = prev.dense()
+    elif type(g) is SliceGrad:
+        prev = prev.copy()
+    else:
+        out = prev + g
+        owned.add(id(out))
+        return out
+    owned.add(id(prev))
+    return _accumulate(prev, g, owned)
 
 
 def _check_not_modified(t, node):

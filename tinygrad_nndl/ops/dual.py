@@ -80,17 +80,42 @@ def astype(x, dtype):
     return x.astype(dtype, copy=False)
 
 
-def index_add_into_zeros(g, shape, index, accumulate):
-    """zeros(shape) with g added at ``index``. ``accumulate``: the index may
-    repeat (it holds an integer array), so repeats must add up (np.add.at)."""
+class SliceGrad:
+    """The gradient of a slice a[index]: zeros(shape) with ``values`` added at
+    ``index``, not yet written out. The engine adds it in place into a buffer
+    it owns, so the gradients of T slices of one tensor (the steps of a
+    sequence) cost the size of the slices, not T times the whole tensor."""
+
+    __slots__ = ("shape", "index", "values", "accumulate")
+
+    def __init__(self, shape, index, values, accumulate):
+        self.shape, self.index, self.values, self.accumulate = shape, index, values, accumulate
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    def astype(self, dtype):
+        return SliceGrad(self.shape, self.index, self.values.astype(dtype), self.accumulate)
+
+    def add_to(self, out):
+        """out += this gradient, in place. ``accumulate``: the index may repeat
+        (it holds an integer array), so repeats must add up (np.add.at)."""
+        if self.accumulate:
+            np.add.at(out, self.index, self.values)
+        else:
+            out[self.index] += self.values
+        return out
+
+    def dense(self):
+        return self.add_to(np.zeros(self.shape, dtype=self.values.dtype))
+
+
+def slice_grad(g, shape, index, accumulate):
+    """The gradient that a[index] sends back to a: zeros(shape) plus g at index."""
     if isinstance(g, Tensor):
         return _movement.IndexAdd.apply(g, shape=shape, index=index, accumulate=accumulate)
-    out = np.zeros(shape, dtype=g.dtype)
-    if accumulate:
-        np.add.at(out, index, g)
-    else:
-        out[index] = g
-    return out
+    return SliceGrad(shape, index, g, accumulate)
 
 
 # Imported last: those modules import this one.

@@ -3,7 +3,7 @@ indexing and concatenation. Their gradients move the elements back."""
 import numpy as np
 
 from ..autograd.function import Function
-from .dual import index_add_into_zeros, permute, reshape, sum_to
+from .dual import SliceGrad, permute, reshape, slice_grad, sum_to
 
 
 class Reshape(Function):
@@ -54,7 +54,7 @@ class GetItem(Function):
         return a[self.index]
 
     def backward(self, g, out, a):
-        return (index_add_into_zeros(g, a.shape, self.index, _has_int_array(self.index)),)
+        return (slice_grad(g, a.shape, self.index, _has_int_array(self.index)),)
 
 
 class IndexAdd(Function):
@@ -66,7 +66,7 @@ class IndexAdd(Function):
     accumulate = True
 
     def forward(self, a):
-        return index_add_into_zeros(a, self.shape, self.index, self.accumulate)
+        return SliceGrad(self.shape, self.index, a, self.accumulate).dense()
 
     def backward(self, g, out, a):
         return (g[self.index],)
