@@ -131,7 +131,7 @@ def evaluate(model, dataset, cost, batch_size=2000):
     model.eval()
     correct, total_cost = 0, 0.0
     with tg.no_grad():
-        for x, y in DataLoader(dataset, batch_size=batch_size):
+        for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
             z = model(x)
             correct += int((z.argmax(1) == y).sum().item())
             total_cost += cost(z, y).item() * len(y)

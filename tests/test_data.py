@@ -572,3 +572,12 @@ def test_load_digits_without_sklearn_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     with pytest.raises(ImportError, match=r"tinygrad_nndl\[examples\]"):
         load_digits()
+
+
+def test_loader_shuffles_by_default_as_the_issue_specifies_and_not_with_shuffle_false():
+    ds = TensorDataset(np.arange(100), np.arange(100))
+    shuffled = np.concatenate([x.data for x, _ in DataLoader(ds, 10, seed=0)])
+    in_order = np.concatenate([x.data for x, _ in DataLoader(ds, 10, shuffle=False)])
+    assert sorted(shuffled.tolist()) == list(range(100))
+    assert shuffled.tolist() != list(range(100))
+    assert in_order.tolist() == list(range(100))

@@ -41,15 +41,15 @@ class DataLoader:
     """Iterate over ``dataset`` in mini-batches of ``batch_size``.
 
     Each batch is a tuple of Tensors (one per field of the samples, e.g.
-    images float32 and labels int64 for MNIST). As in PyTorch, ``shuffle``
-    defaults to False; pass ``shuffle=True`` for SGD's random mini-batches
-    (a fresh permutation each epoch). ``drop_last`` drops a final incomplete
+    images float32 and labels int64 for MNIST). ``shuffle`` defaults to True,
+    unlike PyTorch: the book's SGD draws random mini-batches (a fresh
+    permutation each epoch); pass ``shuffle=False`` to evaluate in order. ``drop_last`` drops a final incomplete
     batch. The permutations come from a generator owned by this loader,
     seeded with ``seed``, or (seed None) from the library's generator at
     construction, so ``manual_seed`` makes a run reproducible.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
+    def __init__(self, dataset, batch_size=1, shuffle=True, drop_last=False, seed=None,
                  collate_fn=None):
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader: the dataset must have __len__ and __getitem__, "
