@@ -16,9 +16,10 @@ the gradients of every parameter (the input needs none, as in training).
   same work;
 - torch: ``torch.nn.LSTM`` (eager, CPU) with the same weights, when importable.
 
-The contenders run interleaved, round after round, so a busy machine slows
-them alike; the table gives the median and best time per iteration and the
-median of the per-round ratios to numpy.
+Ours and numpy run interleaved, round after round, so a busy machine slows
+them alike; torch runs after them (its OpenMP threads spin after each call and
+would slow whatever ran next). The table gives the median and best time per
+iteration and the ratio of medians to numpy.
 """
 import argparse
 import time
@@ -134,6 +135,30 @@ def torch_setup(model, x, r):
     return step
 
 
+def rounds(fn, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def interleaved(contenders, repeats):
+    """Time the contenders in turn, round after round, so that a machine busy
+    with something else slows them alike."""
+    for fn in contenders.values():
+        fn()
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch", type=int, default=32)
@@ -151,27 +176,20 @@ def main():
     r = tg.Tensor(rng.standard_normal((args.length, args.batch, args.hidden)).astype(np.float32))
     contenders = {"tinygrad_nndl": lambda: ours_step(model, x, r),
                   "numpy BPTT": lambda: numpy_step(model, x, r)}
+    times = interleaved(contenders, args.repeats)
     if torch is not None:
-        torch.set_num_threads(max(1, torch.get_num_threads()))
-        contenders["torch (eager)"] = torch_setup(model, x, r)
-
-    times = {name: [] for name in contenders}
-    for fn in contenders.values():   # warm up
-        fn()
-    for _ in range(args.repeats):
-        for name, fn in contenders.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    base = np.array(times["numpy BPTT"])
+        # Timed after the others, never between them: PyTorch's OpenMP threads
+        # keep spinning after each call and would slow whatever runs next.
+        times["torch (eager)"] = rounds(torch_setup(model, x, r), args.repeats)
+    base = np.median(times["numpy BPTT"])
     print(f"LSTM forward + backward, batch {args.batch}, input {args.input}, hidden "
-          f"{args.hidden}, length {args.length}, float32, {args.repeats} interleaved rounds")
+          f"{args.hidden}, length {args.length}, float32, {args.repeats} rounds")
     print("baseline check: loss and gradients equal ours (float64, rtol 1e-10)")
     print(f"{'':16s}{'median ms':>11s}{'best ms':>10s}{'x numpy':>9s}")
     for name, ts in times.items():
         ts = np.array(ts)
         print(f"{name:16s}{np.median(ts) * 1e3:11.2f}{ts.min() * 1e3:10.2f}"
-              f"{np.median(ts / base):9.2f}")
+              f"{np.median(ts) / base:9.2f}")
 
 
 if __name__ == "__main__":

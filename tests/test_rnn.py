@@ -96,13 +96,51 @@ def test_lstm_is_the_notes_equations_iterated_over_time():
 # ----- finite differences ----------------------------------------------------------
 @pytest.mark.parametrize("bias", [True, False])
 def test_step_op_gradcheck_and_gradgradcheck(bias):
-    """The fused step op: first and second derivatives, every output block
-    (gates included) weighted by gradcheck's random projection."""
-    B, D, H = 2, 3, 2
-    inputs = [leaf(B, D), leaf(B, recurrent.PACKED * H), leaf(4 * H, D + H),
-              leaf(4 * H) if bias else None]
-    assert gradcheck(recurrent.LSTMCell.apply, inputs)
-    assert gradgradcheck(recurrent.LSTMCell.apply, inputs)
+    """The fused step op with respect to the projection p, the packed state,
+    w_hh and b_hh, first and second derivatives (the second through the gates
+    recomputed as recorded ops), and the gates function on its own."""
+    B, H = 2, 2
+    inputs = [leaf(B, 4 * H), leaf(B, 2 * H), leaf(4 * H, H), leaf(4 * H) if bias else None]
+    assert gradcheck(recurrent.LSTMStep.apply, inputs)
+    assert gradgradcheck(recurrent.LSTMStep.apply, inputs)
+    assert gradcheck(recurrent.lstm_gates, inputs)
+
+
+def test_step_op_backward_is_delta_and_bp3_bp4():
+    """The step's gradients in closed form: dC/dp = delta (the error of the
+    gates' pre-activations z = p + wm W_hh^T + b_hh, found by differentiating
+    the notes' equations with respect to z), dC/dW_hh = delta^T wm_{t-1} (BP4),
+    dC/db_hh = sum of delta (BP3), and dC/dwm_{t-1} = delta W_hh (BP2)."""
+    B, H = 3, 2
+    p, state, w, b = leaf(B, 4 * H), leaf(B, 2 * H), leaf(4 * H, H), leaf(4 * H)
+    # delta by hand for C = sum(wm_t) + sum(ltm_t), from the gates of eqs. 5.1-5.5.
+    z = p.data + state.data[:, :H] @ w.data.T + b.data
+    save, rem, cand, focus = sigma(z[:, :H]), sigma(z[:, H:2 * H]), np.tanh(z[:, 2 * H:3 * H]), \
+        sigma(z[:, 3 * H:])
+    ltm = rem * state.data[:, H:] + save * cand
+    g_ltm = 1 + focus * (1 - np.tanh(ltm) ** 2)
+    delta = np.concatenate([g_ltm * cand * save * (1 - save),
+                            g_ltm * state.data[:, H:] * rem * (1 - rem),
+                            g_ltm * save * (1 - cand ** 2),
+                            np.tanh(ltm) * focus * (1 - focus)], axis=1)
+    recurrent.LSTMStep.apply(p, state, w, b).sum().backward()
+    np.testing.assert_allclose(p.grad.data, delta, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.data, delta.T @ state.data[:, :H], rtol=1e-12)
+    np.testing.assert_allclose(b.grad.data, delta.sum(0), rtol=1e-12)
+    np.testing.assert_allclose(state.grad.data, np.concatenate(
+        [delta @ w.data, g_ltm * rem], axis=1), rtol=1e-12)
+
+
+def test_step_op_rejects_mismatched_shapes_naming_them():
+    B, H = 2, 3
+    p, state, w = tg.zeros(B, 4 * H), tg.zeros(B, 2 * H), tg.zeros(4 * H, H)
+    for bad, shape in [((tg.zeros(B, 4 * H + 1), state, w, None), "(2, 13)"),
+                       ((p, tg.zeros(B + 1, 2 * H), w, None), "(3, 6)"),
+                       ((p, state, tg.zeros(4 * H, H + 1), None), "(12, 4)"),
+                       ((p, state, w, tg.zeros(4 * H + 1)), "(13,)")]:
+        with pytest.raises(ValueError, match=r"lstmstep: expected p \(batch, 4H\)") as e:
+            recurrent.LSTMStep.apply(*bad)
+        assert shape in str(e.value)
 
 
 @pytest.mark.parametrize("batched", [True, False])
@@ -302,7 +340,7 @@ def no_step(monkeypatch):
     """Fails the test if the step op runs: shape errors must come before any work."""
     def refuse(*args, **kwargs):
         raise AssertionError("the LSTM step ran before the shapes were checked")
-    monkeypatch.setattr(recurrent.LSTMCell, "apply", refuse)
+    monkeypatch.setattr(recurrent.LSTMStep, "apply", refuse)
 
 
 @pytest.mark.parametrize("make_args, expected, got", [
@@ -351,3 +389,5 @@ def test_cell_and_rnn_shape_errors(no_step):
         nn.LSTM(3, 0)
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
+    with pytest.raises(NotImplementedError, match="bidirectional"):
+        nn.LSTM(3, 4, 1, True, False, 0.0, True)

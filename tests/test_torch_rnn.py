@@ -62,10 +62,12 @@ def test_lstm_two_layers_matches_pytorch(batch_first):
     check_grads(ours, theirs, [x, h0, c0])
 
 
-def test_lstm_default_state_and_unbatched_input_match_pytorch():
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_default_state_and_unbatched_input_match_pytorch(batch_first):
+    """Unbatched (T, D) input; batch_first does not apply to it, as in PyTorch."""
     torch.manual_seed(1)
-    theirs = torch.nn.LSTM(3, 5, num_layers=2, bias=False).double()
-    ours = ours_from(theirs, nn.LSTM, 3, 5, num_layers=2, bias=False)
+    theirs = torch.nn.LSTM(3, 5, num_layers=2, bias=False, batch_first=batch_first).double()
+    ours = ours_from(theirs, nn.LSTM, 3, 5, num_layers=2, bias=False, batch_first=batch_first)
     x = pair((7, 3), np.random.default_rng(1))
     out, (h, c) = ours(x[0])
     (out.sum() + c.sum()).backward()

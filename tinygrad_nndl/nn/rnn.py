@@ -19,19 +19,23 @@ U_* are the same row blocks of ``weight_hh`` and b_* = bias_ih + bias_hh
 W_r in R^{p x d}; for W_r x_t with x_t in R^p it must be d x p, which is
 PyTorch's layout.
 
+The input projections x_t W_ih^T + b_ih do not depend on the state, so
+``LSTM`` and ``RNN`` compute them for the whole sequence in one matmul per
+layer before the loop; each step then takes its slice of that projection.
 Backprop through time is not written anywhere: the forward pass unrolls the
 sequence into the autograd graph, one node per LSTM step
-(``ops.recurrent.LSTMCell``) and the engine walks it back, step by step. Its
-memory is linear in the sequence length and it has no recursion, so sequences
-of thousands of steps are fine.
+(``ops.recurrent.LSTMStep``, the recurrent part of eqs. 5.1-5.6) plus the
+slice of the projection, and the engine walks it back, step by step; the
+slices' gradients land in one buffer, on which the projection's backward is
+again one matmul. Its memory is linear in the sequence length and it has no
+recursion, so sequences of thousands of steps are fine.
 """
 import math
 from collections import namedtuple
 
 import numpy as np
 
-from ..ops.recurrent import CANDIDATE, FOCUS, LTM, PACKED, REM, SAVE, WM
-from ..ops.recurrent import LSTMCell as _LSTMStep
+from ..ops.recurrent import LTM, WM, LSTMStep, lstm_gates
 from ..tensor.dtypes import float32, is_floating
 from ..tensor.functions import cat
 from ..tensor.tensor import Tensor
@@ -62,30 +66,27 @@ def _zeros(shape, dtype):
     return Tensor._make(np.zeros(shape, dtype=dtype), None)
 
 
-def _lstm_weights(w_ih, w_hh, b_ih, b_hh):
-    """The step op's (w, b): [W_ih | W_hh], so that each step's four gates come
-    from one matmul of [x_t, wm_{t-1}], and b = b_ih + b_hh, the notes' single
-    bias of each gate. Built once per forward (two ops; their backward hands
-    each parameter its part)."""
-    return cat([w_ih, w_hh], dim=1), (None if b_ih is None else b_ih + b_hh)
-
-
 def _pack_state(h, c, batch, hidden, dtype):
-    """The previous (wm, ltm) in the packed layout that the LSTM op reads."""
+    """(wm, ltm) packed as the step op's (B, 2H) state [wm | ltm]."""
     if h is None and c is None:
-        return _zeros((batch, PACKED * hidden), dtype)
+        return _zeros((batch, 2 * hidden), dtype)
     h = _zeros((batch, hidden), dtype) if h is None else h
     c = _zeros((batch, hidden), dtype) if c is None else c
-    return cat([_zeros((batch, LTM * hidden), dtype), c, h], dim=-1)
+    return cat([h, c], dim=-1)
+
+
+def _data(t):
+    return None if t is None else t.data
 
 
 def _block(packed, k, hidden):
     return packed[:, k * hidden:(k + 1) * hidden]
 
 
-def _rnn_step(x, h, w_ih, w_hh, b, activation):
-    """h_t = act(x_t W_ih^T + h_{t-1} W_hh^T + b): two fused Linear ops."""
-    return activation(F.linear(x, w_ih, b) + F.linear(h, w_hh))
+def _rnn_step(p, h, w_hh, b_hh, activation):
+    """h_t = act(p_t + h_{t-1} W_hh^T + b_hh), p_t = x_t W_ih^T + b_ih the
+    step's input projection."""
+    return activation(p + F.linear(h, w_hh, b_hh))
 
 
 class _CellBase(Module):
@@ -94,7 +95,7 @@ class _CellBase(Module):
 
     _blocks = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, *, dtype=None):
         super().__init__()
         _check_sizes(type(self).__name__, input_size, hidden_size, 1)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
@@ -147,20 +148,19 @@ class RNNCell(_CellBase):
     ``forward(input, hx=None) -> h'``; input (B, D) or (D,), hx like h'.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *, dtype=None):
         if nonlinearity not in _ACTIVATIONS:
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}, expected 'tanh' "
                              f"or 'relu'")
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
         self._check(input, [("hx", hx)])
         if hx is None:
             hx = _zeros(input.shape[:-1] + (self.hidden_size,), self.weight_hh.dtype)
-        b = None if self.bias_ih is None else self.bias_ih + self.bias_hh
-        return _rnn_step(input, hx, self.weight_ih, self.weight_hh, b,
-                         _ACTIVATIONS[self.nonlinearity])
+        return _rnn_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh,
+                         self.bias_hh, _ACTIVATIONS[self.nonlinearity])
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -177,8 +177,11 @@ class LSTMCell(_CellBase):
         focus_t = sigma(W_f x_t + U_f wm_{t-1} + b_f)      (5.5)  output gate o
         wm_t    = focus_t * tanh(ltm_t)                    (5.6)  hidden state h
 
-    The four gates come from one matmul per input (weight_ih and weight_hh
-    stack W_s, W_r, W_l, W_f and U_s, U_r, U_l, U_f; see the module docstring).
+    All four gates come from two matmuls, p = x_t W_ih^T + b_ih and
+    wm_{t-1} W_hh^T: weight_ih stacks W_s, W_r, W_l, W_f and weight_hh stacks
+    U_s, U_r, U_l, U_f (see the module docstring). The step is two graph
+    nodes: the projection p (``F.linear``) and ``ops.recurrent.LSTMStep``, the
+    same step op that ``LSTM`` runs on its precomputed projections.
 
     ``forward(input, hx=None, return_gates=False) -> (h, c)``: input (B, D) or
     (D,), hx = (h, c) of shape (B, H) or (H,), zeros when None. With
@@ -195,16 +198,17 @@ class LSTMCell(_CellBase):
         if not batched:
             input, h, c = (None if t is None else t.reshape(1, -1) for t in (input, h, c))
         state = _pack_state(h, c, batch, H, self.weight_hh.dtype)
-        w, b = _lstm_weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        out = _LSTMStep.apply(input, state, w, b)
+        p = F.linear(input, self.weight_ih, self.bias_ih)
+        out = LSTMStep.apply(p, state, self.weight_hh, self.bias_hh)
         h, c = _block(out, WM, H), _block(out, LTM, H)
         if not batched:
             h, c = h.reshape(H), c.reshape(H)
         if not return_gates:
             return h, c
         shape = (batch, H) if batched else (H,)
-        gates = LSTMGates(*(Tensor._make(_block(out.data, k, H).reshape(shape), None)
-                            for k in (SAVE, REM, CANDIDATE, FOCUS)))
+        gates = LSTMGates(*(Tensor._make(a.reshape(shape), None) for a in
+                            lstm_gates(p.data, state.data, self.weight_hh.data,
+                                       _data(self.bias_hh))))
         return h, c, gates
 
 
@@ -227,14 +231,21 @@ class _RNNBase(Module):
     """Stacked recurrent layers with PyTorch's parameters
     (weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}) and shapes:
     input (T, B, D), or (B, T, D) with ``batch_first``, or unbatched (T, D);
-    initial and final states (num_layers, B, H), or (num_layers, H) unbatched."""
+    initial and final states (num_layers, B, H), or (num_layers, H) unbatched.
+    ``dropout`` and ``bidirectional`` are accepted for PyTorch's signature but
+    only at their defaults."""
 
     _blocks = 1
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dtype=None):
+                 dropout=0.0, bidirectional=False, *, dtype=None):
         super().__init__()
-        _check_sizes(type(self).__name__, input_size, hidden_size, num_layers)
+        who = type(self).__name__
+        _check_sizes(who, input_size, hidden_size, num_layers)
+        if dropout or bidirectional:
+            raise NotImplementedError(f"{who}: dropout between layers and bidirectional "
+                                      f"layers are not implemented (got dropout={dropout}, "
+                                      f"bidirectional={bidirectional})")
         self.input_size, self.hidden_size = input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bool(bias), bool(batch_first)
         dtype = np.dtype(dtype or float32)
@@ -271,9 +282,9 @@ class _RNNBase(Module):
         who = type(self).__name__
         _require_tensor(who, "input", input)
         if input.ndim not in (2, 3):
-            raise ValueError(f"{who}: expected input of shape "
-                             f"{'(batch, seq, features)' if self.batch_first else '(seq, batch, features)'}"
-                             f" or unbatched (seq, features), got {_shape(input)}")
+            layout = "(batch, seq, features)" if self.batch_first else "(seq, batch, features)"
+            raise ValueError(f"{who}: expected input of shape {layout} or unbatched "
+                             f"(seq, features), got {_shape(input)}")
         if input.shape[-1] != self.input_size:
             raise ValueError(f"{who}: expected input with {self.input_size} features "
                              f"(input_size) in its last dimension, got shape {_shape(input)}")
@@ -294,13 +305,24 @@ class _RNNBase(Module):
                                  f"shape {_shape(input)}, got {_shape(s)}")
         return batched, steps, batch
 
-    def _time_steps(self, input, batched, steps, batch):
-        """The input as a list of (B, D) tensors, one per step (views, no copies)."""
-        if not batched:
-            input = input.reshape(steps, 1, self.input_size)
-        if self.batch_first and batched:
-            return [input[:, t] for t in range(steps)]
-        return [input[t] for t in range(steps)]
+    def _rows(self, input, batched, steps, batch):
+        """The input as (T * B, D) rows in time order (step t is rows tB to
+        tB + B - 1), ready for one matmul with weight_ih."""
+        if batched and self.batch_first:
+            input = input.permute(1, 0, 2)
+        return input.reshape(steps * batch, self.input_size)
+
+    @staticmethod
+    def _projections(rows, w_ih, b_ih, steps, batch):
+        """x_t W_ih^T + b_ih of every step in one matmul (a 2-D one: numpy's
+        stacked matmul is much slower), sliced into one (B, G*H) tensor per step."""
+        p = F.linear(rows, w_ih, b_ih)
+        return [p[t * batch:(t + 1) * batch] for t in range(steps)]
+
+    def _stacked(self, hs):
+        """A layer's per-step (B, H) outputs as (T * B, H) rows: the next
+        layer's input rows, or the top layer's output."""
+        return cat(hs, dim=0) if hs else _zeros((0, self.hidden_size), self.weight_hh_l0.dtype)
 
     def _initial(self, s, k, batched):
         """Layer k's slice of an initial state, as (B, H); None stays None."""
@@ -308,13 +330,10 @@ class _RNNBase(Module):
             return None
         return s[k] if batched else s[k].reshape(1, self.hidden_size)
 
-    def _sequence(self, hs, batched, steps, batch):
-        """Stack the top layer's per-step (B, H) outputs into PyTorch's layout."""
+    def _sequence(self, rows, batched, steps, batch):
+        """The top layer's output rows (T * B, H) in PyTorch's layout."""
         H = self.hidden_size
-        if steps == 0:
-            out = _zeros((0, batch, H), self.weight_hh_l0.dtype)
-        else:
-            out = cat(hs, dim=0).reshape(steps, batch, H)
+        out = rows.reshape(steps, batch, H)
         if not batched:
             return out.reshape(steps, H)
         return out.permute(1, 0, 2) if self.batch_first else out
@@ -344,31 +363,31 @@ class RNN(_RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, *, dtype=None):
         if nonlinearity not in _ACTIVATIONS:
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}, expected 'tanh' or "
                              f"'relu'")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
         batched, steps, batch = self._check(input, [("hx", hx)])
         H, dtype = self.hidden_size, self.weight_hh_l0.dtype
         activation = _ACTIVATIONS[self.nonlinearity]
-        inputs = self._time_steps(input, batched, steps, batch)
+        rows = self._rows(input, batched, steps, batch)
         finals = []
         for k in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self.layer_parameters(k)
-            b = None if b_ih is None else b_ih + b_hh
             h = self._initial(hx, k, batched)
             h = _zeros((batch, H), dtype) if h is None else h
             outputs = []
-            for x in inputs:
-                h = _rnn_step(x, h, w_ih, w_hh, b, activation)
+            for p in self._projections(rows, w_ih, b_ih, steps, batch):
+                h = _rnn_step(p, h, w_hh, b_hh, activation)
                 outputs.append(h)
             finals.append(h)
-            inputs = outputs
-        return self._sequence(inputs, batched, steps, batch), self._final(finals, batched, batch)
+            rows = self._stacked(outputs)
+        return self._sequence(rows, batched, steps, batch), self._final(finals, batched, batch)
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -383,10 +402,14 @@ class LSTM(_RNNBase):
     hx = (h_0, c_0) of shape (num_layers, B, H) (zeros when None), output the
     top layer's wm_t for every t, and h_n, c_n the last wm and ltm of every layer.
 
+    Each layer first projects its whole input sequence, P = x W_ih^T + b_ih
+    in one matmul; step t then runs ``ops.recurrent.LSTMStep`` on P's rows of
+    step t and the previous state.
+
     With ``return_gates=True`` a third element holds the gates of every step
     and layer (``LSTMGates``, each of shape (num_layers,) + output.shape, no
-    gradient): they are read from the step outputs after the loop, so the
-    option costs nothing when off.
+    gradient). They are recomputed from each step's inputs after the loop (one
+    more matmul per step), so the option costs nothing when off.
     """
 
     _blocks = 4
@@ -395,39 +418,40 @@ class LSTM(_RNNBase):
         h0, c0 = _split_hx(type(self).__name__, hx)
         batched, steps, batch = self._check(input, [("h_0", h0), ("c_0", c0)])
         H, dtype = self.hidden_size, self.weight_hh_l0.dtype
-        inputs = self._time_steps(input, batched, steps, batch)
+        rows = self._rows(input, batched, steps, batch)
         h_n, c_n, gates = [], [], []
         for k in range(self.num_layers):
-            w, b = _lstm_weights(*self.layer_parameters(k))
-            state = _pack_state(self._initial(h0, k, batched), self._initial(c0, k, batched),
-                                batch, H, dtype)
-            first = state
-            states = []
-            for x in inputs:
-                state = _LSTMStep.apply(x, state, w, b)
-                states.append(state)
-            inputs = [_block(s, WM, H) for s in states]
-            last = states[-1] if states else first
-            h_n.append(_block(last, WM, H))
-            c_n.append(_block(last, LTM, H))
+            w_ih, w_hh, b_ih, b_hh = self.layer_parameters(k)
+            states = [_pack_state(self._initial(h0, k, batched), self._initial(c0, k, batched),
+                                  batch, H, dtype)]
+            ps = self._projections(rows, w_ih, b_ih, steps, batch)
+            for p in ps:
+                states.append(LSTMStep.apply(p, states[-1], w_hh, b_hh))
+            h_n.append(_block(states[-1], WM, H))
+            c_n.append(_block(states[-1], LTM, H))
             if return_gates:
-                gates.append(states)
-        output = self._sequence(inputs, batched, steps, batch)
+                gates.append(self._layer_gates(ps, states[:-1], w_hh, b_hh))
+            # The wm_t of all steps as rows: one slice of the stacked states.
+            rows = _block(cat(states[1:], dim=0), WM, H) if steps else self._stacked([])
+        output = self._sequence(rows, batched, steps, batch)
         final = (self._final(h_n, batched, batch), self._final(c_n, batched, batch))
         if not return_gates:
             return output, final
         return output, final, self._gates(gates, output.shape, steps, batch)
 
+    def _layer_gates(self, ps, states, w_hh, b_hh):
+        """One layer's gates at every step, (4, T, B, H), recomputed from the steps'
+        inputs without recording: only when asked for, outside the loop."""
+        w_hh, b_hh = w_hh.data, _data(b_hh)
+        per_step = [lstm_gates(p.data, s.data, w_hh, b_hh) for p, s in zip(ps, states)]
+        return np.stack([np.stack(g) for g in per_step], axis=1) if per_step else None
+
     def _gates(self, per_layer, out_shape, steps, batch):
         H = self.hidden_size
-        fields = []
-        for k in (SAVE, REM, CANDIDATE, FOCUS):
-            a = np.zeros((self.num_layers, steps, batch, H), dtype=self.weight_hh_l0.dtype)
-            for layer, states in enumerate(per_layer):
-                for t, s in enumerate(states):
-                    a[layer, t] = _block(s.data, k, H)
-            if self.batch_first and len(out_shape) == 3:
-                a = a.transpose(0, 2, 1, 3)
-            fields.append(Tensor._make(np.ascontiguousarray(a).reshape(
-                (self.num_layers,) + tuple(out_shape)), None))
-        return LSTMGates(*fields)
+        a = np.array(per_layer) if steps else np.zeros((self.num_layers, 4, 0, batch, H))
+        a = a.transpose(1, 0, 2, 3, 4)                    # (4, layers, T, B, H)
+        if self.batch_first and len(out_shape) == 3:
+            a = a.transpose(0, 1, 3, 2, 4)
+        a = np.ascontiguousarray(a, dtype=self.weight_hh_l0.dtype)
+        return LSTMGates(*(Tensor._make(g.reshape((self.num_layers,) + tuple(out_shape)), None)
+                           for g in a))

@@ -1,23 +1,19 @@
-"""One step of an LSTM cell as a single primitive op (notes, chapter 5, eqs. 5.1-5.6).
+"""The recurrent part of one LSTM step as a single primitive op (notes, chapter 5,
+eqs. 5.1-5.6).
 
-Written with Tensor ops, a step is ~15 graph nodes (two matmuls, four gate
-slices, four activations, the products and sums of 5.4 and 5.6). This op does
-the step in one node, so a sequence of T steps is T nodes: backprop through
-time is still the engine walking the unrolled graph backwards, this op only
-supplies the vector-Jacobian product of one step.
+A layer's input projections x_t W^T + b of all steps do not depend on the
+state, so ``nn.LSTM`` computes them for the whole sequence in one matmul before
+the loop; what is left for each step is this op: add the recurrent term
+wm_{t-1} U^T, apply the gates, update ltm and wm. Written with Tensor ops that
+is ~15 graph nodes; this op is one, so a sequence of T steps is T nodes.
+Backprop through time is still the engine walking the unrolled graph
+backwards; this op only supplies the vector-Jacobian product of one step.
 
-The output packs every quantity of the step along the last axis, in PyTorch's
-gate order (blocks of H = hidden size)::
-
-    [ save | rem | ltm' | focus | tanh(ltm) | ltm | wm ]
-      i      f     g      o       tanh(c)     c     h        (PyTorch's names)
-
-and the previous state enters packed the same way (only its ltm and wm blocks
-are read). Packing is what lets backward use ``out`` instead of recomputing the
-gates: like Sigmoid's backward (g * out * (1 - out)), it is then written with
-operators only and records itself under ``create_graph=True``, so gradients of
-gradients come for free. It also makes the gates available for inspection at
-no extra cost.
+The state is packed as one (B, 2H) array [wm | ltm] (PyTorch's (h, c)), so a
+step has a single input and output for it. The gate activations are computed by
+one function, ``lstm_gates``, for numpy arrays or Tensors alike: the forward
+keeps them for the fast backward, and under ``create_graph=True`` the backward
+recomputes them as recorded Tensor ops, so that gradients of gradients are exact.
 """
 import numpy as np
 
@@ -26,9 +22,10 @@ from ..tensor.tensor import Tensor
 from .dual import reduce_sum, swap_last
 from .elementwise import stable_sigmoid
 
-# Blocks of the packed state: gates (in PyTorch's order i, f, g, o), then tanh(c), c, h.
-SAVE, REM, CANDIDATE, FOCUS, TANH_LTM, LTM, WM = range(7)
-PACKED = 7
+# The two blocks of the packed state.
+WM, LTM = 0, 1
+# The four gate blocks of p, z and the weights, in PyTorch's order (i, f, g, o).
+SAVE, REM, CANDIDATE, FOCUS = range(4)
 
 
 def _cat_last(parts):
@@ -38,71 +35,89 @@ def _cat_last(parts):
     return np.concatenate(parts, axis=-1)
 
 
-class LSTMCell(Function):
-    """``LSTMCell.apply(x, state, w, b)`` -> packed state (B, 7H).
+def _sigmoid(z):
+    return z.sigmoid() if isinstance(z, Tensor) else stable_sigmoid(z)
 
-    x (B, D) is x_t; state (B, 7H) is the previous packed state (wm_{t-1} and
-    ltm_{t-1} are read from it); w (4H, D + H) is PyTorch's weight_ih and
-    weight_hh side by side and b (4H,) (or None) is bias_ih + bias_hh. So the
-    four gates' pre-activations of a step come from one matmul,
-    z = [x_t, wm_{t-1}] w^T + b; row block k of w is the notes' [W_k U_k]
-    for k = s, r, l, f (W_k of shape d x p: the erratum's shape).
+
+def _tanh(z):
+    return z.tanh() if isinstance(z, Tensor) else np.tanh(z)
+
+
+def lstm_gates(p, state, w_hh, b_hh=None):
+    """(save, rem, ltm', focus) of one step (eqs. 5.3, 5.1, 5.2, 5.5), each (B, H),
+    for numpy arrays or Tensors: sigma or tanh of the pre-activations
+    z = p + wm_{t-1} w_hh^T + b_hh.
+
+    p (B, 4H) is the step's input projection x_t weight_ih^T + bias_ih; w_hh
+    (4H, H) is PyTorch's weight_hh, b_hh (4H,) its bias_hh or None. Row block
+    k of [weight_ih | weight_hh] is the notes' [W_k U_k] for k = s, r, l, f
+    (W_k of shape d x p: the erratum's shape, the notes print p x d), and
+    bias_ih + bias_hh is their b_k.
+    """
+    H = w_hh.shape[-1]
+    z = state[:, :H] @ swap_last(w_hh) + p
+    if b_hh is not None:
+        z = z + b_hh
+    return (_sigmoid(z[:, :H]), _sigmoid(z[:, H:2 * H]), _tanh(z[:, 2 * H:3 * H]),
+            _sigmoid(z[:, 3 * H:]))
+
+
+class LSTMStep(Function):
+    """``LSTMStep.apply(p, state, w_hh, b_hh)`` -> the new packed state [wm_t | ltm_t], (B, 2H).
+
+    p (B, 4H) is the input projection x_t weight_ih^T + bias_ih of this step,
+    state (B, 2H) is [wm_{t-1} | ltm_{t-1}], w_hh (4H, H) and b_hh (4H,) or
+    None are weight_hh and bias_hh (see ``lstm_gates``). Forward: the gates,
+    then ltm_t = rem * ltm_{t-1} + save * ltm' (5.4) and
+    wm_t = focus * tanh(ltm_t) (5.6). The node keeps the numpy values
+    ``saved = (save, rem, ltm', focus, tanh(ltm_t))`` for its backward (they
+    also serve to inspect or draw the step).
+
+    Backward: dC/dp = delta_t, the error of the gates' pre-activations z (the
+    delta of BP1/BP2; p enters z with weight 1); dC/dw_hh = delta_t^T wm_{t-1}
+    (BP4) and dC/db_hh = sum of delta_t over the batch (BP3); and the error
+    sent back to the previous state: delta_t w_hh to wm_{t-1} (BP2), and
+    dC/dltm_t * rem_t to ltm_{t-1} (5.4).
     """
 
-    def forward(self, x, state, w, b):
-        D = x.shape[1] if x.ndim == 2 else -1
-        H = w.shape[1] - D
-        if x.ndim != 2 or state.ndim != 2 or w.shape[0] != 4 * H \
-                or state.shape != (x.shape[0], PACKED * H):
-            raise ValueError(f"expected x (batch, D), a packed state (batch, 7H) and weights "
-                             f"(4H, D + H), got {x.shape}, {state.shape} and {w.shape}")
-        dtype = np.result_type(*(a for a in (x, state, w, b) if a is not None))
-        xh = np.concatenate([x, state[:, WM * H:]], axis=1, dtype=dtype)
-        z = xh @ w.T
-        if b is not None:
-            z += b
-        out = np.empty((x.shape[0], PACKED * H), dtype=z.dtype)
-        save, rem, cand, focus, tanh_ltm, ltm, wm = (out[:, k * H:(k + 1) * H]
-                                                     for k in range(PACKED))
-        out[:, :2 * H] = stable_sigmoid(z[:, :2 * H])      # save (5.3), rem (5.1)
-        np.tanh(z[:, 2 * H:3 * H], out=cand)               # ltm' (5.2)
-        focus[...] = stable_sigmoid(z[:, 3 * H:])          # focus (5.5)
-        np.multiply(rem, state[:, LTM * H:WM * H], out=ltm)
-        ltm += save * cand                                 # ltm (5.4)
-        np.tanh(ltm, out=tanh_ltm)
-        np.multiply(focus, tanh_ltm, out=wm)               # wm (5.6)
-        return out
+    def forward(self, p, state, w_hh, b_hh):
+        H = w_hh.shape[-1]
+        if p.ndim != 2 or state.ndim != 2 or w_hh.shape != (4 * H, H) \
+                or p.shape[1] != 4 * H or state.shape != (p.shape[0], 2 * H) \
+                or (b_hh is not None and b_hh.shape != (4 * H,)):
+            raise ValueError(f"expected p (batch, 4H), a packed state (batch, 2H), w_hh (4H, H) "
+                             f"and b_hh (4H,) or None, got {p.shape}, {state.shape}, "
+                             f"{w_hh.shape} and {None if b_hh is None else b_hh.shape}")
+        save, rem, cand, focus = gates = lstm_gates(p, state, w_hh, b_hh)
+        ltm = rem * state[:, H:]
+        ltm += save * cand                              # (5.4)
+        tanh_ltm = np.tanh(ltm)
+        self.saved = gates + (tanh_ltm,)
+        return np.concatenate([focus * tanh_ltm, ltm], axis=1)   # (5.6), then ltm_t
 
-    def backward(self, g, out, x, state, w, b):
-        D = x.shape[1]
-        H = w.shape[1] - D
-        save, rem, cand, focus, tanh_ltm = (out[:, k * H:(k + 1) * H] for k in range(5))
-        ltm_prev, wm_prev = state[:, LTM * H:WM * H], state[:, WM * H:]
-        g_save, g_rem, g_cand, g_focus, g_tanh, g_ltm, g_wm = (
-            g[:, k * H:(k + 1) * H] for k in range(PACKED))
+    def backward(self, g, out, p, state, w_hh, b_hh):
+        H = w_hh.shape[-1]
+        if isinstance(out, Tensor):   # create_graph: recompute as recorded ops
+            save, rem, cand, focus = lstm_gates(p, state, w_hh, b_hh)
+            tanh_ltm = out[:, H:].tanh()
+        else:
+            save, rem, cand, focus, tanh_ltm = self.saved
+        wm_prev, ltm_prev = state[:, :H], state[:, H:]
+        g_wm, g_ltm = g[:, :H], g[:, H:]
         # 5.6 backwards: wm = focus * tanh(ltm), tanh' = 1 - tanh^2.
-        g_focus = g_focus + g_wm * tanh_ltm
-        g_ltm = g_ltm + (g_tanh + g_wm * focus) * (1 - tanh_ltm * tanh_ltm)
+        g_ltm = g_ltm + g_wm * focus * (1 - tanh_ltm * tanh_ltm)
         # 5.4 backwards, then through sigma' = s(1 - s) and tanh' = 1 - t^2 (5.1-5.3, 5.5):
-        # the error delta_t of the four gates' pre-activations, the delta of BP1/BP2.
-        delta = _cat_last([(g_save + g_ltm * cand) * save * (1 - save),
-                           (g_rem + g_ltm * ltm_prev) * rem * (1 - rem),
-                           (g_cand + g_ltm * save) * (1 - cand * cand),
-                           g_focus * focus * (1 - focus)])
-        need_x, need_state, need_w, need_b = self.needs
-        g_x = g_state = None
-        if need_x or need_state:
-            # BP2: the error sent back to the inputs, delta w (only the columns needed).
-            g_xh = delta @ (w if need_x else w[:, D:])
-            g_x = g_xh[:, :D] if need_x else None
-            if need_state:
-                # Only ltm_{t-1} (through rem) and wm_{t-1} (through U) were read.
-                rest = np.zeros((delta.shape[0], LTM * H), dtype=out.dtype)
-                g_state = _cat_last([rest, g_ltm * rem, g_xh[:, -H:]])
-        # BP4 and BP3 summed over the batch: dC/dw = delta^T [x, wm], dC/db = sum of delta.
-        return (g_x,
-                g_state,
-                swap_last(delta) @ _cat_last([x, wm_prev]) if need_w else None,
+        # delta_t, the error of the four gates' pre-activations (the delta of BP1/BP2).
+        delta = _cat_last([g_ltm * cand * save * (1 - save),
+                           g_ltm * ltm_prev * rem * (1 - rem),
+                           g_ltm * save * (1 - cand * cand),
+                           g_wm * tanh_ltm * focus * (1 - focus)])
+        need_p, need_state, need_w, need_b = self.needs
+        return (delta if need_p else None,
+                # BP2 to wm_{t-1} through w_hh; ltm_{t-1} through rem (5.4).
+                _cat_last([delta @ w_hh, g_ltm * rem]) if need_state else None,
+                # BP4 and BP3, summed over the batch.
+                swap_last(delta) @ wm_prev if need_w else None,
                 reduce_sum(delta, 0) if need_b else None)
 
 
