@@ -22,6 +22,9 @@ import tinygrad_nndl as tg
 
 try:
     import torch
+    # One thread, like numpy's elementwise loops; idle OpenMP workers would
+    # otherwise spin after each torch call and slow whatever is timed next.
+    torch.set_num_threads(1)
 except ImportError:
     torch = None
 
@@ -77,6 +80,11 @@ OPS = {
 }
 
 
+# Repeated, these leave every finite range (exp(exp(exp(1.5))) overflows,
+# log goes negative), so they are timed alone only.
+NO_CHAIN = {"exp", "log", "pow"}
+
+
 def numpy_chain(fwd, bwd, x, b, g, n):
     ys, y = [], x
     for _ in range(n):
@@ -119,12 +127,15 @@ def bench_ops(shape, repeats, number, chain=CHAIN):
             out = np_fwd(xa, ba)
             np_bwd(ga, xa, ba, out)
 
+        chained = name not in NO_CHAIN
         row = {"op": name,
                "ours": best_time(ours_single, repeats, number),
-               "ours_chain": best_time(ours_chain, repeats, max(number // chain, 3)) / chain,
-               "numpy": best_time(numpy_single, repeats, number),
-               "numpy_chain": best_time(lambda: numpy_chain(np_fwd, np_bwd, xa, ba, ga, chain),
-                                        repeats, max(number // chain, 3)) / chain}
+               "numpy": best_time(numpy_single, repeats, number)}
+        if chained:
+            row["ours_chain"] = best_time(ours_chain, repeats, max(number // chain, 3)) / chain
+            row["numpy_chain"] = best_time(
+                lambda: numpy_chain(np_fwd, np_bwd, xa, ba, ga, chain),
+                repeats, max(number // chain, 3)) / chain
         if torch is not None:
             def torch_single():
                 xt.grad = bt.grad = None
@@ -138,7 +149,9 @@ def bench_ops(shape, repeats, number, chain=CHAIN):
                 y.backward(gt)
 
             row["torch"] = best_time(torch_single, repeats, number)
-            row["torch_chain"] = best_time(torch_chain, repeats, max(number // chain, 3)) / chain
+            if chained:
+                row["torch_chain"] = best_time(torch_chain, repeats,
+                                               max(number // chain, 3)) / chain
         x.grad = b.grad = None
         rows.append(row)
     return rows
@@ -163,19 +176,22 @@ def print_table(title, rows, chain=True):
     for r in rows:
         line = (f"| {r['op']} | {r['ours'] * us:.1f} | {r['numpy'] * us:.1f} | "
                 f"{r['ours'] / r['numpy']:.2f}x |")
+        has_chain = "ours_chain" in r
         if chain:
             line += (f" {r['ours_chain'] * us:.1f} | {r['numpy_chain'] * us:.1f} | "
-                     f"{r['ours_chain'] / r['numpy_chain']:.2f}x |")
+                     f"{r['ours_chain'] / r['numpy_chain']:.2f}x |" if has_chain
+                     else " n/a | n/a | n/a |")
         if torch is not None:
             line += f" {r['torch'] * us:.1f} | {r['torch'] / r['ours']:.2f}x |"
             if chain:
                 line += (f" {r['torch_chain'] * us:.1f} | "
-                         f"{r['torch_chain'] / r['ours_chain']:.2f}x |")
+                         f"{r['torch_chain'] / r['ours_chain']:.2f}x |" if has_chain
+                         else " n/a | n/a |")
         print(line)
-    gm = lambda key: float(np.exp(np.mean([np.log(r[key]) for r in rows])))  # noqa: E731
+    gm = lambda key: float(np.exp(np.mean([np.log(r[key]) for r in rows if key in r])))  # noqa: E731
     summary = f"geometric mean: ours/numpy {gm('ours') / gm('numpy'):.2f}x"
     if chain:
-        summary += f", in chain {gm('ours_chain') / gm('numpy_chain'):.2f}x"
+        summary += f", in chain {gm('ours_chain') / gm('numpy_chain'):.2f}x (chained ops only)"
     if torch is not None:
         summary += f"; torch/ours {gm('torch') / gm('ours'):.2f}x"
         if chain:

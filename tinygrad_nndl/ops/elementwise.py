@@ -57,8 +57,11 @@ class Pow(Function):
             # d(a^b)/da = b a^(b-1) is 0 where b == 0, even at a == 0 (as in
             # PyTorch), where a^(b-1) is inf and the product would be NaN. A
             # tensor b is patched only there, so that d/db keeps its true value.
-            if isinstance(b, (int, float)):   # a constant exponent: the common x ** 2
-                ga = g * b * a ** (b - 1) if b != 0 else g * 0
+            if isinstance(b, (int, float)):   # a constant exponent
+                if b == 2:   # every squared error: 2a needs no general power
+                    ga = g * (2 * a)
+                else:
+                    ga = g * b * a ** (b - 1) if b != 0 else g * 0
             else:
                 ga = g * b * a ** where((value(a) == 0) & (value(b) == 0), 0, b - 1)
             ga = sum_to(ga, a.shape)
