@@ -96,25 +96,26 @@ def test_lstm_is_the_notes_equations_iterated_over_time():
 # ----- finite differences ----------------------------------------------------------
 @pytest.mark.parametrize("bias", [True, False])
 def test_step_op_gradcheck_and_gradgradcheck(bias):
-    """The fused step op with respect to the projection p, the packed state,
-    w_hh and b_hh, first and second derivatives (the second through the gates
+    """The fused step op with respect to x_t, the packed state, [W_ih | W_hh]
+    and b, first and second derivatives (the second through the gates
     recomputed as recorded ops), and the gates function on its own."""
-    B, H = 2, 2
-    inputs = [leaf(B, 4 * H), leaf(B, 2 * H), leaf(4 * H, H), leaf(4 * H) if bias else None]
+    B, D, H = 2, 3, 2
+    inputs = [leaf(B, D), leaf(B, 2 * H), leaf(4 * H, D + H), leaf(4 * H) if bias else None]
     assert gradcheck(recurrent.LSTMStep.apply, inputs)
     assert gradgradcheck(recurrent.LSTMStep.apply, inputs)
     assert gradcheck(recurrent.lstm_gates, inputs)
 
 
-def test_step_op_backward_is_delta_and_bp3_bp4():
-    """The step's gradients in closed form: dC/dp = delta (the error of the
-    gates' pre-activations z = p + wm W_hh^T + b_hh, found by differentiating
-    the notes' equations with respect to z), dC/dW_hh = delta^T wm_{t-1} (BP4),
-    dC/db_hh = sum of delta (BP3), and dC/dwm_{t-1} = delta W_hh (BP2)."""
-    B, H = 3, 2
-    p, state, w, b = leaf(B, 4 * H), leaf(B, 2 * H), leaf(4 * H, H), leaf(4 * H)
+def test_step_op_backward_is_delta_and_bp2_to_bp4():
+    """The step's gradients in closed form, with delta = dC/dz the error of the
+    gates' pre-activations z = [x, wm_{t-1}] w^T + b (the notes' equations
+    differentiated by hand): dC/dw = delta^T [x, wm_{t-1}] (BP4), dC/db = sum
+    of delta (BP3), dC/d[x, wm_{t-1}] = delta w (BP2), dC/dltm_{t-1} through rem."""
+    B, D, H = 3, 4, 2
+    x, state, w, b = leaf(B, D), leaf(B, 2 * H), leaf(4 * H, D + H), leaf(4 * H)
     # delta by hand for C = sum(wm_t) + sum(ltm_t), from the gates of eqs. 5.1-5.5.
-    z = p.data + state.data[:, :H] @ w.data.T + b.data
+    xh = np.concatenate([x.data, state.data[:, :H]], axis=1)
+    z = xh @ w.data.T + b.data
     save, rem, cand, focus = sigma(z[:, :H]), sigma(z[:, H:2 * H]), np.tanh(z[:, 2 * H:3 * H]), \
         sigma(z[:, 3 * H:])
     ltm = rem * state.data[:, H:] + save * cand
@@ -123,22 +124,22 @@ def test_step_op_backward_is_delta_and_bp3_bp4():
                             g_ltm * state.data[:, H:] * rem * (1 - rem),
                             g_ltm * save * (1 - cand ** 2),
                             np.tanh(ltm) * focus * (1 - focus)], axis=1)
-    recurrent.LSTMStep.apply(p, state, w, b).sum().backward()
-    np.testing.assert_allclose(p.grad.data, delta, rtol=1e-12)
-    np.testing.assert_allclose(w.grad.data, delta.T @ state.data[:, :H], rtol=1e-12)
+    recurrent.LSTMStep.apply(x, state, w, b).sum().backward()
+    np.testing.assert_allclose(w.grad.data, delta.T @ xh, rtol=1e-12)
     np.testing.assert_allclose(b.grad.data, delta.sum(0), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, delta @ w.data[:, :D], rtol=1e-12)
     np.testing.assert_allclose(state.grad.data, np.concatenate(
-        [delta @ w.data, g_ltm * rem], axis=1), rtol=1e-12)
+        [delta @ w.data[:, D:], g_ltm * rem], axis=1), rtol=1e-12)
 
 
 def test_step_op_rejects_mismatched_shapes_naming_them():
-    B, H = 2, 3
-    p, state, w = tg.zeros(B, 4 * H), tg.zeros(B, 2 * H), tg.zeros(4 * H, H)
-    for bad, shape in [((tg.zeros(B, 4 * H + 1), state, w, None), "(2, 13)"),
-                       ((p, tg.zeros(B + 1, 2 * H), w, None), "(3, 6)"),
-                       ((p, state, tg.zeros(4 * H, H + 1), None), "(12, 4)"),
-                       ((p, state, w, tg.zeros(4 * H + 1)), "(13,)")]:
-        with pytest.raises(ValueError, match=r"lstmstep: expected p \(batch, 4H\)") as e:
+    B, D, H = 2, 5, 3
+    x, state, w = tg.zeros(B, D), tg.zeros(B, 2 * H), tg.zeros(4 * H, D + H)
+    for bad, shape in [((tg.zeros(B, D + 1), state, w, None), "(2, 6)"),
+                       ((x, tg.zeros(B + 1, 2 * H), w, None), "(3, 6)"),
+                       ((x, state, tg.zeros(4 * H + 1, D + H), None), "(13, 8)"),
+                       ((x, state, w, tg.zeros(1)), "(1,)")]:
+        with pytest.raises(ValueError, match=r"lstmstep: expected x \(batch, D\)") as e:
             recurrent.LSTMStep.apply(*bad)
         assert shape in str(e.value)
 
@@ -191,6 +192,35 @@ def test_lstm_without_bias_gradcheck():
     assert [n for n, _ in lstm.named_parameters()] == ["weight_ih_l0", "weight_hh_l0"]
     x = leaf(4, 1, 2)
     assert gradcheck(lambda x, *ps: lstm(x)[0], [x, *lstm.parameters()])
+
+
+def op_counts(*roots):
+    """How many nodes of each op type the graph of ``roots`` holds."""
+    counts, seen, stack = {}, set(), list(roots)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or t.grad_fn is None:
+            continue
+        seen.add(id(t))
+        name = type(t.grad_fn).__name__
+        counts[name] = counts.get(name, 0) + 1
+        stack.extend(x for x in t.grad_fn.inputs if isinstance(x, tg.Tensor))
+    return counts
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_one_step_op_per_step_and_layer(batch_first):
+    """A step is one node: T * layers LSTMStep nodes, no Linear or per-gate ops
+    (the weights are joined once per layer, not per step); LSTMCell runs the
+    same op once."""
+    T, layers = 7, 3
+    x = tg.randn(*((2, T, 3) if batch_first else (T, 2, 3)), requires_grad=True)
+    out, (h, c) = nn.LSTM(3, 4, num_layers=layers, batch_first=batch_first)(x)
+    counts = op_counts(out, h, c)
+    assert counts["LSTMStep"] == T * layers and counts["Cat"] == layers + 3
+    assert not {"Linear", "MatMul", "Sigmoid", "Tanh", "Mul"} & counts.keys()
+    counts = op_counts(*nn.LSTMCell(3, 4)(tg.randn(2, 3, requires_grad=True)))
+    assert counts["LSTMStep"] == 1 and "Linear" not in counts
 
 
 # ----- long sequences ------------------------------------------------------------

@@ -391,7 +391,7 @@ def test_book_notation_opens_the_fused_lstm_step_into_the_notes_equations():
     expected = {"rem (5.1)": rem, "ltm' (5.2)": cand, "save (5.3)": save, "ltm (5.4)": ltm,
                 "focus (5.5)": focus, "wm (5.6)": focus * np.tanh(ltm)}
     title = by_title(nodes)
-    step = nodes[title["LSTMCell (one op)"]]["cluster"]
+    step = nodes[title["LSTMStep (one op)"]]["cluster"]
     assert clusters[step]["label"] == "LSTM step: one op, eqs. 5.1-5.6"
     for name, value in expected.items():
         lines = nodes[title[name]]["lines"]
@@ -401,18 +401,25 @@ def test_book_notation_opens_the_fused_lstm_step_into_the_notes_equations():
                                    atol=1e-6)
     wires = {(nodes[s]["lines"][0], nodes[d]["lines"][0], a.get("label")) for s, d, a in edges}
     for gate in ("rem (5.1)", "ltm' (5.2)", "save (5.3)", "focus (5.5)"):
-        assert ("LSTMCell (one op)", gate, None) in wires
+        assert ("LSTMStep (one op)", gate, None) in wires
     for a, b in [("rem (5.1)", "ltm (5.4)"), ("save (5.3)", "ltm (5.4)"),
                  ("ltm' (5.2)", "ltm (5.4)"), ("ltm (5.4)", "wm (5.6)"),
                  ("focus (5.5)", "wm (5.6)")]:
         assert (a, b, None) in wires
-    packed = "(save, rem, ltm', focus, tanh(ltm), ltm, wm)"
-    assert {(a, b, c) for a, b, c in wires if b in ("LSTMCell (one op)", "ltm (5.4)")
-            and a.startswith(packed)} == {(packed + " at t-1", "LSTMCell (one op)", "wm(t-1)"),
+    packed = "(wm, ltm)"
+    assert {(a, b, c) for a, b, c in wires if b in ("LSTMStep (one op)", "ltm (5.4)")
+            and a.startswith(packed)} == {(packed + " at t-1", "LSTMStep (one op)", "wm(t-1)"),
                                           (packed + " at t-1", "ltm (5.4)", "ltm(t-1)")}
     assert ("wm (5.6)", packed, "wm") in wires and ("ltm (5.4)", packed, "ltm") in wires
-    assert {"x", "weight_ih", "weight_hh", "b = bias_ih + bias_hh"} == \
-        {a for a, b, _ in wires if b == "LSTMCell (one op)" and not a.startswith(packed)}
+    # The step's other inputs: x, the weights joined, the biases summed.
+    joined, summed = "w = [weight_ih | weight_hh]", "b = bias_ih + bias_hh"
+    assert {"x", joined, summed} == \
+        {a for a, b, _ in wires if b == "LSTMStep (one op)" and not a.startswith(packed)}
+    assert {(a, b) for a, b, _ in wires if b in (joined, summed)} == \
+        {("Cat", joined), ("Add", summed)}
+    assert {a for a, b, _ in wires if b in ("Cat", "Add")} == \
+        {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
+    assert not any(t.startswith(("z", "a¹", "w²")) for t in title) and "BP1" not in label
     kind = kinds(nodes)
     assert kind[title["wm"]] == kind[title["ltm"]] == "output"
     assert "rem = forget gate f" in label
@@ -420,11 +427,24 @@ def test_book_notation_opens_the_fused_lstm_step_into_the_notes_equations():
                                expected["wm (5.6)"].ravel(), rtol=2e-3, atol=1e-6)
 
 
+@pytest.mark.parametrize("make", [nn.LSTM, nn.RNN])
+def test_a_recurrent_layer_is_not_taken_for_an_mlp(make):
+    """The input and recurrent weights of nn.LSTM and nn.RNN are not the w^l
+    of an MLP: book notation names an LSTM's steps and labels no z^l."""
+    model = make(2, 3)
+    out, _ = model(tg.randn(4, 2, 2))
+    nodes, _, _, label = parse(viz.draw_graph(out.sum(), book_notation=model).source)
+    titles = {a["lines"][0] for a in nodes.values()}
+    assert not any(t.startswith(("z²", "a¹", "w²")) for t in titles) and "BP1" not in label
+    if make is nn.LSTM:
+        assert "w = [weight_ih | weight_hh]" in titles and "rem = forget gate f" in label
+
+
 def test_a_folded_lstm_in_book_notation_opens_its_step_inside_the_fold():
     loss, model = lstm_loss(20, cell_loop=False)
     nodes, edges, clusters, _ = parse(viz.draw_graph(loss, book_notation=model,
                                                      collapse=True).source)
-    steps = [k for k, a in nodes.items() if a["lines"][0] == "LSTMCell (one op)"]
+    steps = [k for k, a in nodes.items() if a["lines"][0] == "LSTMStep (one op)"]
     assert len(steps) == 2                      # the first step, and the 19 folded
     inner = [nodes[k]["cluster"] for k in steps]
     folds = [clusters[c]["parent"] for c in inner if clusters[c]["parent"]]
@@ -511,7 +531,7 @@ def test_unrolled_100_step_lstm_collapses_to_a_bounded_number_of_nodes(cell_loop
     # The LSTM step is drawn once inside a cluster standing for all its repeats
     # but the first (its state is a zero leaf, not the previous step's output)
     # and, for the loop of cells, the last (its state is not packed again).
-    steps = [k for k, a in nodes.items() if a["lines"][0] == "LSTMCell"]
+    steps = [k for k, a in nodes.items() if a["lines"][0] == "LSTMStep"]
     assert len(steps) == (3 if cell_loop else 2)
     folded = [nodes[k]["cluster"] for k in steps if nodes[k]["cluster"]]
     assert len(folded) == 1

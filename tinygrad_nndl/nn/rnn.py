@@ -19,16 +19,11 @@ U_* are the same row blocks of ``weight_hh`` and b_* = bias_ih + bias_hh
 W_r in R^{p x d}; for W_r x_t with x_t in R^p it must be d x p, which is
 PyTorch's layout.
 
-The input projections x_t W_ih^T + b_ih do not depend on the state, so
-``LSTM`` and ``RNN`` compute them for the whole sequence in one matmul per
-layer before the loop; each step then takes its slice of that projection.
 Backprop through time is not written anywhere: the forward pass unrolls the
 sequence into the autograd graph, one node per LSTM step
-(``ops.recurrent.LSTMStep``, the recurrent part of eqs. 5.1-5.6) plus the
-slice of the projection, and the engine walks it back, step by step; the
-slices' gradients land in one buffer, on which the projection's backward is
-again one matmul. Its memory is linear in the sequence length and it has no
-recursion, so sequences of thousands of steps are fine.
+(``ops.recurrent.LSTMStep``) and the engine walks it back, step by step. Its
+memory is linear in the sequence length and it has no recursion, so sequences
+of thousands of steps are fine.
 """
 import math
 from collections import namedtuple
@@ -66,6 +61,14 @@ def _zeros(shape, dtype):
     return Tensor._make(np.zeros(shape, dtype=dtype), None)
 
 
+def _lstm_weights(w_ih, w_hh, b_ih, b_hh):
+    """The step op's (w, b): [W_ih | W_hh], so that each step's four gates come
+    from one matmul of [x_t, wm_{t-1}], and b = b_ih + b_hh, the notes' single
+    bias of each gate. Built once per forward (two ops; their backward hands
+    each parameter its part)."""
+    return cat([w_ih, w_hh], dim=1), (None if b_ih is None else b_ih + b_hh)
+
+
 def _pack_state(h, c, batch, hidden, dtype):
     """(wm, ltm) packed as the step op's (B, 2H) state [wm | ltm]."""
     if h is None and c is None:
@@ -83,10 +86,9 @@ def _block(packed, k, hidden):
     return packed[:, k * hidden:(k + 1) * hidden]
 
 
-def _rnn_step(p, h, w_hh, b_hh, activation):
-    """h_t = act(p_t + h_{t-1} W_hh^T + b_hh), p_t = x_t W_ih^T + b_ih the
-    step's input projection."""
-    return activation(p + F.linear(h, w_hh, b_hh))
+def _rnn_step(x, h, w_ih, w_hh, b, activation):
+    """h_t = act(x_t W_ih^T + h_{t-1} W_hh^T + b): two fused Linear ops."""
+    return activation(F.linear(x, w_ih, b) + F.linear(h, w_hh))
 
 
 class _CellBase(Module):
@@ -159,8 +161,9 @@ class RNNCell(_CellBase):
         self._check(input, [("hx", hx)])
         if hx is None:
             hx = _zeros(input.shape[:-1] + (self.hidden_size,), self.weight_hh.dtype)
-        return _rnn_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh,
-                         self.bias_hh, _ACTIVATIONS[self.nonlinearity])
+        b = None if self.bias_ih is None else self.bias_ih + self.bias_hh
+        return _rnn_step(input, hx, self.weight_ih, self.weight_hh, b,
+                         _ACTIVATIONS[self.nonlinearity])
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -177,11 +180,10 @@ class LSTMCell(_CellBase):
         focus_t = sigma(W_f x_t + U_f wm_{t-1} + b_f)      (5.5)  output gate o
         wm_t    = focus_t * tanh(ltm_t)                    (5.6)  hidden state h
 
-    All four gates come from two matmuls, p = x_t W_ih^T + b_ih and
-    wm_{t-1} W_hh^T: weight_ih stacks W_s, W_r, W_l, W_f and weight_hh stacks
-    U_s, U_r, U_l, U_f (see the module docstring). The step is two graph
-    nodes: the projection p (``F.linear``) and ``ops.recurrent.LSTMStep``, the
-    same step op that ``LSTM`` runs on its precomputed projections.
+    All four gates come from one matmul, [x_t, wm_{t-1}] [W_ih | W_hh]^T:
+    weight_ih stacks W_s, W_r, W_l, W_f and weight_hh stacks U_s, U_r, U_l, U_f
+    (see the module docstring). The step is one graph node
+    (``ops.recurrent.LSTMStep``, the op ``LSTM`` runs at every step).
 
     ``forward(input, hx=None, return_gates=False) -> (h, c)``: input (B, D) or
     (D,), hx = (h, c) of shape (B, H) or (H,), zeros when None. With
@@ -198,8 +200,8 @@ class LSTMCell(_CellBase):
         if not batched:
             input, h, c = (None if t is None else t.reshape(1, -1) for t in (input, h, c))
         state = _pack_state(h, c, batch, H, self.weight_hh.dtype)
-        p = F.linear(input, self.weight_ih, self.bias_ih)
-        out = LSTMStep.apply(p, state, self.weight_hh, self.bias_hh)
+        w, b = _lstm_weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        out = LSTMStep.apply(input, state, w, b)
         h, c = _block(out, WM, H), _block(out, LTM, H)
         if not batched:
             h, c = h.reshape(H), c.reshape(H)
@@ -207,8 +209,7 @@ class LSTMCell(_CellBase):
             return h, c
         shape = (batch, H) if batched else (H,)
         gates = LSTMGates(*(Tensor._make(a.reshape(shape), None) for a in
-                            lstm_gates(p.data, state.data, self.weight_hh.data,
-                                       _data(self.bias_hh))))
+                            lstm_gates(input.data, state.data, w.data, _data(b))))
         return h, c, gates
 
 
@@ -305,24 +306,13 @@ class _RNNBase(Module):
                                  f"shape {_shape(input)}, got {_shape(s)}")
         return batched, steps, batch
 
-    def _rows(self, input, batched, steps, batch):
-        """The input as (T * B, D) rows in time order (step t is rows tB to
-        tB + B - 1), ready for one matmul with weight_ih."""
-        if batched and self.batch_first:
-            input = input.permute(1, 0, 2)
-        return input.reshape(steps * batch, self.input_size)
-
-    @staticmethod
-    def _projections(rows, w_ih, b_ih, steps, batch):
-        """x_t W_ih^T + b_ih of every step in one matmul (a 2-D one: numpy's
-        stacked matmul is much slower), sliced into one (B, G*H) tensor per step."""
-        p = F.linear(rows, w_ih, b_ih)
-        return [p[t * batch:(t + 1) * batch] for t in range(steps)]
-
-    def _stacked(self, hs):
-        """A layer's per-step (B, H) outputs as (T * B, H) rows: the next
-        layer's input rows, or the top layer's output."""
-        return cat(hs, dim=0) if hs else _zeros((0, self.hidden_size), self.weight_hh_l0.dtype)
+    def _time_steps(self, input, batched, steps, batch):
+        """The input as a list of (B, D) tensors, one per step (views, no copies)."""
+        if not batched:
+            input = input.reshape(steps, 1, self.input_size)
+        if self.batch_first and batched:
+            return [input[:, t] for t in range(steps)]
+        return [input[t] for t in range(steps)]
 
     def _initial(self, s, k, batched):
         """Layer k's slice of an initial state, as (B, H); None stays None."""
@@ -330,10 +320,13 @@ class _RNNBase(Module):
             return None
         return s[k] if batched else s[k].reshape(1, self.hidden_size)
 
-    def _sequence(self, rows, batched, steps, batch):
-        """The top layer's output rows (T * B, H) in PyTorch's layout."""
+    def _sequence(self, hs, batched, steps, batch):
+        """Stack the top layer's per-step (B, H) outputs into PyTorch's layout."""
         H = self.hidden_size
-        out = rows.reshape(steps, batch, H)
+        if steps == 0:
+            out = _zeros((0, batch, H), self.weight_hh_l0.dtype)
+        else:
+            out = cat(hs, dim=0).reshape(steps, batch, H)
         if not batched:
             return out.reshape(steps, H)
         return out.permute(1, 0, 2) if self.batch_first else out
@@ -375,19 +368,20 @@ class RNN(_RNNBase):
         batched, steps, batch = self._check(input, [("hx", hx)])
         H, dtype = self.hidden_size, self.weight_hh_l0.dtype
         activation = _ACTIVATIONS[self.nonlinearity]
-        rows = self._rows(input, batched, steps, batch)
+        inputs = self._time_steps(input, batched, steps, batch)
         finals = []
         for k in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self.layer_parameters(k)
+            b = None if b_ih is None else b_ih + b_hh
             h = self._initial(hx, k, batched)
             h = _zeros((batch, H), dtype) if h is None else h
             outputs = []
-            for p in self._projections(rows, w_ih, b_ih, steps, batch):
-                h = _rnn_step(p, h, w_hh, b_hh, activation)
+            for x in inputs:
+                h = _rnn_step(x, h, w_ih, w_hh, b, activation)
                 outputs.append(h)
             finals.append(h)
-            rows = self._stacked(outputs)
-        return self._sequence(rows, batched, steps, batch), self._final(finals, batched, batch)
+            inputs = outputs
+        return self._sequence(inputs, batched, steps, batch), self._final(finals, batched, batch)
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -402,9 +396,12 @@ class LSTM(_RNNBase):
     hx = (h_0, c_0) of shape (num_layers, B, H) (zeros when None), output the
     top layer's wm_t for every t, and h_n, c_n the last wm and ltm of every layer.
 
-    Each layer first projects its whole input sequence, P = x W_ih^T + b_ih
-    in one matmul; step t then runs ``ops.recurrent.LSTMStep`` on P's rows of
-    step t and the previous state.
+    Each step is one ``ops.recurrent.LSTMStep`` node, its input projection
+    included (one matmul of [x_t, wm_{t-1}] for all four gates). Projecting
+    the whole input sequence in one matmul before the loop instead, each step
+    taking its slice P[t], computes the same numbers but was slower in
+    training loops here: P and its gradient are two (T, B, 4H) buffers per
+    layer and iteration, fresh memory that the per-step matmuls never need.
 
     With ``return_gates=True`` a third element holds the gates of every step
     and layer (``LSTMGates``, each of shape (num_layers,) + output.shape, no
@@ -418,32 +415,35 @@ class LSTM(_RNNBase):
         h0, c0 = _split_hx(type(self).__name__, hx)
         batched, steps, batch = self._check(input, [("h_0", h0), ("c_0", c0)])
         H, dtype = self.hidden_size, self.weight_hh_l0.dtype
-        rows = self._rows(input, batched, steps, batch)
+        inputs = self._time_steps(input, batched, steps, batch)
         h_n, c_n, gates = [], [], []
         for k in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self.layer_parameters(k)
-            states = [_pack_state(self._initial(h0, k, batched), self._initial(c0, k, batched),
-                                  batch, H, dtype)]
-            ps = self._projections(rows, w_ih, b_ih, steps, batch)
-            for p in ps:
-                states.append(LSTMStep.apply(p, states[-1], w_hh, b_hh))
-            h_n.append(_block(states[-1], WM, H))
-            c_n.append(_block(states[-1], LTM, H))
+            w, b = _lstm_weights(*self.layer_parameters(k))
+            state = _pack_state(self._initial(h0, k, batched), self._initial(c0, k, batched),
+                                batch, H, dtype)
+            first, x_steps = state, inputs
+            states, outputs = [], []
+            for x in inputs:
+                state = LSTMStep.apply(x, state, w, b)
+                states.append(state)
+                outputs.append(_block(state, WM, H))   # created with its step: drawn as one
+            inputs = outputs
+            last = states[-1] if states else first
+            h_n.append(_block(last, WM, H))
+            c_n.append(_block(last, LTM, H))
             if return_gates:
-                gates.append(self._layer_gates(ps, states[:-1], w_hh, b_hh))
-            # The wm_t of all steps as rows: one slice of the stacked states.
-            rows = _block(cat(states[1:], dim=0), WM, H) if steps else self._stacked([])
-        output = self._sequence(rows, batched, steps, batch)
+                gates.append(self._layer_gates(x_steps, [first] + states[:-1], w, b))
+        output = self._sequence(inputs, batched, steps, batch)
         final = (self._final(h_n, batched, batch), self._final(c_n, batched, batch))
         if not return_gates:
             return output, final
         return output, final, self._gates(gates, output.shape, steps, batch)
 
-    def _layer_gates(self, ps, states, w_hh, b_hh):
+    def _layer_gates(self, xs, states, w, b):
         """One layer's gates at every step, (4, T, B, H), recomputed from the steps'
         inputs without recording: only when asked for, outside the loop."""
-        w_hh, b_hh = w_hh.data, _data(b_hh)
-        per_step = [lstm_gates(p.data, s.data, w_hh, b_hh) for p, s in zip(ps, states)]
+        b = _data(b)
+        per_step = [lstm_gates(x.data, s.data, w.data, b) for x, s in zip(xs, states)]
         return np.stack([np.stack(g) for g in per_step], axis=1) if per_step else None
 
     def _gates(self, per_layer, out_shape, steps, batch):

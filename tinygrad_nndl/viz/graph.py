@@ -13,8 +13,9 @@ from ..tensor.tensor import Tensor
 PARAM, INPUT, INTERMEDIATE, OUTPUT = "param", "input", "intermediate", "output"
 OP, CONST, INSIDE = "op", "const", "inside"
 TENSOR_KINDS = (PARAM, INPUT, INTERMEDIATE, OUTPUT)
-# Attributes every Function has: not arguments of the op.
-_NOT_ARGS = {"inputs", "arrays", "needs", "seq", "created_at"}
+# Attributes every Function has, and values an op keeps for its backward
+# (``saved``): not arguments of the op.
+_NOT_ARGS = {"inputs", "arrays", "needs", "seq", "created_at", "saved"}
 
 
 def op_args(fn):

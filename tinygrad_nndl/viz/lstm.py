@@ -3,37 +3,37 @@ gate, save = input gate, ltm' = candidate, focus = output gate, ltm = cell
 state, wm = hidden state.
 
 The library's ``nn.LSTMCell`` / ``nn.LSTM`` compute a step as one fused op
-(``ops.recurrent.LSTMCell``) whose output packs every quantity of the step;
-in book notation that op is drawn opened up, as the notes write it. A step
-written out with Tensor ops is named by :func:`lstm_names` instead.
+(``ops.recurrent.LSTMStep``) that takes x(t), the packed state (wm, ltm) at
+t-1, w = [weight_ih | weight_hh] and b = bias_ih + bias_hh to the state at t.
+In book notation that op is drawn opened up, as the notes write it, with the
+gates' values the op kept. A step written out with Tensor ops is named by
+:func:`lstm_names` instead.
 """
-from ..ops.recurrent import CANDIDATE, FOCUS, LTM, PACKED, REM, SAVE, TANH_LTM, WM
-from ..ops.recurrent import LSTMCell as LSTMStep
+from ..ops.recurrent import LTM, WM, LSTMStep, lstm_gates
 from ..tensor.tensor import Tensor
 from .graph import FUSED, INSIDE, OP, Cluster, Node
 from .labels import shape_line, value_lines
 
-BLOCKS = {SAVE: "save", REM: "rem", CANDIDATE: "ltm'", FOCUS: "focus", TANH_LTM: "tanh(ltm)",
-          LTM: "ltm", WM: "wm"}
-PACKED_NAME = "(" + ", ".join(BLOCKS[k] for k in range(PACKED)) + ")"
+BLOCKS = {WM: "wm", LTM: "ltm"}
+STATE = "(wm, ltm)"                      # the packed state [wm | ltm] of a step
 CAPTION = ["An LSTM step in the notes' names (eqs. 5.1-5.6) and PyTorch's:",
            "rem = forget gate f,  save = input gate i,  ltm' = candidate g,  "
            "focus = output gate o,",
            "ltm = cell state c,  wm = hidden state h;  W_*, U_* = row blocks of weight_ih, "
            "weight_hh;  b_* = bias_ih + bias_hh"]
-# (block, name, equation, what computes it) of the quantities inside a step.
-_INSIDE = [(REM, "rem", "5.1", "σ(W_r x + U_r wm(t-1) + b_r)"),
-           (CANDIDATE, "ltm'", "5.2", "tanh(W_l x + U_l wm(t-1) + b_l)"),
-           (SAVE, "save", "5.3", "σ(W_s x + U_s wm(t-1) + b_s)"),
-           (FOCUS, "focus", "5.5", "σ(W_f x + U_f wm(t-1) + b_f)"),
-           (LTM, "ltm", "5.4", "rem ⊙ ltm(t-1) + save ⊙ ltm'"),
-           (WM, "wm", "5.6", "focus ⊙ tanh(ltm)")]
+# (name, equation, what computes it) of the quantities inside a step.
+_INSIDE = [("rem", "5.1", "σ(W_r x + U_r wm(t-1) + b_r)"),
+           ("ltm'", "5.2", "tanh(W_l x + U_l wm(t-1) + b_l)"),
+           ("save", "5.3", "σ(W_s x + U_s wm(t-1) + b_s)"),
+           ("focus", "5.5", "σ(W_f x + U_f wm(t-1) + b_f)"),
+           ("ltm", "5.4", "rem ⊙ ltm(t-1) + save ⊙ ltm'"),
+           ("wm", "5.6", "focus ⊙ tanh(ltm)")]
 _WIRES = [("z", "rem"), ("z", "ltm'"), ("z", "save"), ("z", "focus"), ("rem", "ltm"),
           ("save", "ltm"), ("ltm'", "ltm"), ("ltm", "wm"), ("focus", "wm")]
 
 
 def _block_of(index, hidden):
-    """k if ``index`` picks block k of a packed step output ([:, kH:(k+1)H])."""
+    """k if ``index`` picks block k of a packed state ([:, kH:(k+1)H])."""
     if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)
             and isinstance(index[1], slice) and index[1].step in (None, 1)):
         return None
@@ -44,59 +44,73 @@ def _block_of(index, hidden):
 
 
 def _hidden(graph, op):
-    """H, from the packed output (B, 7H), which is drawn whenever the op is."""
-    return graph.nodes[op.out].obj.shape[-1] // PACKED
+    """H, from the packed output (B, 2H), which is drawn whenever the op is."""
+    return graph.nodes[op.out].obj.shape[-1] // len(BLOCKS)
+
+
+def _name(node, symbol, grad_symbol):
+    if node.symbol is None:
+        node.symbol, node.grad_symbol = symbol, grad_symbol
 
 
 def annotate_lstm(graph):
     """Name the tensors around fused LSTM steps: the packed output by its
     blocks, the slices of it (``h``, ``c``) by the block they take, the
-    previous state and the summed bias. Return whether there was a step."""
+    previous state, the joined weights and the summed bias. Return whether
+    there was a step."""
     steps = [op for op in graph.ops() if isinstance(op.obj, LSTMStep)]
     if not steps:
         return False
-    for op in steps:
-        packed = graph.nodes[op.out]
-        if packed.symbol is None:
-            packed.symbol = PACKED_NAME
     consumers = graph.consumers()
     for op in steps:
         H = _hidden(graph, op)
-        previous, b = graph.nodes[op.ins[1]], op.ins[4]
-        if previous.symbol is None:          # the initial state, packed
-            previous.symbol = f"{PACKED_NAME} at t-1"
-        if b is not None and graph.nodes[b].symbol is None:
-            graph.nodes[b].symbol = "b = bias_ih + bias_hh"
+        _, state, w, b = op.ins
+        _name(graph.nodes[op.out], STATE, f"∂C/∂{STATE}")
+        _name(graph.nodes[state], f"{STATE} at t-1", f"∂C/∂{STATE} at t-1")
+        _name(graph.nodes[w], "w = [weight_ih | weight_hh]", "∂C/∂w")
+        if b is not None:
+            _name(graph.nodes[b], "b = bias_ih + bias_hh", "∂C/∂b")
         for k in consumers.get(op.out, ()):
             reader = graph.nodes[k]
             if reader.kind == OP and type(reader.obj).__name__ == "GetItem":
                 block = _block_of(reader.obj.index, H)
-                out = graph.nodes[reader.out]
-                if block is not None and out.symbol is None:
-                    out.symbol, out.grad_symbol = BLOCKS[block], f"∂C/∂{BLOCKS[block]}"
+                if block is not None:
+                    _name(graph.nodes[reader.out], BLOCKS[block], f"∂C/∂{BLOCKS[block]}")
     graph.notes.extend(CAPTION)
     return True
+
+
+def _gate_values(graph, op):
+    """(save, rem, ltm', focus) of a step as numpy arrays: those its forward
+    kept, else recomputed from its inputs by the op's own gate function."""
+    saved = getattr(op.obj, "saved", None)
+    if saved is not None:
+        return saved[:4]
+    x, state, w, b = (None if k is None else graph.nodes[k].obj.data for k in op.ins)
+    return lstm_gates(x, state, w, b)
 
 
 def open_lstm_steps(graph, show_data):
     """Draw every fused LSTM step as the notes' equations: the gates' common
     pre-activation z, the gates rem, save, ltm', focus, then ltm and wm, each
-    with its shape (and values, read from the packed output), in a box that
-    says it is one op. Edges into the op go to z (the previous state's ltm
-    block also to ltm); the step's output comes from ltm and wm."""
+    with its shape (and values), in a box that says it is one op. Edges into
+    the op go to z (the previous state's ltm block also to ltm); the step's
+    output comes from ltm and wm."""
     for op in [n for n in graph.ops() if isinstance(n.obj, LSTMStep)]:
         H = _hidden(graph, op)
-        data = graph.nodes[op.out].obj.data
+        save, rem, cand, focus = _gate_values(graph, op)
+        packed = graph.nodes[op.out].obj.data
+        values = {"rem": rem, "ltm'": cand, "save": save, "focus": focus,
+                  "ltm": packed[:, LTM * H:(LTM + 1) * H], "wm": packed[:, WM * H:(WM + 1) * H]}
         key = op.key
         z = graph.nodes[f"{key}_z"] = Node(f"{key}_z", OP, op.obj, out=op.out)
         z.ins = op.ins
-        z.lines = ["LSTMCell (one op)", "z = W x + U wm(t-1) + b", "(all four gates at once)"]
+        z.lines = ["LSTMStep (one op)", "z = W x + U wm(t-1) + b", "(all four gates at once)"]
         inside = {"z": z.key}
-        for block, name, eq, formula in _INSIDE:
-            node = Node(f"{key}_{block}", INSIDE, None)
-            value = data[:, block * H:(block + 1) * H]
-            node.lines = [f"{name} ({eq})", f"= {formula}", shape_line(value)] + \
-                value_lines("data", value, show_data)
+        for i, (name, eq, formula) in enumerate(_INSIDE):
+            node = Node(f"{key}_in{i}", INSIDE, None)
+            node.lines = [f"{name} ({eq})", f"= {formula}", shape_line(values[name])] + \
+                value_lines("data", values[name], show_data)
             graph.nodes[node.key] = node
             inside[name] = node.key
         state = {op.ins[1], op.out}      # the previous step's packed output, folded or not
