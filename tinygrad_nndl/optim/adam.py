@@ -23,15 +23,12 @@ class Adam(Optimizer):
                                       maximize=maximize))
 
     def _check_options(self, o):
-        if not o["lr"] >= 0:
-            raise ValueError(f"Adam: invalid learning rate {o['lr']}")
+        super()._check_options(o)
         if not o["eps"] >= 0:
             raise ValueError(f"Adam: invalid epsilon {o['eps']}")
         betas = o["betas"]
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas}")
-        if not o["weight_decay"] >= 0:
-            raise ValueError(f"Adam: invalid weight_decay {o['weight_decay']}")
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns the

@@ -42,7 +42,12 @@ class Optimizer:
         return type(self).__name__
 
     def _check_options(self, options):
-        """Raise ValueError for invalid hyperparameters (overridden per optimizer)."""
+        """Raise ValueError for invalid hyperparameters; optimizers extend this
+        check of the options every one of them has."""
+        name = type(self).__name__
+        for key, what in (("lr", "learning rate"), ("weight_decay", "weight_decay")):
+            if not options[key] >= 0:
+                raise ValueError(f"{name}: invalid {what} {options[key]}")
 
     # ----- parameter groups -----------------------------------------------
     def add_param_group(self, param_group):

@@ -24,12 +24,9 @@ class SGD(Optimizer):
                                       maximize=maximize))
 
     def _check_options(self, o):
-        if not o["lr"] >= 0:
-            raise ValueError(f"SGD: invalid learning rate {o['lr']}")
+        super()._check_options(o)
         if not o["momentum"] >= 0:
             raise ValueError(f"SGD: invalid momentum {o['momentum']}")
-        if not o["weight_decay"] >= 0:
-            raise ValueError(f"SGD: invalid weight_decay {o['weight_decay']}")
         if o["nesterov"] and (o["momentum"] <= 0 or o["dampening"] != 0):
             raise ValueError(f"SGD: Nesterov momentum requires a momentum > 0 and zero "
                              f"dampening, got momentum={o['momentum']}, "
