@@ -638,3 +638,83 @@ def test_slice_gradients_mix_with_dense_ones_and_repeated_indices():
     expect[1:3] += 2
     np.testing.assert_allclose(x.grad.data, expect)
 
+
+
+# ----- found by a second reader ------------------------------------------------
+
+def test_create_graph_gives_each_leaf_its_own_grad():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward(create_graph=True)
+    assert a.grad is not b.grad
+    (a * 5).sum().backward()
+    np.testing.assert_allclose(b.grad.data, [1.0, 1.0])
+    np.testing.assert_allclose(a.grad.data, [6.0, 6.0])
+
+
+def test_a_user_gradient_is_never_changed_by_later_backwards():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    g = tg.tensor([1.0, 1.0])
+    (a + 0).backward(g, create_graph=True)
+    (a * 1).backward(tg.tensor([5.0, 5.0]))
+    np.testing.assert_allclose(g.data, [1.0, 1.0])
+
+
+def test_the_grad_of_a_0d_tensor_is_an_array_that_can_be_changed_in_place():
+    x = tg.tensor(2.0, requires_grad=True)
+    (x * 3).backward()
+    assert type(x.grad.data) is np.ndarray
+    with tg.no_grad():
+        x.grad.add_(1)
+    assert x.grad.item() == 4.0
+    x.grad.zero_()
+    assert x.grad.item() == 0.0
+
+
+def test_what_a_hook_saw_is_not_the_leafs_grad():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g))
+    (x * 2).sum().backward()
+    x.grad.zero_()
+    np.testing.assert_allclose(seen[0].data, [2.0, 2.0, 2.0])
+
+
+def test_an_inplace_change_through_a_detached_alias_is_detected():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.detach().zero_()
+    with pytest.raises(RuntimeError, match="in-place"):
+        y.backward()
+
+
+def test_a_failed_inplace_op_changes_nothing_and_names_itself():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = tg.tensor([1.0, 2.0, 3.0])
+    y = (x * c).sum()
+    with pytest.raises(ValueError, match=r"add_:.*\(3,\)"):
+        c.add_(tg.ones(2))
+    y.backward()   # c was not changed, so this is fine
+    np.testing.assert_allclose(x.grad.data, [1.0, 2.0, 3.0])
+
+
+def test_var_and_std_take_unbiased_second_as_pytorch():
+    x = tg.tensor([[1.0, 2.0, 4.0], [0.0, 0.0, 3.0]])
+    np.testing.assert_allclose(x.var(1, True).data, np.var(x.data, axis=1, ddof=1), rtol=1e-6)
+    np.testing.assert_allclose(x.std(0, False).data, np.std(x.data, axis=0), rtol=1e-6)
+    assert x.var(1, True).shape == (2,)
+    assert np.isnan(tg.tensor([1.0]).var().item())
+
+
+def test_reassigning_a_buffer_keeps_it_in_the_state_dict():
+    from tinygrad_nndl import nn
+
+    class Running(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("running", tg.zeros(3))
+
+    m = Running()
+    m.running = m.running * 0.9 + 1
+    assert list(m.state_dict()) == ["running"]
+    np.testing.assert_allclose(m.state_dict()["running"].data, np.ones(3))

@@ -238,11 +238,11 @@ def test_var_std(sd, keepdim, data):
         if n - correction < 1:
             continue
         want = np.var(x.data, axis=dim, keepdims=keepdim, ddof=correction)
-        np.testing.assert_allclose(x.var(dim, keepdim, correction=correction).data, want,
+        np.testing.assert_allclose(x.var(dim, keepdim=keepdim, correction=correction).data, want,
                                    rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(x.std(dim, keepdim, correction=correction).data,
+        np.testing.assert_allclose(x.std(dim, keepdim=keepdim, correction=correction).data,
                                    np.sqrt(want), rtol=1e-9, atol=1e-12)
-    assert gradcheck(lambda x: x.var(dim, keepdim), (x,))
+    assert gradcheck(lambda x: x.var(dim, keepdim=keepdim), (x,))
 
 
 # ----- bad dims --------------------------------------------------------------------

@@ -230,7 +230,7 @@ def test_var_std(name, sd, keepdim, correction, data):
     # skip degenerate cases: n <= correction (PyTorch: NaN/inf) and a zero std (kink)
     if n <= correction or (name == "std" and np.any(np.var(x, axis=dim) < 1e-6)):
         return
-    check(lambda t: getattr(t, name)(dim, keepdim, correction=correction),
+    check(lambda t: getattr(t, name)(dim, keepdim=keepdim, correction=correction),
           lambda t: getattr(t, name)(keepdim=keepdim, correction=correction,
                                      **_kw(dim, len(shape))), x)
 

@@ -14,15 +14,16 @@ import numpy as np
 from ..tensor.tensor import Tensor
 from ..ops.dual import SliceGrad
 from .function import _check_finite
-from .grad_mode import mode, set_grad_enabled
+from .grad_mode import buffer_id, mode, modified_at, set_grad_enabled
 
 FREED_GRAPH = ("backward: trying to backward through the graph a second time: its "
                "buffers were freed by the first backward. Pass retain_graph=True to "
                "the first backward (or autograd.grad) to keep them.")
 
 
-def _run_hooks(t, g, create_graph):
+def _run_hooks(t, g, create_graph, given):
     gt = g if isinstance(g, Tensor) else Tensor._make(g, None)
+    given.add(id(gt))   # a hook may keep what it saw: .grad must not share it
     for hook in list(t._hooks.values()):
         new = hook(gt)
         if new is not None:
@@ -31,7 +32,11 @@ def _run_hooks(t, g, create_graph):
                 raise ValueError(f"register_hook: hook {hook!r} returned {got}; it must "
                                  f"return None or a Tensor of shape {t.shape}")
             gt = new
-    return gt if create_graph else gt.data
+            given.add(id(gt))
+    if create_graph:
+        return gt
+    given.add(id(gt.data))
+    return gt.data
 
 
 def _receive(grads, heap, leaves, x, g):
@@ -146,7 +151,7 @@ def _accumulate(prev, g, owned):
     elif type(g) is SliceGrad:
         prev = prev.copy()
     else:
-        out = prev + g
+        out = np.asarray(prev + g)   # numpy gives a scalar for 0-d
         owned.add(id(out))
         return out
     owned.add(id(prev))
@@ -154,11 +159,12 @@ def _accumulate(prev, g, owned):
 
 
 def _check_not_modified(t, node):
-    for x in (t,) + tuple(node.inputs):
-        if isinstance(x, Tensor) and x._modified_at > node.seq:
-            role = "output" if x is t else "an input"
+    arrays = (t.data,) + tuple(a for a in node.arrays if isinstance(a, np.ndarray))
+    for a in arrays:
+        if modified_at.get(buffer_id(a), 0) > node.seq:
+            role = "output" if a is t.data else "an input"
             raise RuntimeError(
-                f"backward: {role} of {node.name()} (shape {x.shape}) was modified by an "
+                f"backward: {role} of {node.name()} (shape {a.shape}) was modified by an "
                 f"in-place operation after the graph saved it, so its old values are gone; "
                 f"change it after backward, or change a copy (.detach() then a new tensor)")
 
@@ -167,7 +173,7 @@ def _arrived(t, g, create_graph, wanted, captured, given):
     """t's gradient is complete: run its hooks, then capture it (autograd.grad),
     accumulate it into a leaf's ``.grad``, or keep it for ``retain_grad``."""
     if t._hooks:
-        g = _run_hooks(t, g, create_graph)
+        g = _run_hooks(t, g, create_graph, given)
     if wanted is not None:
         for i in wanted.get(id(t), ()):
             captured[i] = g
@@ -175,19 +181,25 @@ def _arrived(t, g, create_graph, wanted, captured, given):
         if create_graph:
             t.grad = t.grad + g
         else:   # same .grad object, as PyTorch accumulates in place
-            t.grad.data = t.grad.data + g
+            t.grad.data = np.asarray(t.grad.data + g)
     elif t._ctx is None or t._retains_grad:
         t.grad = _own(g, given, create_graph)
     return g
 
 
 def _own(g, given, create_graph):
-    """A gradient handed to the user as ``.grad``. In the fast mode it must not
-    share memory with another ``.grad`` or with an array the user passed in:
-    views and arrays already given out are copied, fresh arrays are kept."""
+    """A gradient handed to the user as ``.grad``. It must not be the same
+    object (or, in the fast mode, memory) as another ``.grad`` or as something
+    the user passed in or a hook kept: those are copied, fresh ones kept."""
     if create_graph:
-        return g if isinstance(g, Tensor) else Tensor._make(g, None)
-    if g.base is not None or id(g) in given:
+        g = g if isinstance(g, Tensor) else Tensor._make(g, None)
+        if id(g) in given:   # a new node: the same values, still differentiable
+            g = g.reshape(g.shape) if g.requires_grad else Tensor._make(g.data.copy(), None)
+        given.add(id(g))
+        return g
+    if type(g) is not np.ndarray:   # numpy gives scalars for 0-d results
+        g = np.asarray(g)
+    elif g.base is not None or id(g) in given:
         g = g.copy()
     given.add(id(g))
     return Tensor._make(g, None)

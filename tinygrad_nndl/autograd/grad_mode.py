@@ -22,6 +22,21 @@ mode = _Mode()
 # in place after it was recorded has a smaller number than that change.
 sequence = itertools.count(1)
 
+# id of the numpy buffer that owns some memory -> when it was last changed in
+# place. Keyed by memory, not by Tensor, so a change through any alias (a
+# detached tensor, a Parameter sharing the array, a state_dict entry) counts.
+# A stale id is harmless: it is older than every node made after its reuse.
+modified_at = {}
+
+
+def buffer_id(array):
+    return id(array if array.base is None else array.base)
+
+
+def mark_modified(array):
+    """Record that ``array``'s memory was changed in place (see modified_at)."""
+    mode.last_inplace = modified_at[buffer_id(array)] = next(sequence)
+
 
 def is_grad_enabled():
     return mode.grad_enabled

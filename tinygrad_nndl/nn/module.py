@@ -41,7 +41,9 @@ class Module:
         # Replacing a parameter or module keeps its place in the registry (and
         # so in state_dict), as in PyTorch; other registries let go of the name.
         target = (self._parameters if isinstance(value, Parameter)
-                  else self._modules if isinstance(value, Module) else None)
+                  else self._modules if isinstance(value, Module)
+                  else self._buffers if name in self._buffers
+                  and (value is None or isinstance(value, Tensor)) else None)
         for registry in (self._parameters, self._buffers, self._modules):
             if registry is not target:
                 registry.pop(name, None)

@@ -59,7 +59,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_hooks",
-                 "_modified_at", "__weakref__")
+                 "__weakref__")
     # numpy defers to Tensor's reflected operators: ndarray * Tensor is a Tensor.
     __array_ufunc__ = None
     # Identity hash: == is elementwise, as in PyTorch.
@@ -72,7 +72,6 @@ class Tensor:
         self._ctx = None
         self._retains_grad = False
         self._hooks = None
-        self._modified_at = 0
         if requires_grad:
             self.requires_grad = True
 
@@ -86,7 +85,6 @@ class Tensor:
         t._ctx = ctx
         t._retains_grad = False
         t._hooks = None
-        t._modified_at = 0
         return t
 
     # ----- autograd state -------------------------------------------------
@@ -395,17 +393,22 @@ class Tensor:
             count *= self.data.shape[a]
         return R.Sum.apply(self, axes=axes, keepdims=keepdim) * (1.0 / max(count, 1))
 
-    def var(self, dim=None, keepdim=False, correction=1):
-        """Variance with Bessel's correction by default (torch.var)."""
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        """Variance over ``dim``, dividing by n - correction (torch.var): by
+        default correction = 1 (Bessel's), 0 with ``unbiased=False``. NaN when
+        n <= correction, as in PyTorch."""
+        if correction is None:
+            correction = 1 if unbiased else 0
         axes = R.normalize_dims(dim, self.data.ndim)
         count = 1
         for a in axes:
             count *= self.data.shape[a]
         centered = self - self.mean(dim, keepdim=True)
-        return (centered * centered).sum(dim, keepdim) * (1.0 / max(count - correction, 1))
+        scale = 1.0 / (count - correction) if count > correction else float("nan")
+        return (centered * centered).sum(dim, keepdim) * scale
 
-    def std(self, dim=None, keepdim=False, correction=1):
-        return self.var(dim, keepdim, correction).sqrt()
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def amax(self, dim=None, keepdim=False):
         return R.Amax.apply(self, axes=R.normalize_dims(dim, self.data.ndim), keepdims=keepdim)
@@ -542,37 +545,39 @@ class Tensor:
         return M.GetItem.apply(self, index=_numpy_index(index))
 
     # ----- in-place updates: only outside the graph ------------------------
-    def _inplace(self, op):
-        """The array to change in place, after the checks PyTorch makes."""
+    def _inplace(self, op, write, *operands):
+        """Change the data in place with ``write(data, *operands)``, after the
+        checks PyTorch makes; a failed write changes nothing and names the op."""
         if self._requires_grad and mode.grad_enabled:
             raise RuntimeError(f"{op}: a tensor that requires grad cannot be changed in "
                                f"place while grad is recorded; wrap it in no_grad()")
+        try:
+            write(self.data, *operands)
+        except (ValueError, TypeError) as e:
+            shapes = ", ".join(str(np.shape(v)) for v in operands)
+            raise type(e)(f"{op}: {e} (tensor shape {self.shape}, dtype {self.dtype}; "
+                          f"operand shapes {shapes})") from None
         self._mark_modified()
-        return self.data
+        return self
 
     def _mark_modified(self):
         """Record an in-place change, so that a backward through a graph that
         saved the old values raises instead of using the new ones. Code that
         writes ``.data`` in place directly (optimizers) calls this too."""
-        mode.last_inplace = self._modified_at = next(sequence)
+        mark_modified(self.data)
 
     def add_(self, other, alpha=1):
-        data = self._inplace("add_")
-        data += _value(other) if alpha == 1 else alpha * _value(other)
-        return self
+        value = _value(other) if alpha == 1 else alpha * _value(other)
+        return self._inplace("add_", _iadd, value)
 
     def sub_(self, other, alpha=1):
         return self.add_(other, -alpha)
 
     def mul_(self, other):
-        data = self._inplace("mul_")
-        data *= _value(other)
-        return self
+        return self._inplace("mul_", _imul, _value(other))
 
     def div_(self, other):
-        data = self._inplace("div_")
-        data /= _value(other)
-        return self
+        return self._inplace("div_", _idiv, _value(other))
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -587,39 +592,48 @@ class Tensor:
         return self.div_(other)
 
     def zero_(self):
-        self._inplace("zero_")[...] = 0
-        return self
+        return self._inplace("zero_", _assign, 0)
 
     def fill_(self, value):
-        self._inplace("fill_")[...] = _value(value)
-        return self
+        return self._inplace("fill_", _assign, _value(value))
 
     def copy_(self, src):
-        data = self._inplace("copy_")
-        src = np.asarray(_value(src))
-        try:
-            np.copyto(data, np.broadcast_to(src, data.shape), casting="same_kind")
-        except ValueError as e:
-            raise ValueError(f"copy_: cannot copy shape {src.shape} into shape "
-                             f"{data.shape}: {e}") from None
-        return self
+        return self._inplace("copy_", _copy, np.asarray(_value(src)))
 
     def normal_(self, mean=0.0, std=1.0):
         from .random import generator
-        self._inplace("normal_")[...] = generator().normal(mean, std, self.data.shape)
-        return self
+        return self._inplace("normal_", _assign, generator().normal(mean, std, self.data.shape))
 
     def uniform_(self, a=0.0, b=1.0):
         from .random import generator
-        self._inplace("uniform_")[...] = generator().uniform(a, b, self.data.shape)
-        return self
+        return self._inplace("uniform_", _assign, generator().uniform(a, b, self.data.shape))
+
+
+def _iadd(data, value):
+    data += value
+
+
+def _imul(data, value):
+    data *= value
+
+
+def _idiv(data, value):
+    data /= value
+
+
+def _assign(data, value):
+    data[...] = value
+
+
+def _copy(data, src):
+    np.copyto(data, np.broadcast_to(src, data.shape), casting="same_kind")
 
 
 _new = object.__new__
 
 # The engine and the ops import Tensor, so they come after it.
 from ..autograd import engine as _engine  # noqa: E402
-from ..autograd.grad_mode import mode, sequence  # noqa: E402
+from ..autograd.grad_mode import mark_modified, mode  # noqa: E402
 from ..ops import elementwise as E  # noqa: E402
 from ..ops import linalg as L  # noqa: E402
 from ..ops import movement as M  # noqa: E402
