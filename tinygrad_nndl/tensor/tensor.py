@@ -419,6 +419,8 @@ class Tensor:
     def _extreme(self, dim, keepdim, reduce, arg):
         if dim is None:
             return reduce(self)
+        if isinstance(dim, Tensor):   # x.max(other) is torch's elementwise maximum
+            return (E.Maximum if arg is np.argmax else E.Minimum).apply(self, dim)
         axis = R.normalize_dims(dim, self.data.ndim)[0] if self.data.ndim else 0
         if self.data.ndim == 0:
             return MaxResult(self, Tensor._make(np.asarray(0), None))
