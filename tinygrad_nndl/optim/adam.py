@@ -37,14 +37,8 @@ class Adam(Optimizer):
         state = self.state
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                g = -g.data if maximize else g.data
-                if wd:
-                    g = g + wd * p.data
+            amsgrad = group["amsgrad"]
+            for p, g in self._gradients(group):
                 s = state.get(p)
                 if s is None:
                     s = state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),

@@ -41,6 +41,21 @@ class Optimizer:
     def _name(self):
         return type(self).__name__
 
+    @staticmethod
+    def _gradients(group):
+        """(p, g) for each parameter of the group that has a gradient: g is its
+        gradient (negated with ``maximize``) plus ``weight_decay`` * p, the L2
+        term of the book's eq. 93 when weight_decay = lambda/n."""
+        wd, maximize = group["weight_decay"], group["maximize"]
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            g = -g.data if maximize else g.data
+            if wd:
+                g = g + wd * p.data
+            yield p, g
+
     def _check_options(self, options):
         """Raise ValueError for invalid hyperparameters; optimizers extend this
         check of the options every one of them has."""

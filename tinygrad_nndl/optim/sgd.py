@@ -38,15 +38,9 @@ class SGD(Optimizer):
         loss = self._evaluate(closure)
         state = self.state
         for group in self.param_groups:
-            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-            damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                g = -g.data if maximize else g.data
-                if wd:
-                    g = g + wd * p.data
+            lr, mu = group["lr"], group["momentum"]
+            damp, nesterov = group["dampening"], group["nesterov"]
+            for p, g in self._gradients(group):
                 if mu:
                     s = state.get(p)
                     if s is None:
