@@ -12,8 +12,10 @@ import tinygrad_nndl
 
 # Gradient checks make examples slow (two forward passes per input element),
 # so the default stays modest and no example has a deadline.
+# The default profile is derandomized: every run of the suite (and CI) draws the
+# same examples; `thorough` explores new ones each run.
 settings.register_profile("ci", max_examples=25, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+                          derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=250, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
