@@ -16,34 +16,27 @@ from tinygrad_nndl.autograd import gradcheck, gradgradcheck
 from tinygrad_nndl.ops import recurrent
 from tinygrad_nndl.testing import arrays
 
+from notes.conftest import lstm_step_np, sigmoid_np as sigma   # tests/ is on sys.path
+
 
 def leaf(*shape, scale=0.5, dtype=np.float64, rng=None):
     rng = rng or np.random.default_rng(sum(shape))
     return tg.Tensor(rng.standard_normal(shape) * scale, requires_grad=True, dtype=dtype)
 
 
-def sigma(z):
-    return 1 / (1 + np.exp(-z))
-
-
 def notes_lstm_step(cell, x, wm, ltm):
-    """Eqs. 5.1-5.6 for one example, column vectors, W_* in R^{d x p} (the
-    erratum's shape; the notes print p x d). Blocks of PyTorch's layout: save = i,
-    rem = f, ltm' = g, focus = o; the notes' single bias b_* = b_ih + b_hh."""
+    """Eqs. 5.1-5.6 for one example (the notes' numpy reference, shared with
+    tests/notes), with W_* in R^{d x p} (the erratum's shape; the notes print
+    p x d) cut from PyTorch's layout: save = i, rem = f, ltm' = g, focus = o; the
+    notes' single bias b_* = b_ih + b_hh."""
     d = cell.hidden_size
     W = {k: cell.weight_ih.data[j * d:(j + 1) * d] for j, k in enumerate("srlf")}
     U = {k: cell.weight_hh.data[j * d:(j + 1) * d] for j, k in enumerate("srlf")}
     bias = cell.bias_ih.data + cell.bias_hh.data
-    b = {k: bias[j * d:(j + 1) * d, None] for j, k in enumerate("srlf")}
-    x, wm, ltm = x[:, None], wm[:, None], ltm[:, None]
+    b = {k: bias[j * d:(j + 1) * d] for j, k in enumerate("srlf")}
     assert W["r"].shape == (d, x.shape[0])
-    rem = sigma(W["r"] @ x + U["r"] @ wm + b["r"])                # (5.1)
-    ltm_prime = np.tanh(W["l"] @ x + U["l"] @ wm + b["l"])       # (5.2)
-    save = sigma(W["s"] @ x + U["s"] @ wm + b["s"])               # (5.3)
-    ltm = rem * ltm + save * ltm_prime                            # (5.4)
-    focus = sigma(W["f"] @ x + U["f"] @ wm + b["f"])              # (5.5)
-    wm = focus * np.tanh(ltm)                                     # (5.6)
-    return [v[:, 0] for v in (wm, ltm, rem, save, focus, ltm_prime)]
+    wm, ltm, gates = lstm_step_np(x, wm, ltm, W, U, b)
+    return wm, ltm, gates["rem"], gates["save"], gates["focus"], gates["ltm_prime"]
 
 
 # ----- the notes' equations -------------------------------------------------------

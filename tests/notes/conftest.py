@@ -104,3 +104,15 @@ def linear_layers(weights, biases=None, dtype=np.float64):
 
 def as_tensor(x, requires_grad=False):
     return Tensor(np.asarray(x, dtype=np.float64), requires_grad=requires_grad)
+
+
+def lstm_step_np(x, wm, ltm, W, U, b):
+    """Eqs. 5.1-5.6 of the notes in numpy, for one example. W, U, b are dicts of
+    the per-gate W_* (d x p), U_* (d x d) and b_* (d,), keyed r, l, s, f."""
+    rem = sigmoid_np(W["r"] @ x + U["r"] @ wm + b["r"])            # (5.1)
+    ltm_prime = np.tanh(W["l"] @ x + U["l"] @ wm + b["l"])         # (5.2)
+    save = sigmoid_np(W["s"] @ x + U["s"] @ wm + b["s"])           # (5.3)
+    ltm_new = rem * ltm + save * ltm_prime                          # (5.4)
+    focus = sigmoid_np(W["f"] @ x + U["f"] @ wm + b["f"])          # (5.5)
+    wm_new = focus * np.tanh(ltm_new)                               # (5.6)
+    return wm_new, ltm_new, dict(rem=rem, save=save, ltm_prime=ltm_prime, focus=focus)

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from tinygrad_nndl import autograd, nn
 
-from .conftest import as_tensor, floats, linear_layers, sigmoid_np, sigmoid_prime_np
+from .conftest import (as_tensor, floats, linear_layers, lstm_step_np, sigmoid_np,
+                       sigmoid_prime_np)
 
 SETTINGS = settings(deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -172,18 +173,6 @@ def test_ex5_1_chain_gradient_sigmoid_below_quarter_w_to_the_L_tanh_below_w_to_t
 
 
 # ----- 5.2: the LSTM equations ------------------------------------------------------
-
-
-def lstm_step_np(x, wm, ltm, W, U, b):
-    """Eqs. 5.1-5.6 of the notes in numpy, for one example. W, U, b are dicts of
-    the per-gate W_* (d x p), U_* (d x d) and b_* (d,), keyed r, l, s, f."""
-    rem = sigmoid_np(W["r"] @ x + U["r"] @ wm + b["r"])            # (5.1)
-    ltm_prime = np.tanh(W["l"] @ x + U["l"] @ wm + b["l"])         # (5.2)
-    save = sigmoid_np(W["s"] @ x + U["s"] @ wm + b["s"])           # (5.3)
-    ltm_new = rem * ltm + save * ltm_prime                          # (5.4)
-    focus = sigmoid_np(W["f"] @ x + U["f"] @ wm + b["f"])          # (5.5)
-    wm_new = focus * np.tanh(ltm_new)                               # (5.6)
-    return wm_new, ltm_new, dict(rem=rem, save=save, ltm_prime=ltm_prime, focus=focus)
 
 
 # PyTorch's gate blocks (i, f, g, o) in the notes' names
