@@ -6,8 +6,9 @@
 One iteration = forward over the whole sequence, loss = sum(output * R), and
 the gradients of every parameter (the input needs none, as in training).
 
-- ours: ``nn.LSTM`` (the sequence unrolled in the autograd graph, one
-  ``ops.recurrent.LSTMStep`` node per step, the engine doing BPTT);
+- ours: ``nn.LSTM`` (the input projection of all steps in one matmul, then
+  the sequence unrolled in the autograd graph, one
+  ``ops.recurrent.LSTMProjectedStep`` node per step, the engine doing BPTT);
 - numpy: the same cell with a hand-written vectorized BPTT in the same process:
   the input projection of all steps in one matmul, the four gates of a step
   in one matmul, buffers allocated once per call, and the weight gradients

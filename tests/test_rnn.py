@@ -99,6 +99,19 @@ def test_step_op_gradcheck_and_gradgradcheck(bias):
     assert gradcheck(recurrent.lstm_gates, inputs)
 
 
+def test_projected_step_op_gradcheck_and_gradgradcheck():
+    """nn.LSTM's step op, reading step t of the input projection P, with
+    respect to P, the packed state and W_hh, first and second derivatives."""
+    T, B, H = 3, 2, 2
+    inputs = [leaf(T, B, 4 * H), leaf(B, 2 * H), leaf(4 * H, H)]
+    for t in (0, 2, -1):
+        def step(P, state, w_hh):
+            return recurrent.LSTMProjectedStep.apply(P, state, w_hh, t=t)
+        assert gradcheck(step, inputs)
+        assert gradgradcheck(step, inputs)
+    assert gradcheck(recurrent.lstm_projected_gates, [leaf(B, 4 * H)] + inputs[1:])
+
+
 def test_step_op_backward_is_delta_and_bp2_to_bp4():
     """The step's gradients in closed form, with delta = dC/dz the error of the
     gates' pre-activations z = [x, wm_{t-1}] w^T + b (the notes' equations
@@ -123,6 +136,51 @@ def test_step_op_backward_is_delta_and_bp2_to_bp4():
     np.testing.assert_allclose(x.grad.data, delta @ w.data[:, :D], rtol=1e-12)
     np.testing.assert_allclose(state.grad.data, np.concatenate(
         [delta @ w.data[:, D:], g_ltm * rem], axis=1), rtol=1e-12)
+
+
+def test_projected_step_equals_the_full_step_and_its_input_gradient_is_delta():
+    """With P[t] = x W_ih^T + b, the projected step t gives the full step's
+    state and gradients; dC/dP is the full step's delta at step t and zero at
+    the other steps, so dC/db is its sum over the batch (BP3) and dC/dx =
+    delta W_ih (BP2)."""
+    T, t, B, D, H = 4, 2, 3, 4, 2
+    x, state, w_ih, w_hh, b = leaf(B, D), leaf(B, 2 * H), leaf(4 * H, D), leaf(4 * H, H), \
+        leaf(4 * H)
+    out = recurrent.LSTMStep.apply(x, state, tg.cat([w_ih, w_hh], dim=1), b)
+    P = np.random.default_rng(2).standard_normal((T, B, 4 * H))
+    P[t] = x.data @ w_ih.data.T + b.data
+    P = tg.Tensor(P, requires_grad=True)
+    s2, w2 = tg.Tensor(state.data, requires_grad=True), tg.Tensor(w_hh.data, requires_grad=True)
+    out2 = recurrent.LSTMProjectedStep.apply(P, s2, w2, t=t)
+    np.testing.assert_allclose(out2.data, out.data, rtol=1e-12)
+    g = np.random.default_rng(3).standard_normal(out.shape)
+    out.backward(tg.Tensor(g))
+    out2.backward(tg.Tensor(g))
+    np.testing.assert_allclose(s2.grad.data, state.grad.data, rtol=1e-12)
+    np.testing.assert_allclose(w2.grad.data, w_hh.grad.data, rtol=1e-12)
+    delta = P.grad.data[t]
+    np.testing.assert_allclose(delta.sum(0), b.grad.data, rtol=1e-12)
+    np.testing.assert_allclose(delta @ w_ih.data, x.grad.data, rtol=1e-12)
+    assert not np.delete(P.grad.data, t, axis=0).any()
+
+
+def test_projected_step_rejects_mismatched_shapes_naming_them():
+    T, B, H = 5, 2, 3
+    P, state, w_hh = tg.zeros(T, B, 4 * H), tg.zeros(B, 2 * H), tg.zeros(4 * H, H)
+    for bad, shape in [((tg.zeros(T, B, 4 * H + 1), state, w_hh), "(5, 2, 13)"),
+                       ((tg.zeros(T, B + 1, 4 * H), state, w_hh), "(5, 3, 12)"),
+                       ((tg.zeros(B, 4 * H), state, w_hh), "(2, 12)"),
+                       ((P, tg.zeros(B, 2 * H + 2), w_hh), "(2, 8)"),
+                       ((P, state, tg.zeros(4 * H, H + 1)), "(12, 4)"),
+                       ((P, state, tg.zeros(4 * H)), "(12,)")]:
+        with pytest.raises(ValueError, match=r"lstmprojectedstep: expected a projection") as e:
+            recurrent.LSTMProjectedStep.apply(*bad, t=0)
+        assert shape in str(e.value)
+    with pytest.raises(IndexError, match=r"lstmprojectedstep: step t=5 is outside P's 5 steps"):
+        recurrent.LSTMProjectedStep.apply(P, state, w_hh, t=5)
+    for t in ({}, {"t": 1.0}, {"t": slice(0, 1)}):
+        with pytest.raises(ValueError, match=r"lstmprojectedstep: expected the step as an integer"):
+            recurrent.LSTMProjectedStep.apply(P, state, w_hh, **t)
 
 
 def test_step_op_rejects_mismatched_shapes_naming_them():
@@ -203,15 +261,16 @@ def op_counts(*roots):
 
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_one_step_op_per_step_and_layer(batch_first):
-    """A step is one node: T * layers LSTMStep nodes, no Linear or per-gate ops
-    (the weights are joined once per layer, not per step); LSTMCell runs the
-    same op once."""
+    """The input projection is one SequenceProjection node per layer, before the loop, and a
+    step is one node: T * layers LSTMProjectedStep nodes, no matmul or per-gate
+    ops; LSTMCell runs the full step op once, its projection included."""
     T, layers = 7, 3
     x = tg.randn(*((2, T, 3) if batch_first else (T, 2, 3)), requires_grad=True)
     out, (h, c) = nn.LSTM(3, 4, num_layers=layers, batch_first=batch_first)(x)
     counts = op_counts(out, h, c)
-    assert counts["LSTMStep"] == T * layers and counts["Cat"] == layers + 3
-    assert not {"Linear", "MatMul", "Sigmoid", "Tanh", "Mul"} & counts.keys()
+    assert counts["LSTMProjectedStep"] == T * layers and counts["SequenceProjection"] == layers
+    assert counts["Cat"] == layers + 2    # each layer's outputs stacked; h_n; c_n
+    assert not {"LSTMStep", "Linear", "MatMul", "Sigmoid", "Tanh", "Mul"} & counts.keys()
     counts = op_counts(*nn.LSTMCell(3, 4)(tg.randn(2, 3, requires_grad=True)))
     assert counts["LSTMStep"] == 1 and "Linear" not in counts
 
@@ -364,6 +423,7 @@ def no_step(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the LSTM step ran before the shapes were checked")
     monkeypatch.setattr(recurrent.LSTMStep, "apply", refuse)
+    monkeypatch.setattr(recurrent.LSTMProjectedStep, "apply", refuse)
 
 
 @pytest.mark.parametrize("make_args, expected, got", [

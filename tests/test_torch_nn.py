@@ -150,6 +150,21 @@ def test_linear_equals_pytorch():
              [tx, theirs[0].weight, theirs[0].bias])
 
 
+@pytest.mark.parametrize("x_shape, w_shape, b_shape", [
+    ((3, 2, 5), (4, 5), (4,)),        # rows of any batch shape: one matmul for all
+    ((2, 1, 3, 5), (4, 5), None),
+    ((3, 2, 0), (4, 0), (4,)),        # no input features
+    ((3, 2, 5), (5,), ()),            # a 1-D weight: one output, dropped
+    ((5,), (4, 5), (4,))])
+def test_functional_linear_equals_pytorch_for_every_shape(x_shape, w_shape, b_shape):
+    rng = np.random.default_rng(1)
+    shapes = (x_shape, w_shape) if b_shape is None else (x_shape, w_shape, b_shape)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [_t(a, True) for a in arrays]
+    _compare(F.linear(*ours), TF.linear(*theirs), ours, theirs)
+
+
 def test_state_dict_moves_to_pytorch_and_back():
     ours, _ = _pair([4, 6, 3])
     theirs = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Sigmoid(),

@@ -16,6 +16,11 @@ from .tensor.functions import (abs, amax, amin, argmax, argmin, cat, clamp, exp,
                                sum, tanh, transpose, unsqueeze, where)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd
+from . import memory
+
+# Freed graph buffers stay in the process for the next step instead of
+# returning to the kernel and page-faulting back in (see memory.py).
+memory.keep_freed_memory_by_default()
 
 __version__ = "0.1.0"
 

@@ -75,7 +75,7 @@ class Function:
             else:
                 out = fn.forward(*arrays)
         except (ValueError, IndexError) as e:
-            shapes = ", ".join(str(_shape_of(x)) for x in inputs)
+            shapes = ", ".join("None" if x is None else str(_shape_of(x)) for x in inputs)
             kind = IndexError if isinstance(e, IndexError) else ValueError
             raise kind(f"{cls.op_name()}: {e} (input shapes: {shapes})") from None
         if type(out) is not np.ndarray:

@@ -21,7 +21,8 @@ PyTorch's layout.
 
 Backprop through time is not written anywhere: the forward pass unrolls the
 sequence into the autograd graph, one node per LSTM step
-(``ops.recurrent.LSTMStep``) and the engine walks it back, step by step. Its
+(``ops.recurrent.LSTMProjectedStep``, or ``LSTMStep`` for a lone cell) and
+the engine walks it back, step by step. Its
 memory is linear in the sequence length and it has no recursion, so sequences
 of thousands of steps are fine.
 """
@@ -30,7 +31,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..ops.recurrent import LTM, WM, LSTMStep, lstm_gates
+from ..ops.recurrent import (LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection, lstm_gates,
+                             lstm_projected_gates)
 from ..tensor.dtypes import float32, is_floating
 from ..tensor.functions import cat
 from ..tensor.tensor import Tensor
@@ -86,9 +88,9 @@ def _block(packed, k, hidden):
     return packed[:, k * hidden:(k + 1) * hidden]
 
 
-def _rnn_step(x, h, w_ih, w_hh, b, activation):
-    """h_t = act(x_t W_ih^T + h_{t-1} W_hh^T + b): two fused Linear ops."""
-    return activation(F.linear(x, w_ih, b) + F.linear(h, w_hh))
+def _rnn_step(p, h, w_hh, activation):
+    """h_t = act(p_t + h_{t-1} W_hh^T), p_t = x_t W_ih^T + b being the input's part."""
+    return activation(p + F.linear(h, w_hh))
 
 
 class _CellBase(Module):
@@ -162,7 +164,7 @@ class RNNCell(_CellBase):
         if hx is None:
             hx = _zeros(input.shape[:-1] + (self.hidden_size,), self.weight_hh.dtype)
         b = None if self.bias_ih is None else self.bias_ih + self.bias_hh
-        return _rnn_step(input, hx, self.weight_ih, self.weight_hh, b,
+        return _rnn_step(F.linear(input, self.weight_ih, b), hx, self.weight_hh,
                          _ACTIVATIONS[self.nonlinearity])
 
     def extra_repr(self):
@@ -183,7 +185,8 @@ class LSTMCell(_CellBase):
     All four gates come from one matmul, [x_t, wm_{t-1}] [W_ih | W_hh]^T:
     weight_ih stacks W_s, W_r, W_l, W_f and weight_hh stacks U_s, U_r, U_l, U_f
     (see the module docstring). The step is one graph node
-    (``ops.recurrent.LSTMStep``, the op ``LSTM`` runs at every step).
+    (``ops.recurrent.LSTMStep``; ``LSTM`` runs its sibling
+    ``LSTMProjectedStep``, the same step on a projection done beforehand).
 
     ``forward(input, hx=None, return_gates=False) -> (h, c)``: input (B, D) or
     (D,), hx = (h, c) of shape (B, H) or (H,), zeros when None. With
@@ -306,13 +309,17 @@ class _RNNBase(Module):
                                  f"shape {_shape(input)}, got {_shape(s)}")
         return batched, steps, batch
 
-    def _time_steps(self, input, batched, steps, batch):
-        """The input as a list of (B, D) tensors, one per step (views, no copies)."""
+    def _time_major(self, input, batched, steps):
+        """The input as (T, B, D)."""
         if not batched:
-            input = input.reshape(steps, 1, self.input_size)
-        if self.batch_first and batched:
-            return [input[:, t] for t in range(steps)]
-        return [input[t] for t in range(steps)]
+            return input.reshape(steps, 1, self.input_size)
+        return input.permute(1, 0, 2) if self.batch_first else input
+
+    def _projection(self, xs, k):
+        """Layer k's input projection of the whole sequence xs (T, B, D) in one
+        matmul, P = x W_ih^T + b_ih + b_hh, (T, B, G * H): step t takes P[t]."""
+        w_ih, _, b_ih, b_hh = self.layer_parameters(k)
+        return SequenceProjection.apply(xs, w_ih, None if b_ih is None else b_ih + b_hh)
 
     def _initial(self, s, k, batched):
         """Layer k's slice of an initial state, as (B, H); None stays None."""
@@ -320,15 +327,16 @@ class _RNNBase(Module):
             return None
         return s[k] if batched else s[k].reshape(1, self.hidden_size)
 
-    def _sequence(self, hs, batched, steps, batch):
-        """Stack the top layer's per-step (B, H) outputs into PyTorch's layout."""
-        H = self.hidden_size
-        if steps == 0:
-            out = _zeros((0, batch, H), self.weight_hh_l0.dtype)
-        else:
-            out = cat(hs, dim=0).reshape(steps, batch, H)
+    def _stack(self, hs, batch):
+        """A layer's per-step (B, H) outputs as (T, B, H): the next layer's input."""
+        if not hs:
+            return _zeros((0, batch, self.hidden_size), self.weight_hh_l0.dtype)
+        return cat(hs, dim=0).reshape(len(hs), batch, self.hidden_size)
+
+    def _sequence(self, out, batched, steps):
+        """The top layer's (T, B, H) outputs in PyTorch's layout."""
         if not batched:
-            return out.reshape(steps, H)
+            return out.reshape(steps, self.hidden_size)
         return out.permute(1, 0, 2) if self.batch_first else out
 
     def _final(self, per_layer, batched, batch):
@@ -368,20 +376,20 @@ class RNN(_RNNBase):
         batched, steps, batch = self._check(input, [("hx", hx)])
         H, dtype = self.hidden_size, self.weight_hh_l0.dtype
         activation = _ACTIVATIONS[self.nonlinearity]
-        inputs = self._time_steps(input, batched, steps, batch)
+        xs = self._time_major(input, batched, steps)
         finals = []
         for k in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self.layer_parameters(k)
-            b = None if b_ih is None else b_ih + b_hh
+            P = self._projection(xs, k)
+            w_hh = self.layer_parameters(k)[1]
             h = self._initial(hx, k, batched)
             h = _zeros((batch, H), dtype) if h is None else h
             outputs = []
-            for x in inputs:
-                h = _rnn_step(x, h, w_ih, w_hh, b, activation)
+            for t in range(steps):
+                h = _rnn_step(P[t], h, w_hh, activation)
                 outputs.append(h)
             finals.append(h)
-            inputs = outputs
-        return self._sequence(inputs, batched, steps, batch), self._final(finals, batched, batch)
+            xs = self._stack(outputs, batch)
+        return self._sequence(xs, batched, steps), self._final(finals, batched, batch)
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -396,12 +404,11 @@ class LSTM(_RNNBase):
     hx = (h_0, c_0) of shape (num_layers, B, H) (zeros when None), output the
     top layer's wm_t for every t, and h_n, c_n the last wm and ltm of every layer.
 
-    Each step is one ``ops.recurrent.LSTMStep`` node, its input projection
-    included (one matmul of [x_t, wm_{t-1}] for all four gates). Projecting
-    the whole input sequence in one matmul before the loop instead, each step
-    taking its slice P[t], computes the same numbers but was slower in
-    training loops here: P and its gradient are two (T, B, 4H) buffers per
-    layer and iteration, fresh memory that the per-step matmuls never need.
+    Each layer projects the whole input sequence in one matmul before its
+    loop, P = x W_ih^T + b_ih + b_hh (``ops.recurrent.SequenceProjection``),
+    and each step is one ``ops.recurrent.LSTMProjectedStep`` node reading
+    P[t] and adding wm_{t-1} W_hh^T. Backward, the engine gathers the steps'
+    deltas into dC/dP, and dC/dW_ih = dP^T x is one matmul over all steps (BP4).
 
     With ``return_gates=True`` a third element holds the gates of every step
     and layer (``LSTMGates``, each of shape (num_layers,) + output.shape, no
@@ -415,35 +422,35 @@ class LSTM(_RNNBase):
         h0, c0 = _split_hx(type(self).__name__, hx)
         batched, steps, batch = self._check(input, [("h_0", h0), ("c_0", c0)])
         H, dtype = self.hidden_size, self.weight_hh_l0.dtype
-        inputs = self._time_steps(input, batched, steps, batch)
+        xs = self._time_major(input, batched, steps)
         h_n, c_n, gates = [], [], []
         for k in range(self.num_layers):
-            w, b = _lstm_weights(*self.layer_parameters(k))
+            P = self._projection(xs, k)
+            w_hh = self.layer_parameters(k)[1]
             state = _pack_state(self._initial(h0, k, batched), self._initial(c0, k, batched),
                                 batch, H, dtype)
-            first, x_steps = state, inputs
+            first = state
             states, outputs = [], []
-            for x in inputs:
-                state = LSTMStep.apply(x, state, w, b)
+            for t in range(steps):
+                state = LSTMProjectedStep.apply(P, state, w_hh, t=t)
                 states.append(state)
                 outputs.append(_block(state, WM, H))   # created with its step: drawn as one
-            inputs = outputs
+            xs = self._stack(outputs, batch)
             last = states[-1] if states else first
             h_n.append(_block(last, WM, H))
             c_n.append(_block(last, LTM, H))
             if return_gates:
-                gates.append(self._layer_gates(x_steps, [first] + states[:-1], w, b))
-        output = self._sequence(inputs, batched, steps, batch)
+                gates.append(self._layer_gates(P.data, [first] + states[:-1], w_hh.data))
+        output = self._sequence(xs, batched, steps)
         final = (self._final(h_n, batched, batch), self._final(c_n, batched, batch))
         if not return_gates:
             return output, final
         return output, final, self._gates(gates, output.shape, steps, batch)
 
-    def _layer_gates(self, xs, states, w, b):
+    def _layer_gates(self, P, states, w_hh):
         """One layer's gates at every step, (4, T, B, H), recomputed from the steps'
         inputs without recording: only when asked for, outside the loop."""
-        b = _data(b)
-        per_step = [lstm_gates(x.data, s.data, w.data, b) for x, s in zip(xs, states)]
+        per_step = [lstm_projected_gates(p, s.data, w_hh) for p, s in zip(P, states)]
         return np.stack([np.stack(g) for g in per_step], axis=1) if per_step else None
 
     def _gates(self, per_layer, out_shape, steps, batch):

@@ -1,4 +1,8 @@
 """Matrix products: the weighted input z = w a + b of every layer."""
+import math
+
+import numpy as np
+
 from ..autograd.function import Function
 from .dual import reduce_sum, reshape, sum_to, swap_last
 
@@ -38,13 +42,29 @@ class Linear(Function):
     """
 
     def forward(self, x, w, b):
-        z = x @ w.T
-        return z if b is None else z + b
+        if w.ndim != 2:
+            raise ValueError(f"expected a weight of shape (out_features, in_features), got "
+                             f"{w.shape}")
+        if x.ndim > 2:   # all rows in one matmul (numpy's would loop over them)
+            rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
+            z = (rows @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        else:
+            z = x @ w.T
+        if b is None:
+            return z
+        if isinstance(b, np.ndarray) and b.dtype == z.dtype and b.shape == z.shape[-1:]:
+            z += b   # z is new: no second buffer
+            return z
+        return z + b
 
     def backward(self, g, out, x, w, b):
-        gx = g @ w if self.needs[0] else None
+        shape = x.shape
         if g.ndim != 2:   # rows of any batch shape are examples
-            g, x = reshape(g, (-1, g.shape[-1])), reshape(x, (-1, x.shape[-1]))
+            rows = math.prod(shape[:-1])   # not -1: a size-0 x leaves -1 ambiguous
+            g, x = reshape(g, (rows, g.shape[-1])), reshape(x, (rows, shape[-1]))
+        gx = g @ w if self.needs[0] else None
+        if gx is not None and len(shape) != 2:
+            gx = reshape(gx, shape)
         gw = g.T @ x if self.needs[1] else None
         gb = reduce_sum(g, 0) if self.needs[2] else None
         return gx, gw, gb

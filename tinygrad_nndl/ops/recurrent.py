@@ -6,25 +6,27 @@ the step in one node, so a sequence of T steps is T nodes: backprop through
 time is still the engine walking the unrolled graph backwards; this op only
 supplies the vector-Jacobian product of one step.
 
-The step includes its input projection: all four gates come from one matmul
-of [x_t, wm_{t-1}]. Projecting the whole sequence in one matmul before the
-loop instead (P = x W_ih^T + b_ih, each step taking P[t]) was measured: no
-faster in benchmarks/lstm.py, and slower in training loops, because P and its
-gradient are two (T, B, 4H) buffers per layer, fresh memory (page faults)
-and large matmuls (BLAS threads) that the per-step matmuls never need.
+There are two such ops, one per way of feeding the input. ``LSTMStep`` (the
+step of ``nn.LSTMCell``) includes the input projection: all four gates come
+from one matmul of [x_t, wm_{t-1}]. ``LSTMProjectedStep`` (the step of
+``nn.LSTM``) reads its rows p_t = P[t] of the whole sequence's input
+projection P = x W_ih^T + b, computed in one matmul before the loop, and
+adds the recurrent part wm_{t-1} W_hh^T. Both share the rest of the step.
 
 The state is packed as one (B, 2H) array [wm | ltm] (PyTorch's (h, c)), so a
-step has a single input and output for it. The gate activations are computed by
-one function, ``lstm_gates``, for numpy arrays or Tensors alike: the forward
-keeps them for the fast backward, and under ``create_graph=True`` the backward
-recomputes them as recorded Tensor ops, so that gradients of gradients are exact.
+step has a single input and output for it. The gate activations are computed
+by one function per op, ``lstm_gates`` or ``lstm_projected_gates``, for numpy
+arrays or Tensors alike: the forward keeps them for the fast backward, and
+under ``create_graph=True`` the backward recomputes them as recorded Tensor
+ops, so that gradients of gradients are exact.
 """
 import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import reduce_sum, swap_last
+from .dual import reduce_sum, slice_grad, swap_last
 from .elementwise import stable_sigmoid
+from .linalg import Linear
 
 # The two blocks of the packed state.
 WM, LTM = 0, 1
@@ -45,6 +47,13 @@ def _tanh(z):
     return z.tanh() if isinstance(z, Tensor) else np.tanh(z)
 
 
+def _activate(z, H):
+    """(save, rem, ltm', focus) from the four gates' pre-activations z (B, 4H).
+    save and rem are adjacent blocks: one sigmoid serves both."""
+    save_rem = _sigmoid(z[:, :2 * H])
+    return save_rem[:, :H], save_rem[:, H:], _tanh(z[:, 2 * H:3 * H]), _sigmoid(z[:, 3 * H:])
+
+
 def lstm_gates(x, state, w, b):
     """(save, rem, ltm', focus) of one step (eqs. 5.3, 5.1, 5.2, 5.5), each (B, H),
     for numpy arrays or Tensors: sigma or tanh of z = [x_t, wm_{t-1}] w^T + b.
@@ -58,14 +67,70 @@ def lstm_gates(x, state, w, b):
     z = _cat_last([x, state[:, :H]]) @ swap_last(w)
     if b is not None:
         z = z + b
-    return (_sigmoid(z[:, :H]), _sigmoid(z[:, H:2 * H]), _tanh(z[:, 2 * H:3 * H]),
-            _sigmoid(z[:, 3 * H:]))
+    return _activate(z, H)
 
 
-class LSTMStep(Function):
+def lstm_projected_gates(p, state, w_hh):
+    """The same gates when the input's part p = x_t W_ih^T + b (B, 4H) is already
+    computed: z = p + wm_{t-1} w_hh^T, w_hh (4H, H) being weight_hh."""
+    H = w_hh.shape[1]
+    return _activate(p + state[:, :H] @ swap_last(w_hh), H)
+
+
+class SequenceProjection(Linear):
+    """``SequenceProjection.apply(x, w_ih, b)`` -> P = x W_ih^T + b, (T, B, G * H)
+    for x (T, B, D): the input's part of the gate pre-activations of every
+    step of a sequence at once, in one matmul before the recurrent loop
+    (``nn.LSTM``, ``nn.RNN``); step t takes p_t = P[t].
+
+    The arithmetic is ``Linear``'s; backward, dC/dW_ih = dP^T x is BP4 summed
+    over all steps and examples in one matmul, dC/db their sum (BP3). It is
+    its own class so that a drawn graph names P and does not take it for a
+    layer of an MLP.
+    """
+
+
+class _LSTMUpdate(Function):
+    """The part of a step both LSTM ops share: from the gates' pre-activations
+    z_t to the new packed state, forward (5.4, 5.6) and backward (delta_t).
+    A subclass says how z_t is formed (``gates``) and, in its backward, where
+    delta_t goes."""
+
+    def _update(self, gates, state):
+        H = state.shape[1] // 2
+        save, rem, cand, focus = gates
+        ltm = rem * state[:, H:]
+        ltm += save * cand                              # (5.4)
+        tanh_ltm = np.tanh(ltm)
+        self.saved = gates + (tanh_ltm,)
+        return np.concatenate([focus * tanh_ltm, ltm], axis=1)   # (5.6), then ltm_t
+
+    def _errors(self, g, out, inputs):
+        """(delta_t, dC/dltm_t, rem_t): delta_t = dC/dz_t, the error of the
+        four gates' pre-activations (the delta of BP1/BP2)."""
+        state = inputs[1]
+        H = state.shape[1] // 2
+        if isinstance(out, Tensor):   # create_graph: recompute as recorded ops
+            save, rem, cand, focus = self.gates(*inputs)
+            tanh_ltm = out[:, H:].tanh()
+        else:
+            save, rem, cand, focus, tanh_ltm = self.saved
+        g_wm, g_ltm = g[:, :H], g[:, H:]
+        # 5.6 backwards: wm = focus * tanh(ltm), tanh' = 1 - tanh^2.
+        g_ltm = g_ltm + g_wm * focus * (1 - tanh_ltm * tanh_ltm)
+        # 5.4 backwards, then through sigma' = s(1 - s) and tanh' = 1 - t^2 (5.1-5.3, 5.5).
+        delta = _cat_last([g_ltm * cand * save * (1 - save),
+                           g_ltm * state[:, H:] * rem * (1 - rem),
+                           g_ltm * save * (1 - cand * cand),
+                           g_wm * tanh_ltm * focus * (1 - focus)])
+        return delta, g_ltm, rem
+
+
+class LSTMStep(_LSTMUpdate):
     """``LSTMStep.apply(x, state, w, b)`` -> the new packed state [wm_t | ltm_t], (B, 2H).
 
-    x (B, D) is x_t, state (B, 2H) is [wm_{t-1} | ltm_{t-1}], w and b are as in
+    The step of ``nn.LSTMCell``, its input projection included: x (B, D) is
+    x_t, state (B, 2H) is [wm_{t-1} | ltm_{t-1}], w and b are as in
     ``lstm_gates``. Forward: the gates, then ltm_t = rem * ltm_{t-1} + save * ltm'
     (5.4) and wm_t = focus * tanh(ltm_t) (5.6). The node keeps the numpy values
     ``saved = (save, rem, ltm', focus, tanh(ltm_t))`` for its backward (they
@@ -77,6 +142,10 @@ class LSTMStep(Function):
     (BP2) and dC/dltm_t * rem_t to ltm_{t-1} (5.4).
     """
 
+    def gates(self, x, state, w, b):
+        """The step's (save, rem, ltm', focus) from its inputs."""
+        return lstm_gates(x, state, w, b)
+
     def forward(self, x, state, w, b):
         H = w.shape[0] // 4
         if x.ndim != 2 or state.ndim != 2 or w.shape != (4 * H, x.shape[1] + H) \
@@ -84,31 +153,12 @@ class LSTMStep(Function):
             raise ValueError(f"expected x (batch, D), a packed state (batch, 2H), weights "
                              f"(4H, D + H) and a bias (4H,) or None, got {x.shape}, "
                              f"{state.shape}, {w.shape} and {None if b is None else b.shape}")
-        save, rem, cand, focus = gates = lstm_gates(x, state, w, b)
-        ltm = rem * state[:, H:]
-        ltm += save * cand                              # (5.4)
-        tanh_ltm = np.tanh(ltm)
-        self.saved = gates + (tanh_ltm,)
-        return np.concatenate([focus * tanh_ltm, ltm], axis=1)   # (5.6), then ltm_t
+        return self._update(self.gates(x, state, w, b), state)
 
     def backward(self, g, out, x, state, w, b):
+        delta, g_ltm, rem = self._errors(g, out, (x, state, w, b))
         H = w.shape[0] // 4
         D = w.shape[1] - H
-        if isinstance(out, Tensor):   # create_graph: recompute as recorded ops
-            save, rem, cand, focus = lstm_gates(x, state, w, b)
-            tanh_ltm = out[:, H:].tanh()
-        else:
-            save, rem, cand, focus, tanh_ltm = self.saved
-        wm_prev, ltm_prev = state[:, :H], state[:, H:]
-        g_wm, g_ltm = g[:, :H], g[:, H:]
-        # 5.6 backwards: wm = focus * tanh(ltm), tanh' = 1 - tanh^2.
-        g_ltm = g_ltm + g_wm * focus * (1 - tanh_ltm * tanh_ltm)
-        # 5.4 backwards, then through sigma' = s(1 - s) and tanh' = 1 - t^2 (5.1-5.3, 5.5):
-        # delta_t, the error of the four gates' pre-activations (the delta of BP1/BP2).
-        delta = _cat_last([g_ltm * cand * save * (1 - save),
-                           g_ltm * ltm_prev * rem * (1 - rem),
-                           g_ltm * save * (1 - cand * cand),
-                           g_wm * tanh_ltm * focus * (1 - focus)])
         need_x, need_state, need_w, need_b = self.needs
         g_x = g_state = None
         if need_x or need_state:
@@ -120,8 +170,51 @@ class LSTMStep(Function):
         # BP4 and BP3 summed over the batch: dC/dw = delta^T [x_t, wm_{t-1}], dC/db = sum delta.
         return (g_x,
                 g_state,
-                swap_last(delta) @ _cat_last([x, wm_prev]) if need_w else None,
+                swap_last(delta) @ _cat_last([x, state[:, :H]]) if need_w else None,
                 reduce_sum(delta, 0) if need_b else None)
+
+
+class LSTMProjectedStep(_LSTMUpdate):
+    """``LSTMProjectedStep.apply(P, state, w_hh, t=t)`` -> the new packed state
+    [wm_t | ltm_t], (B, 2H): step t of ``nn.LSTM``, whose input projection
+    P = x W_ih^T + b (T, B, 4H) of the whole sequence is one matmul before the
+    loop (``SequenceProjection``). The step reads its rows p_t = P[t] and adds
+    only the recurrent part: z_t = p_t + wm_{t-1} w_hh^T, w_hh (4H, H) being
+    weight_hh. The rest is ``LSTMStep``'s (5.4, 5.6; ``saved`` likewise).
+    Taking P whole and t, not a slice of P, spares a graph node per step.
+
+    Backward: delta_t itself is dC/dp_t, sent to P's rows of step t (a slice
+    gradient, which the engine adds in place into one dC/dP for all steps;
+    P's own node then gives dC/dW_ih = dP^T x, BP4 over all steps in one
+    matmul); delta_t w_hh to wm_{t-1} (BP2), dC/dltm_t * rem_t to ltm_{t-1}
+    (5.4) and dC/dw_hh = delta_t^T wm_{t-1} (BP4).
+    """
+
+    def gates(self, P, state, w_hh):
+        """The step's (save, rem, ltm', focus) from its inputs."""
+        return lstm_projected_gates(P[self.t], state, w_hh)
+
+    def forward(self, P, state, w_hh):
+        H = w_hh.shape[-1]
+        if P.ndim != 3 or state.ndim != 2 or w_hh.shape != (4 * H, H) \
+                or P.shape[1:] != (state.shape[0], 4 * H) or state.shape[1] != 2 * H:
+            raise ValueError(f"expected a projection P (steps, batch, 4H), a packed state "
+                             f"(batch, 2H) and weight_hh (4H, H), got {P.shape}, "
+                             f"{state.shape} and {w_hh.shape}")
+        t = getattr(self, "t", None)
+        if not isinstance(t, (int, np.integer)) or isinstance(t, bool):
+            raise ValueError(f"expected the step as an integer t=, got {t!r}")
+        if not -P.shape[0] <= t < P.shape[0]:
+            raise IndexError(f"step t={t} is outside P's {P.shape[0]} steps")
+        return self._update(self.gates(P, state, w_hh), state)
+
+    def backward(self, g, out, P, state, w_hh):
+        delta, g_ltm, rem = self._errors(g, out, (P, state, w_hh))
+        H = w_hh.shape[1]
+        need_p, need_state, need_w = self.needs
+        return (slice_grad(delta, P.shape, self.t, False) if need_p else None,
+                _cat_last([delta @ w_hh, g_ltm * rem]) if need_state else None,
+                swap_last(delta) @ state[:, :H] if need_w else None)
 
 
 # Imported last, as in ops.dual: movement imports this package's siblings.

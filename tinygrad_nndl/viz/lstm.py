@@ -2,18 +2,25 @@
 gate, save = input gate, ltm' = candidate, focus = output gate, ltm = cell
 state, wm = hidden state.
 
-The library's ``nn.LSTMCell`` / ``nn.LSTM`` compute a step as one fused op
+The library's ``nn.LSTMCell`` computes a step as one fused op
 (``ops.recurrent.LSTMStep``) that takes x(t), the packed state (wm, ltm) at
 t-1, w = [weight_ih | weight_hh] and b = bias_ih + bias_hh to the state at t.
-In book notation that op is drawn opened up, as the notes write it, with the
-gates' values the op kept. A step written out with Tensor ops is named by
+``nn.LSTM`` projects the whole input sequence first, P = W x + b
+(``SequenceProjection``), and its step op (``LSTMProjectedStep``) takes P,
+of which it reads P[t], the packed state and weight_hh. In book notation a step
+op is drawn opened up, as the notes write it, with the gates' values the op
+kept. A step written out with Tensor ops is named by
 :func:`lstm_names` instead.
 """
-from ..ops.recurrent import LTM, WM, LSTMStep, lstm_gates
+from ..ops.recurrent import LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection
 from ..tensor.tensor import Tensor
 from .graph import FUSED, INSIDE, OP, Cluster, Node
 from .labels import shape_line, value_lines
 
+STEPS = (LSTMStep, LSTMProjectedStep)
+# The common pre-activation of the four gates, as each step op forms it.
+PREACTIVATION = {LSTMStep: "z = W x + U wm(t-1) + b", LSTMProjectedStep: "z = P[t] + U wm(t-1)"}
+PROJECTION = "P = W x + b (all steps)"
 BLOCKS = {WM: "wm", LTM: "ltm"}
 STATE = "(wm, ltm)"                      # the packed state [wm | ltm] of a step
 CAPTION = ["An LSTM step in the notes' names (eqs. 5.1-5.6) and PyTorch's:",
@@ -56,20 +63,26 @@ def _name(node, symbol, grad_symbol):
 def annotate_lstm(graph):
     """Name the tensors around fused LSTM steps: the packed output by its
     blocks, the slices of it (``h``, ``c``) by the block they take, the
-    previous state, the joined weights and the summed bias. Return whether
-    there was a step."""
-    steps = [op for op in graph.ops() if isinstance(op.obj, LSTMStep)]
+    previous state, and the step's other inputs: the joined weights and the
+    summed bias of ``LSTMStep``, or the projection P of ``LSTMProjectedStep``
+    (and the summed bias that went into P). Return whether there was a step."""
+    steps = [op for op in graph.ops() if isinstance(op.obj, STEPS)]
     if not steps:
         return False
     consumers = graph.consumers()
+    for op in graph.ops():
+        if isinstance(op.obj, SequenceProjection):
+            _name(graph.nodes[op.out], PROJECTION, "∂C/∂P")
+            _name_bias(graph, op.ins[2])
     for op in steps:
         H = _hidden(graph, op)
-        _, state, w, b = op.ins
         _name(graph.nodes[op.out], STATE, f"∂C/∂{STATE}")
-        _name(graph.nodes[state], f"{STATE} at t-1", f"∂C/∂{STATE} at t-1")
-        _name(graph.nodes[w], "w = [weight_ih | weight_hh]", "∂C/∂w")
-        if b is not None:
-            _name(graph.nodes[b], "b = bias_ih + bias_hh", "∂C/∂b")
+        _name(graph.nodes[op.ins[1]], f"{STATE} at t-1", f"∂C/∂{STATE} at t-1")
+        if isinstance(op.obj, LSTMProjectedStep):
+            _name(graph.nodes[op.ins[0]], PROJECTION, "∂C/∂P")
+        else:
+            _name(graph.nodes[op.ins[2]], "w = [weight_ih | weight_hh]", "∂C/∂w")
+            _name_bias(graph, op.ins[3])
         for k in consumers.get(op.out, ()):
             reader = graph.nodes[k]
             if reader.kind == OP and type(reader.obj).__name__ == "GetItem":
@@ -80,14 +93,18 @@ def annotate_lstm(graph):
     return True
 
 
+def _name_bias(graph, b):
+    if b is not None:
+        _name(graph.nodes[b], "b = bias_ih + bias_hh", "∂C/∂b")
+
+
 def _gate_values(graph, op):
     """(save, rem, ltm', focus) of a step as numpy arrays: those its forward
     kept, else recomputed from its inputs by the op's own gate function."""
     saved = getattr(op.obj, "saved", None)
     if saved is not None:
         return saved[:4]
-    x, state, w, b = (None if k is None else graph.nodes[k].obj.data for k in op.ins)
-    return lstm_gates(x, state, w, b)
+    return op.obj.gates(*(None if k is None else graph.nodes[k].obj.data for k in op.ins))
 
 
 def open_lstm_steps(graph, show_data):
@@ -96,7 +113,7 @@ def open_lstm_steps(graph, show_data):
     with its shape (and values), in a box that says it is one op. Edges into
     the op go to z (the previous state's ltm block also to ltm); the step's
     output comes from ltm and wm."""
-    for op in [n for n in graph.ops() if isinstance(n.obj, LSTMStep)]:
+    for op in [n for n in graph.ops() if isinstance(n.obj, STEPS)]:
         H = _hidden(graph, op)
         save, rem, cand, focus = _gate_values(graph, op)
         packed = graph.nodes[op.out].obj.data
@@ -105,7 +122,8 @@ def open_lstm_steps(graph, show_data):
         key = op.key
         z = graph.nodes[f"{key}_z"] = Node(f"{key}_z", OP, op.obj, out=op.out)
         z.ins = op.ins
-        z.lines = ["LSTMStep (one op)", "z = W x + U wm(t-1) + b", "(all four gates at once)"]
+        z.lines = [f"{type(op.obj).__name__} (one op)", PREACTIVATION[type(op.obj)],
+                   "(all four gates at once)"]
         inside = {"z": z.key}
         for i, (name, eq, formula) in enumerate(_INSIDE):
             node = Node(f"{key}_in{i}", INSIDE, None)
@@ -120,7 +138,8 @@ def open_lstm_steps(graph, show_data):
                 graph.add_edge(src, z.key, e.count, lag, "wm(t-1)")
                 graph.add_edge(src, inside["ltm"], e.count, lag, "ltm(t-1)")
             elif dst == key:
-                graph.add_edge(src, z.key, e.count, lag, e.label)
+                reads_p = isinstance(op.obj, LSTMProjectedStep) and src == op.ins[0]
+                graph.add_edge(src, z.key, e.count, lag, "P[t]" if reads_p else e.label)
             elif src == key:
                 graph.add_edge(inside["ltm"], dst, e.count, lag, "ltm")
                 graph.add_edge(inside["wm"], dst, e.count, lag, "wm")
@@ -184,7 +203,7 @@ def _fused_step(t):
     if fn is None or type(fn).__name__ != "GetItem" or fn.inputs is None:
         return None
     src = fn.inputs[0]
-    return src if isinstance(src.grad_fn, LSTMStep) else None
+    return src if isinstance(src.grad_fn, STEPS) else None
 
 
 def _activation(t):

@@ -40,7 +40,8 @@ def annotate_mlp(graph):
     several Linear ops share (the steps of an RNN) is not a layer of an MLP,
     so those ops are left as they are.
     """
-    ops = sorted((n for n in graph.ops() if isinstance(n.obj, LinearOp)), key=lambda n: n.seq)
+    # type, not isinstance: a recurrent layer's SequenceProjection is a Linear but no layer
+    ops = sorted((n for n in graph.ops() if type(n.obj) is LinearOp), key=lambda n: n.seq)
     uses = Counter(op.ins[1] for op in ops)
     ops = [op for op in ops if uses[op.ins[1]] == 1 and graph.nodes[op.ins[1]].kind in TENSOR_KINDS]
     if not ops:
