@@ -138,6 +138,43 @@ def test_step_op_backward_is_delta_and_bp2_to_bp4():
         [delta @ w.data[:, D:], g_ltm * rem], axis=1), rtol=1e-12)
 
 
+@pytest.mark.parametrize("dense_use", ["before", "between", "after", "none"])
+def test_a_weight_shared_by_steps_sums_its_deferred_gradients(dense_use):
+    """dC/dW_hh of the steps is left as a ProductSum that the engine merges over
+    the steps and evaluates in one matmul; mixed with an ordinary (dense)
+    gradient of the same weight, arriving before, between or after the steps'."""
+    T, B, H = 3, 2, 2
+    def f(P, state, w_hh):
+        extra = (w_hh * w_hh).sum() if dense_use != "none" else 0
+        out = (w_hh.sum() * 0.5) if dense_use == "before" else 0
+        for t in range(T):
+            state = recurrent.LSTMProjectedStep.apply(P, state, w_hh, t=t)
+            if dense_use == "between" and t == 1:
+                state = state + w_hh[:1, :1]
+        return (state * state).sum() + out + extra
+    inputs = [leaf(T, B, 4 * H), leaf(B, 2 * H), leaf(4 * H, H)]
+    assert gradcheck(f, inputs)
+    with tg.autograd.detect_anomaly():    # anomaly mode evaluates deferred gradients early
+        f(*inputs).backward()
+    expected = tg.autograd.grad(f(*inputs), inputs[2])[0]
+    np.testing.assert_allclose(inputs[2].grad.data, expected.data, rtol=1e-12)
+
+
+def test_a_float32_weight_gets_a_float32_gradient_from_float64_steps():
+    T, B, H = 2, 2, 2
+    P, state = leaf(T, B, 4 * H), leaf(B, 2 * H)
+    w_hh = tg.Tensor(np.random.default_rng(0).standard_normal((4 * H, H)).astype(np.float32),
+                     requires_grad=True)
+    w64 = tg.Tensor(w_hh.data.astype(np.float64), requires_grad=True)
+    for w in (w_hh, w64):
+        out = state
+        for t in range(T):
+            out = recurrent.LSTMProjectedStep.apply(P, out, w, t=t)
+        out.sum().backward()
+    assert w_hh.grad.dtype == np.float32
+    np.testing.assert_allclose(w_hh.grad.data, w64.grad.data, rtol=1e-6)
+
+
 def test_projected_step_equals_the_full_step_and_its_input_gradient_is_delta():
     """With P[t] = x W_ih^T + b, the projected step t gives the full step's
     state and gradients; dC/dP is the full step's delta at step t and zero at

@@ -12,7 +12,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from ..tensor.tensor import Tensor
-from ..ops.dual import SliceGrad
+from ..ops.dual import DEFERRED, ProductSum, SliceGrad
 from .function import _check_finite
 from .grad_mode import buffer_id, mode, modified_at, set_grad_enabled
 
@@ -89,7 +89,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         if node.seq < last_inplace:
             _check_not_modified(t, node)
         g = grads.pop(id(t))
-        if type(g) is SliceGrad:
+        if type(g) in DEFERRED:
             g = g.dense()
         elif owned:
             owned.discard(id(g))   # backward may hand g itself on to several inputs
@@ -109,8 +109,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             if xg.dtype is not dtype and xg.dtype != dtype:
                 xg = xg.to(dtype) if create_graph else xg.astype(dtype)
             if anomaly:
-                _check_finite(xg.data if create_graph else np.asarray(
-                              xg.values if type(xg) is SliceGrad else xg),
+                if type(xg) in DEFERRED:
+                    xg = xg.dense()
+                _check_finite(xg.data if create_graph else np.asarray(xg),
                               f"{node.name()} (backward)", node.created_at
                               or "<unknown: not created under detect_anomaly>")
             key = id(x)   # _receive, inlined: this is the hottest loop
@@ -128,7 +129,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
 
     for t in leaves:
         g = grads.pop(id(t))
-        if type(g) is SliceGrad:
+        if type(g) in DEFERRED:
             g = g.dense()
         if t.grad is None and not (t._hooks or create_graph or wanted is not None):
             t.grad = _own(g, given, False)   # the common case, without _arrived's checks
@@ -140,15 +141,19 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
 def _accumulate(prev, g, owned):
     """prev + g for the fast mode. The first sum makes a buffer that only this
     walk holds; later gradients are added into it in place (a slice's
-    gradient only where the slice is), saving an allocation each time."""
+    gradient only where the slice is), saving an allocation each time. The
+    deferred products of a weight shared by many steps are merged, to be
+    evaluated in one matmul when the weight's gradient is needed."""
     if id(prev) in owned:
-        if type(g) is SliceGrad:
+        if type(g) in DEFERRED:
             return g.add_to(prev)
         prev += g
         return prev
-    if type(prev) is SliceGrad:
+    if type(prev) is ProductSum and type(g) is ProductSum:
+        return prev.merge(g)   # both made by this walk: one matmul for all, at the end
+    if type(prev) in DEFERRED:
         prev = prev.dense()
-    elif type(g) is SliceGrad:
+    elif type(g) in DEFERRED:
         prev = prev.copy()
     else:
         out = np.asarray(prev + g)   # numpy gives a scalar for 0-d

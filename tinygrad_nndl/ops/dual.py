@@ -111,6 +111,52 @@ class SliceGrad:
         return self.add_to(np.zeros(self.shape, dtype=self.values.dtype))
 
 
+class ProductSum:
+    """The gradient sum_k a_k^T b_k of a weight that many nodes share (the steps
+    of a recurrent layer: BP4 summed over time), not yet computed. The engine
+    gathers the factors of all the nodes and computes the sum in one matmul,
+    [a_1; a_2; ...]^T [b_1; b_2; ...], instead of one small matmul and one
+    addition per node (about 2x faster for an LSTM's 50 steps)."""
+
+    __slots__ = ("left", "right", "dtype")
+
+    def __init__(self, left, right):
+        self.left, self.right = left, right
+        self.dtype = np.result_type(left[0], right[0])
+
+    def astype(self, dtype):
+        return ProductSum([a.astype(dtype) for a in self.left],
+                          [b.astype(dtype) for b in self.right])
+
+    def merge(self, other):
+        """self + other, in place (both are the engine's own)."""
+        self.left += other.left
+        self.right += other.right
+        return self
+
+    def add_to(self, out):
+        out += self.dense()
+        return out
+
+    def dense(self):
+        if len(self.left) == 1:
+            return self.left[0].T @ self.right[0]
+        return np.concatenate(self.left).T @ np.concatenate(self.right)
+
+
+# Gradients that the engine keeps unevaluated until it needs their values.
+DEFERRED = (SliceGrad, ProductSum)
+
+
+def summed_outer(a, b):
+    """a^T b for a (N, M) and b (N, K): BP4's delta^T x summed over a batch, as a
+    ``ProductSum`` on numpy arrays (so a weight's uses across steps are summed
+    in one matmul) or recorded on Tensors."""
+    if isinstance(a, Tensor):
+        return swap_last(a) @ b
+    return ProductSum([a], [b])
+
+
 def slice_grad(g, shape, index, accumulate):
     """The gradient that a[index] sends back to a: zeros(shape) plus g at index."""
     if isinstance(g, Tensor):

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import reduce_sum, slice_grad, swap_last
+from .dual import reduce_sum, slice_grad, summed_outer, swap_last
 from .elementwise import stable_sigmoid
 from .linalg import Linear
 
@@ -187,7 +187,8 @@ class LSTMProjectedStep(_LSTMUpdate):
     gradient, which the engine adds in place into one dC/dP for all steps;
     P's own node then gives dC/dW_ih = dP^T x, BP4 over all steps in one
     matmul); delta_t w_hh to wm_{t-1} (BP2), dC/dltm_t * rem_t to ltm_{t-1}
-    (5.4) and dC/dw_hh = delta_t^T wm_{t-1} (BP4).
+    (5.4) and dC/dw_hh = delta_t^T wm_{t-1} (BP4; left as a ``ProductSum``,
+    so that the engine sums it over all steps in one matmul).
     """
 
     def gates(self, P, state, w_hh):
@@ -214,7 +215,7 @@ class LSTMProjectedStep(_LSTMUpdate):
         need_p, need_state, need_w = self.needs
         return (slice_grad(delta, P.shape, self.t, False) if need_p else None,
                 _cat_last([delta @ w_hh, g_ltm * rem]) if need_state else None,
-                swap_last(delta) @ state[:, :H] if need_w else None)
+                summed_outer(delta, state[:, :H]) if need_w else None)
 
 
 # Imported last, as in ops.dual: movement imports this package's siblings.
