@@ -186,17 +186,17 @@ class Maximum(Function):
     """Elementwise max; at ties the gradient is split evenly, as in PyTorch."""
 
     pick = staticmethod(np.maximum)
-    wins = staticmethod(np.greater)
+    wins, wins_or_ties = staticmethod(np.greater), staticmethod(np.greater_equal)
 
     def forward(self, a, b):
         return self.pick(a, b)
 
     def backward(self, g, out, a, b):
         av, bv = value(a), value(b)
-        share = np.asarray(self.wins(av, bv), dtype=value(g).dtype)   # a's share of g (0-d too)
-        ties = av == bv
-        if ties.any():
-            share[np.broadcast_to(ties, share.shape)] = 0.5
+        # a's share of g: (1 + 1) / 2 where a wins, (0 + 1) / 2 at ties, 0 where b wins;
+        # arithmetic, not a masked write: ties are common (a chain of maxima has many)
+        share = np.add(self.wins(av, bv), self.wins_or_ties(av, bv), dtype=value(g).dtype)
+        share *= 0.5
         ga = g * share
         return (sum_to(ga, a.shape) if self.needs[0] else None,
                 sum_to(g - ga, b.shape) if self.needs[1] else None)
@@ -206,7 +206,7 @@ class Minimum(Maximum):
     """Elementwise min; at ties the gradient is split evenly, as in PyTorch."""
 
     pick = staticmethod(np.minimum)
-    wins = staticmethod(np.less)
+    wins, wins_or_ties = staticmethod(np.less), staticmethod(np.less_equal)
 
 
 class Where(Function):
