@@ -718,3 +718,65 @@ def test_reassigning_a_buffer_keeps_it_in_the_state_dict():
     m.running = m.running * 0.9 + 1
     assert list(m.state_dict()) == ["running"]
     np.testing.assert_allclose(m.state_dict()["running"].data, np.ones(3))
+
+
+# ----- autograd.grad walks only what leads to its inputs ------------------------------
+class _Probe(Function):
+    """a * b, recording which gradients each backward was asked for."""
+    calls = []
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g, out, a, b):
+        _Probe.calls.append(list(self.needs))
+        return (g * b if self.needs[0] else None, g * a if self.needs[1] else None)
+
+
+class _Refuse(Function):
+    """Identity whose backward must not run."""
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g, out, a):
+        raise AssertionError("a branch that leads to no input asked for was differentiated")
+
+
+def test_grad_walks_only_the_branches_that_lead_to_its_inputs():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    loss = (x * 2).sum() + _Refuse.apply(w).sum()
+    (gx,) = grad(loss, x, retain_graph=True)
+    np.testing.assert_allclose(gx.data, [2.0, 2.0])
+    with pytest.raises(AssertionError, match="differentiated"):
+        loss.backward()                     # all of it: the refusing branch runs
+
+
+def test_grad_asks_each_node_only_for_the_gradients_it_needs_and_restores_them():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 5.0])
+    out = _Probe.apply(a, b).sum()
+    _Probe.calls.clear()
+    (ga,) = grad(out, a, retain_graph=True)
+    assert _Probe.calls == [[True, False]]
+    np.testing.assert_allclose(ga.data, b.data)
+    out.backward()                          # the same node, both gradients again
+    assert _Probe.calls[-1] == [True, True]
+    np.testing.assert_allclose(b.grad.data, a.data)
+
+
+def test_grad_of_an_intermediate_stops_there_and_a_failing_node_keeps_its_needs():
+    x = leaf([1.0, -2.0])
+    h = x * 3
+    y = (h * h).sum()
+    (gh,) = grad(y, h, retain_graph=True)
+    np.testing.assert_allclose(gh.data, 2 * h.data)
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 5.0])
+    out = _Probe.apply(a, b)
+    node = out.grad_fn
+
+    def fail(*args):
+        raise ZeroDivisionError("backward failed")
+    node.backward = fail
+    with pytest.raises(ZeroDivisionError):
+        grad(out.sum(), a, retain_graph=True)
+    assert node.needs == [True, True]   # the pruned mask did not outlive the failed call

@@ -62,20 +62,23 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     its gradient is complete when it is popped. Leaves are finished last.
 
     With ``capture`` (a sequence of tensors) the gradients of those tensors are
-    returned and no ``.grad`` is touched (autograd.grad); otherwise leaves
-    accumulate into ``.grad``.
+    returned and no ``.grad`` is touched (autograd.grad): only the part of the
+    graph that leads to them is walked, and nodes compute only the gradients
+    it needs. Otherwise leaves accumulate into ``.grad``.
     """
     if create_graph and not mode.grad_enabled:
         with set_grad_enabled(True):   # the backward pass itself must be recorded
             return run_backward(roots, root_grads, retain_graph, create_graph, capture)
     grads, heap, leaves = {}, [], []
-    for t, g in zip(roots, root_grads):
-        _receive(grads, heap, leaves, t, g)
-    wanted = None
+    wanted = needed = None
     if capture is not None:
         wanted = {}
         for i, t in enumerate(capture):
             wanted.setdefault(id(t), []).append(i)
+        needed = _leading_to(roots, wanted)
+    for t, g in zip(roots, root_grads):
+        if needed is None or id(t) in needed:
+            _receive(grads, heap, leaves, t, g)
     captured = [None] * len(capture) if capture is not None else None
     given = set(map(id, root_grads))   # arrays the user holds: never handed out as .grad
     owned = set()   # buffers this walk made: a gradient can be summed into them in place
@@ -95,14 +98,18 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             owned.discard(id(g))   # backward may hand g itself on to several inputs
         if t._hooks or t._retains_grad or wanted is not None:
             g = _arrived(t, g, create_graph, wanted, captured, given)
-        if create_graph:
-            in_grads = node.backward(g, t, *node.inputs)
-        elif anomaly:   # NaN/inf become one clear error below, not numpy warnings
-            with np.errstate(all="ignore"):
-                in_grads = node.backward(g, t.data, *node.arrays)
-        else:
+        needs = node.needs
+        if needed is not None:   # autograd.grad: only the gradients that lead to its inputs
+            node.needs = [n and id(x) in needed for x, n in zip(node.inputs, needs)]
+            try:
+                in_grads = _vjp(node, g, t, create_graph, anomaly)
+            finally:   # the mask is for this walk only: the graph may be walked again
+                node.needs, needs = needs, node.needs
+        elif create_graph or anomaly:
+            in_grads = _vjp(node, g, t, create_graph, anomaly)
+        else:   # _vjp's common case, inlined: this is the hottest loop
             in_grads = node.backward(g, t.data, *node.arrays)
-        for x, need, xg in zip(node.inputs, node.needs, in_grads):
+        for x, need, xg in zip(node.inputs, needs, in_grads):
             if not need or xg is None:
                 continue
             dtype = x.data.dtype
@@ -136,6 +143,40 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         else:
             _arrived(t, g, create_graph, wanted, captured, given)
     return captured
+
+
+def _vjp(node, g, t, create_graph, anomaly):
+    """The node's input gradients for g, its output's gradient: recorded as
+    Tensor ops with ``create_graph``, else on numpy arrays."""
+    if create_graph:
+        return node.backward(g, t, *node.inputs)
+    if anomaly:   # NaN/inf become one clear error in the caller, not numpy warnings
+        with np.errstate(all="ignore"):
+            return node.backward(g, t.data, *node.arrays)
+    return node.backward(g, t.data, *node.arrays)
+
+
+def _leading_to(roots, wanted):
+    """The ids of the tensors whose gradient leads to a wanted one: the wanted
+    tensors and every tensor some of whose node's inputs are such. Nodes are
+    taken in creation order, so a node's inputs are decided before it is."""
+    tensors, seen, stack = [], set(), list(roots)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        node = t._ctx
+        if node is not None:
+            if node.inputs is None:   # what it led to is gone with its inputs
+                raise RuntimeError(FREED_GRAPH)
+            tensors.append(t)
+            stack.extend(x for x in node.inputs if isinstance(x, Tensor))
+    needed = set(wanted)
+    for t in sorted(tensors, key=lambda t: t._ctx.seq):
+        if any(id(x) in needed for x in t._ctx.inputs if isinstance(x, Tensor)):
+            needed.add(id(t))
+    return needed
 
 
 def _accumulate(prev, g, owned):
