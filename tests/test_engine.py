@@ -780,3 +780,29 @@ def test_grad_of_an_intermediate_stops_there_and_a_failing_node_keeps_its_needs(
     with pytest.raises(ZeroDivisionError):
         grad(out.sum(), a, retain_graph=True)
     assert node.needs == [True, True]   # the pruned mask did not outlive the failed call
+
+
+def test_grad_of_an_intermediate_leaves_what_is_below_it_alone():
+    """As in PyTorch: the node that made a wanted intermediate is not run, checked
+    or freed, so the rest of the graph can still be walked, and an in-place change
+    below it does not matter; a freed branch that leads elsewhere does not either."""
+    x = leaf([1.0, 2.0])
+    h = x * x
+    y = (h * h).sum()
+    (gh,) = grad(y, h)
+    np.testing.assert_allclose(gh.data, 2 * h.data)
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * x.data)
+
+    w = leaf([3.0, 4.0])
+    h = x * w
+    y = (h * 2).sum()
+    with tg.no_grad():
+        x.add_(1)
+    np.testing.assert_allclose(grad(y, h)[0].data, [2.0, 2.0])
+
+    a = w * w
+    a.sum().backward()                       # frees a's branch
+    np.testing.assert_allclose(grad((x * 2).sum() + a.sum(), x)[0].data, [2.0, 2.0])
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        grad(a.sum(), w)                     # but through it, there is nothing left

@@ -71,11 +71,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             return run_backward(roots, root_grads, retain_graph, create_graph, capture)
     grads, heap, leaves = {}, [], []
     wanted = needed = None
+    saw_freed = False
     if capture is not None:
         wanted = {}
         for i, t in enumerate(capture):
             wanted.setdefault(id(t), []).append(i)
-        needed = _leading_to(roots, wanted)
+        needed, saw_freed = _leading_to(roots, wanted)
     for t, g in zip(roots, root_grads):
         if needed is None or id(t) in needed:
             _receive(grads, heap, leaves, t, g)
@@ -87,6 +88,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     while heap:
         t = heappop(heap)[2]
         node = t._ctx
+        needs = node.needs
+        if needed is not None:   # autograd.grad: only the gradients that lead to its inputs
+            if node.inputs is not None:
+                needs = [n and id(x) in needed for x, n in zip(node.inputs, needs)]
+            if node.inputs is None or True not in needs:   # wanted, and nothing below it
+                g = grads.pop(id(t))
+                _arrived(t, g.dense() if type(g) in DEFERRED else g, create_graph, wanted,
+                         captured, given)
+                continue
         if node.inputs is None:
             raise RuntimeError(FREED_GRAPH)
         if node.seq < last_inplace:
@@ -98,13 +108,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             owned.discard(id(g))   # backward may hand g itself on to several inputs
         if t._hooks or t._retains_grad or wanted is not None:
             g = _arrived(t, g, create_graph, wanted, captured, given)
-        needs = node.needs
-        if needed is not None:   # autograd.grad: only the gradients that lead to its inputs
-            node.needs = [n and id(x) in needed for x, n in zip(node.inputs, needs)]
-            try:
-                in_grads = _vjp(node, g, t, create_graph, anomaly)
-            finally:   # the mask is for this walk only: the graph may be walked again
-                node.needs, needs = needs, node.needs
+        if needed is not None:
+            in_grads = _vjp(_masked(node, needs), g, t, create_graph, anomaly)
         elif create_graph or anomaly:
             in_grads = _vjp(node, g, t, create_graph, anomaly)
         else:   # _vjp's common case, inlined: this is the hottest loop
@@ -142,6 +147,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             t.grad = _own(g, given, False)   # the common case, without _arrived's checks
         else:
             _arrived(t, g, create_graph, wanted, captured, given)
+    if saw_freed and any(c is None for c in captured):
+        raise RuntimeError(FREED_GRAPH)   # what may have led to them is gone
     return captured
 
 
@@ -157,10 +164,11 @@ def _vjp(node, g, t, create_graph, anomaly):
 
 
 def _leading_to(roots, wanted):
-    """The ids of the tensors whose gradient leads to a wanted one: the wanted
-    tensors and every tensor some of whose node's inputs are such. Nodes are
-    taken in creation order, so a node's inputs are decided before it is."""
-    tensors, seen, stack = [], set(), list(roots)
+    """(ids, freed): the ids of the tensors whose gradient leads to a wanted
+    one (the wanted tensors and every tensor some of whose node's inputs are
+    such; nodes are taken in creation order, so a node's inputs are decided
+    before it is), and whether a freed node was met (what it led to is unknown)."""
+    tensors, seen, stack, freed = [], set(), list(roots), False
     while stack:
         t = stack.pop()
         if id(t) in seen:
@@ -168,15 +176,25 @@ def _leading_to(roots, wanted):
         seen.add(id(t))
         node = t._ctx
         if node is not None:
-            if node.inputs is None:   # what it led to is gone with its inputs
-                raise RuntimeError(FREED_GRAPH)
+            if node.inputs is None:
+                freed = True
+                continue
             tensors.append(t)
             stack.extend(x for x in node.inputs if isinstance(x, Tensor))
     needed = set(wanted)
     for t in sorted(tensors, key=lambda t: t._ctx.seq):
         if any(id(x) in needed for x in t._ctx.inputs if isinstance(x, Tensor)):
             needed.add(id(t))
-    return needed
+    return needed, freed
+
+
+def _masked(node, needs):
+    """A copy of node whose backward computes only the gradients ``needs``
+    marks; the graph's node is left as it is (another walk may be using it)."""
+    copy = object.__new__(type(node))
+    copy.__dict__.update(node.__dict__)
+    copy.needs = needs
+    return copy
 
 
 def _accumulate(prev, g, owned):
@@ -185,13 +203,17 @@ def _accumulate(prev, g, owned):
     gradient only where the slice is), saving an allocation each time. The
     deferred products of a weight shared by many steps are merged, to be
     evaluated in one matmul when the weight's gradient is needed."""
+    if type(g) is ProductSum and type(prev) is not SliceGrad:   # keep the steps batched
+        if type(prev) is ProductSum:
+            return prev.merge(g)
+        return g.absorb(prev, id(prev) in owned)
+    if type(prev) is ProductSum and type(g) is not SliceGrad:
+        return prev.absorb(g, False)
     if id(prev) in owned:
         if type(g) in DEFERRED:
             return g.add_to(prev)
         prev += g
         return prev
-    if type(prev) is ProductSum and type(g) is ProductSum:
-        return prev.merge(g)   # both made by this walk: one matmul for all, at the end
     if type(prev) in DEFERRED:
         prev = prev.dense()
     elif type(g) in DEFERRED:
