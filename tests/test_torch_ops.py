@@ -316,3 +316,16 @@ def test_fused_linear(batch, fan_in, fan_out, data):
     b = data.draw(arrays((fan_out,)))
     check(Linear.apply, torch.nn.functional.linear, x, w, b)
     check(lambda x, w: Linear.apply(x, w, None), torch.nn.functional.linear, x, w)
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_and_minimum_with_nan_and_ties_equal_pytorch(op):
+    """A NaN wins and both inputs get all of g; ties split g; as PyTorch."""
+    a = np.array([np.nan, 1.0, 2.0, np.nan, 3.0])
+    b = np.array([1.0, np.nan, 2.0, np.nan, -1.0])
+    ours = [Tensor(v, requires_grad=True) for v in (a, b)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (a, b)]
+    getattr(ours[0], op)(ours[1]).sum().backward()
+    getattr(torch, op)(*theirs).sum().backward()
+    for x, t in zip(ours, theirs):
+        np.testing.assert_array_equal(x.grad.data, t.grad.numpy())

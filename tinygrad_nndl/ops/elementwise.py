@@ -186,27 +186,32 @@ class Maximum(Function):
     """Elementwise max; at ties the gradient is split evenly, as in PyTorch."""
 
     pick = staticmethod(np.maximum)
-    wins, wins_or_ties = staticmethod(np.greater), staticmethod(np.greater_equal)
+    loses, loses_or_ties = staticmethod(np.less), staticmethod(np.less_equal)
 
     def forward(self, a, b):
         return self.pick(a, b)
 
     def backward(self, g, out, a, b):
         av, bv = value(a), value(b)
-        # a's share of g: (1 + 1) / 2 where a wins, (0 + 1) / 2 at ties, 0 where b wins;
+        # a's share of g: 1 - (1 + 1) / 2 where a loses, 1 - (0 + 1) / 2 at ties, else 1;
         # arithmetic, not a masked write: ties are common (a chain of maxima has many)
-        share = np.add(self.wins(av, bv), self.wins_or_ties(av, bv), dtype=value(g).dtype)
-        share *= 0.5
+        share = np.add(self.loses(av, bv), self.loses_or_ties(av, bv), dtype=value(g).dtype)
+        share *= -0.5
+        share += 1
         ga = g * share
+        gb = g - ga
+        nan = np.isnan(value(out))
+        if nan.any():   # as PyTorch: where a NaN won, a and b both get all of g
+            gb = gb + g * nan
         return (sum_to(ga, a.shape) if self.needs[0] else None,
-                sum_to(g - ga, b.shape) if self.needs[1] else None)
+                sum_to(gb, b.shape) if self.needs[1] else None)
 
 
 class Minimum(Maximum):
     """Elementwise min; at ties the gradient is split evenly, as in PyTorch."""
 
     pick = staticmethod(np.minimum)
-    wins, wins_or_ties = staticmethod(np.less), staticmethod(np.less_equal)
+    loses, loses_or_ties = staticmethod(np.greater), staticmethod(np.greater_equal)
 
 
 class Where(Function):
