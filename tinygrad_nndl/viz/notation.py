@@ -37,13 +37,15 @@ def annotate_mlp(graph):
     output of the activation (sigma, tanh, ReLU, softmax) applied to z^l and
     to nothing else; the gradient on z^l is delta^l (BP1, BP2), the ones on
     w^l and b^l are BP4 and BP3. A scalar root is the cost C. A weight that
-    several Linear ops share (the steps of an RNN) is not a layer of an MLP,
-    so those ops are left as they are.
+    several Linear ops share (the steps of an RNN), or a recurrent layer's
+    ``weight_hh`` (used once in a one-step sequence), is not a layer of an
+    MLP, so those ops are left as they are.
     """
     # type, not isinstance: a recurrent layer's SequenceProjection is a Linear but no layer
     ops = sorted((n for n in graph.ops() if type(n.obj) is LinearOp), key=lambda n: n.seq)
     uses = Counter(op.ins[1] for op in ops)
-    ops = [op for op in ops if uses[op.ins[1]] == 1 and graph.nodes[op.ins[1]].kind in TENSOR_KINDS]
+    ops = [op for op in ops if uses[op.ins[1]] == 1 and graph.nodes[op.ins[1]].kind in TENSOR_KINDS
+           and not (graph.nodes[op.ins[1]].name or "").startswith("weight_hh")]
     if not ops:
         return False
     for key in graph.roots:
