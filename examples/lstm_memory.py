@@ -1,7 +1,7 @@
 """Long memory (notes, chapter 5): recall the first symbol after T distractors.
 
-    python examples/lstm_memory.py [--lengths 10 50 100] [--steps 700] [--seeds 3]
-                                   [--out-dir runs/lstm_memory]     # about 2.5 minutes on 2 cores
+    python examples/lstm_memory.py [--lengths 10 50 100] [--steps 1000] [--seeds 3]
+                                   [--out-dir runs/lstm_memory]     # about 3 minutes on 2 cores
 
 Each sequence starts with one of 4 symbols, followed by T random distractor
 symbols (4 others, one-hot inputs of size 8); after the last step the network
@@ -105,7 +105,7 @@ def main(argv=None):
     parser.add_argument("--lengths", type=int, nargs="+", default=[10, 50, 100],
                         help="numbers of distractors T")
     parser.add_argument("--hidden", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=700, help="Adam steps per run")
+    parser.add_argument("--steps", type=int, default=1000, help="Adam steps per run")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--test", type=int, default=1000, help="test sequences per T")
