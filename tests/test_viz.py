@@ -433,8 +433,9 @@ def test_a_recurrent_layer_is_not_taken_for_an_mlp(make):
     of an MLP: book notation names an LSTM's steps and labels no z^l."""
     model = make(2, 3)
     out1, _ = model(tg.randn(1, 2, 2))          # one step: weight_hh is used once
-    nodes, _, _, label = parse(viz.draw_graph(out1.sum(), book_notation=model).source)
-    assert not any(a["lines"][0].startswith(("z", "w²")) for a in nodes.values())
+    for named_by in (model, nn.ModuleList([model])):   # weight_hh_l0, 0.weight_hh_l0
+        nodes, _, _, label = parse(viz.draw_graph(out1.sum(), book_notation=named_by).source)
+        assert not any(a["lines"][0].startswith(("z", "w²")) for a in nodes.values())
     out, _ = model(tg.randn(4, 2, 2))
     nodes, edges, _, label = parse(viz.draw_graph(out.sum(), book_notation=model).source)
     titles = {a["lines"][0] for a in nodes.values()}

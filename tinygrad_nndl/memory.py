@@ -14,7 +14,7 @@ So importing tinygrad_nndl calls ``keep_freed_memory()``: malloc serves
 blocks of up to 32 MiB from its heap, where freed blocks stay with the
 process for reuse, and returns the heap's free top only beyond 256 MiB. This
 is process-wide and changes only how soon freed memory goes back to the
-system (PyTorch's caching allocators keep all of it); memory freed below
+system; memory freed below
 blocks still in use can stay with the process past 256 MiB, and
 ``release()`` hands all free memory back at once. It is not done when
 ``TINYGRAD_NNDL_KEEP_FREED_MEMORY=0`` is set, when the environment already

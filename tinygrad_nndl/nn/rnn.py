@@ -20,11 +20,10 @@ W_r in R^{p x d}; for W_r x_t with x_t in R^p it must be d x p, which is
 PyTorch's layout.
 
 Backprop through time is not written anywhere: the forward pass unrolls the
-sequence into the autograd graph, one node per LSTM step
+sequence into the autograd graph, one op per LSTM step
 (``ops.recurrent.LSTMProjectedStep``, or ``LSTMStep`` for a lone cell) and
-the engine walks it back, step by step. Its
-memory is linear in the sequence length and it has no recursion, so sequences
-of thousands of steps are fine.
+the engine walks it back, step by step. Its memory is linear in the sequence
+length and it has no recursion, so sequences of thousands of steps are fine.
 """
 import math
 from collections import namedtuple

@@ -2,9 +2,10 @@
 
 Written with Tensor ops, a step is ~15 graph nodes (the gate matmul, four gate
 slices, four activations, the products and sums of 5.4 and 5.6). This op does
-the step in one node, so a sequence of T steps is T nodes: backprop through
-time is still the engine walking the unrolled graph backwards; this op only
-supplies the vector-Jacobian product of one step.
+the step in one node, so a sequence of T steps is T step nodes (``nn.LSTM``
+adds one slice node per step for its output wm_t): backprop through time is
+still the engine walking the unrolled graph backwards; this op only supplies
+the vector-Jacobian product of one step.
 
 There are two such ops, one per way of feeding the input. ``LSTMStep`` (the
 step of ``nn.LSTMCell``) includes the input projection: all four gates come
@@ -188,7 +189,7 @@ class LSTMProjectedStep(_LSTMUpdate):
     P's own node then gives dC/dW_ih = dP^T x, BP4 over all steps in one
     matmul); delta_t w_hh to wm_{t-1} (BP2), dC/dltm_t * rem_t to ltm_{t-1}
     (5.4) and dC/dw_hh = delta_t^T wm_{t-1} (BP4; left as a ``ProductSum``,
-    so that the engine sums it over all steps in one matmul).
+    so that the engine sums it over many steps in one matmul).
     """
 
     def gates(self, P, state, w_hh):

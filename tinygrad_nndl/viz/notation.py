@@ -27,6 +27,11 @@ def _name(node, symbol, grad_symbol):
         node.symbol, node.grad_symbol = symbol, grad_symbol
 
 
+def _recurrent(name):
+    """Whether a parameter name is a recurrent layer's weight_hh (``rnn.weight_hh_l0`` too)."""
+    return name is not None and name.rsplit(".", 1)[-1].startswith("weight_hh")
+
+
 def annotate_mlp(graph):
     """Label each layer built with ``nn.Linear`` (or ``nn.functional.linear``)
     the book's way, and return whether there was one. Layers are numbered in
@@ -45,7 +50,7 @@ def annotate_mlp(graph):
     ops = sorted((n for n in graph.ops() if type(n.obj) is LinearOp), key=lambda n: n.seq)
     uses = Counter(op.ins[1] for op in ops)
     ops = [op for op in ops if uses[op.ins[1]] == 1 and graph.nodes[op.ins[1]].kind in TENSOR_KINDS
-           and not (graph.nodes[op.ins[1]].name or "").startswith("weight_hh")]
+           and not _recurrent(graph.nodes[op.ins[1]].name)]
     if not ops:
         return False
     for key in graph.roots:
