@@ -58,6 +58,17 @@ def _require_tensor(who, name, t):
         raise TypeError(f"{who}: {name} must be floating point, got dtype {t.dtype}")
 
 
+def _check_states(who, states, want, relation, input):
+    """Each given (name, state) must be a float Tensor of shape ``want``."""
+    for name, s in states:
+        if s is None:
+            continue
+        _require_tensor(who, name, s)
+        if _shape(s) != want:
+            raise ValueError(f"{who}: expected {name} of shape {want} {relation} the input of "
+                             f"shape {_shape(input)}, got {_shape(s)}")
+
+
 def _zeros(shape, dtype):
     return Tensor._make(np.zeros(shape, dtype=dtype), None)
 
@@ -131,13 +142,7 @@ class _CellBase(Module):
         batched = input.ndim == 2
         batch = input.shape[0] if batched else 1
         want = (batch, self.hidden_size) if batched else (self.hidden_size,)
-        for name, s in states:
-            if s is None:
-                continue
-            _require_tensor(who, name, s)
-            if _shape(s) != want:
-                raise ValueError(f"{who}: expected {name} of shape {want} to match the input "
-                                 f"of shape {_shape(input)}, got {_shape(s)}")
+        _check_states(who, states, want, "to match", input)
         return batched, batch
 
     def extra_repr(self):
@@ -298,14 +303,8 @@ class _RNNBase(Module):
         else:
             steps, batch = input.shape[0], 1
             want = (self.num_layers, self.hidden_size)
-        for name, s in states:
-            if s is None:
-                continue
-            _require_tensor(who, name, s)
-            if _shape(s) != want:
-                raise ValueError(f"{who}: expected {name} of shape {want} (num_layers, "
-                                 f"{'batch, ' if batched else ''}hidden_size) for input of "
-                                 f"shape {_shape(input)}, got {_shape(s)}")
+        layout = f"(num_layers, {'batch, ' if batched else ''}hidden_size) for"
+        _check_states(who, states, want, layout, input)
         return batched, steps, batch
 
     def _time_major(self, input, batched, steps):
