@@ -108,12 +108,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             owned.discard(id(g))   # backward may hand g itself on to several inputs
         if t._hooks or t._retains_grad or wanted is not None:
             g = _arrived(t, g, create_graph, wanted, captured, given)
-        if needed is not None:
-            in_grads = _vjp(_masked(node, needs), g, t, create_graph, anomaly)
-        elif create_graph or anomaly:
-            in_grads = _vjp(node, g, t, create_graph, anomaly)
-        else:   # _vjp's common case, inlined: this is the hottest loop
-            in_grads = node.backward(g, t.data, *node.arrays)
+        in_grads = _vjp(node if needed is None else _masked(node, needs), g, t, create_graph,
+                        anomaly)
         for x, need, xg in zip(node.inputs, needs, in_grads):
             if not need or xg is None:
                 continue
@@ -126,30 +122,82 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 _check_finite(xg.data if create_graph else np.asarray(xg),
                               f"{node.name()} (backward)", node.created_at
                               or "<unknown: not created under detect_anomaly>")
-            key = id(x)   # _receive, inlined: this is the hottest loop
-            prev = grads.get(key)
-            if prev is not None:
-                grads[key] = prev + xg if create_graph else _accumulate(prev, xg, owned)
+            if id(x) in grads:
+                grads[id(x)] = (grads[id(x)] + xg if create_graph
+                                else _accumulate(grads[id(x)], xg, owned))
             else:
-                grads[key] = xg
-                if x._ctx is None:
-                    leaves.append(x)
-                else:
-                    heappush(heap, (-x._ctx.seq, key, x))
+                _receive(grads, heap, leaves, x, xg)
         if not retain_graph:
             node.inputs = node.arrays = None
 
     for t in leaves:
         g = grads.pop(id(t))
-        if type(g) in DEFERRED:
-            g = g.dense()
-        if t.grad is None and not (t._hooks or create_graph or wanted is not None):
-            t.grad = _own(g, given, False)   # the common case, without _arrived's checks
-        else:
-            _arrived(t, g, create_graph, wanted, captured, given)
+        _arrived(t, g.dense() if type(g) in DEFERRED else g, create_graph, wanted, captured,
+                 given)
     if saw_freed and any(c is None for c in captured):
         raise RuntimeError(FREED_GRAPH)   # what may have led to them is gone
     return captured
+
+
+def _walk_plain(root, g, retain_graph):
+    """``run_backward`` for the case every training step takes (one root, no
+    ``autograd.grad``, no ``create_graph``, no anomaly checks): the same walk
+    with only the work that case needs, since its Python overhead is most of a
+    small network's backward. Every other case goes through the general walk."""
+    leaves = []
+    if root._ctx is None:
+        leaves.append(root)
+        grads, heap = {id(root): g}, []
+    else:
+        grads, heap = {id(root): g}, [(-root._ctx.seq, id(root), root)]
+    given = {id(g)}   # arrays the user holds: never handed out as .grad
+    owned = set()   # buffers this walk made: a gradient can be summed into them in place
+    last_inplace = mode.last_inplace
+    while heap:
+        t = heappop(heap)[2]
+        node = t._ctx
+        inputs = node.inputs
+        if inputs is None:
+            raise RuntimeError(FREED_GRAPH)
+        if node.seq < last_inplace:
+            _check_not_modified(t, node)
+        g = grads.pop(id(t))
+        if type(g) in DEFERRED:
+            g = g.dense()
+        elif owned:
+            owned.discard(id(g))   # backward may hand g itself on to several inputs
+        if t._hooks or t._retains_grad:
+            g = _arrived(t, g, False, None, None, given)
+        for x, need, xg in zip(inputs, node.needs, node.backward(g, t.data, *node.arrays)):
+            if not need or xg is None:
+                continue
+            dtype = x.data.dtype
+            if xg.dtype is not dtype and xg.dtype != dtype:
+                xg = xg.astype(dtype)
+            key = id(x)
+            prev = grads.get(key)
+            if prev is not None:
+                grads[key] = _accumulate(prev, xg, owned)
+            else:
+                grads[key] = xg
+                ctx = x._ctx
+                if ctx is None:
+                    leaves.append(x)
+                else:
+                    heappush(heap, (-ctx.seq, key, x))
+        if not retain_graph:
+            node.inputs = node.arrays = None
+    for t in leaves:
+        g = grads.pop(id(t))
+        if type(g) is not np.ndarray:
+            g = g.dense() if type(g) in DEFERRED else np.asarray(g)   # numpy's 0-d scalars
+        if t.grad is None and t._hooks is None:   # _arrived's common case, inlined
+            if g.base is not None or id(g) in given:
+                g = g.copy()
+            given.add(id(g))
+            t.grad = Tensor._make(g, None)
+        else:
+            _arrived(t, g, False, None, None, given)
 
 
 def _vjp(node, g, t, create_graph, anomaly):
@@ -273,6 +321,9 @@ def _own(g, given, create_graph):
     return Tensor._make(g, None)
 
 
+_ONES = {}   # dtype -> a 0-d one
+
+
 def _root_grad(t, gradient, create_graph, what):
     if not t.requires_grad:
         raise RuntimeError(f"{what}: the tensor does not require grad and has no grad_fn "
@@ -281,7 +332,14 @@ def _root_grad(t, gradient, create_graph, what):
         if t.data.size != 1:
             raise RuntimeError(f"{what}: grad can be implicitly created only for scalar "
                                f"outputs; this output has shape {t.shape}, pass gradient=")
-        return Tensor._make(np.ones_like(t.data), None) if create_graph else np.ones_like(t.data)
+        if t.data.ndim:
+            one = np.ones_like(t.data)
+        else:   # a 0-d loss: copying a kept one is 8x faster than np.ones_like
+            one = _ONES.get(t.data.dtype)
+            if one is None:
+                one = _ONES[t.data.dtype] = np.ones((), t.data.dtype)
+            one = one.copy()
+        return Tensor._make(one, None) if create_graph else one
     if isinstance(gradient, Tensor):
         gradient = gradient if create_graph else gradient.data
     else:
@@ -301,7 +359,10 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
     if retain_graph is None:
         retain_graph = create_graph
     g = _root_grad(tensor, gradient, create_graph, "backward")
-    run_backward([tensor], [g], retain_graph, create_graph)
+    if create_graph or mode.anomaly:
+        run_backward([tensor], [g], retain_graph, create_graph)
+    else:
+        _walk_plain(tensor, g, retain_graph)
 
 
 def _as_tuple(x):

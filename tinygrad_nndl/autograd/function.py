@@ -24,7 +24,6 @@ from ..tensor.tensor import Tensor
 from .grad_mode import mode, sequence
 
 _new = object.__new__
-_make = Tensor._make
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -68,8 +67,9 @@ class Function:
         if attrs:
             fn.__dict__.update(attrs)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        anomaly = mode.anomaly
         try:
-            if mode.anomaly:   # NaN/inf become one clear error below, not numpy warnings
+            if anomaly:   # NaN/inf become one clear error below, not numpy warnings
                 with np.errstate(all="ignore"):
                     out = fn.forward(*arrays)
             else:
@@ -83,9 +83,13 @@ class Function:
         if out.dtype is _FLOAT64 and cls.float32_default and not _any_float64(arrays):
             # numpy makes int op float64; PyTorch's default dtype makes it float32
             out = out.astype(np.float32)
-        if mode.anomaly:
+        if anomaly:
             fn.created_at = _user_frame()
             _check_finite(out, f"{cls.op_name()} forward", fn.created_at)
+        t = _new(Tensor)   # Tensor._make, inlined: every op pays for this
+        t.data = out
+        t.grad = t._hooks = t._ctx = None
+        t._requires_grad = t._retains_grad = False
         if mode.grad_enabled:
             needs = [isinstance(x, Tensor) and x._requires_grad for x in inputs]
             if True in needs:
@@ -93,8 +97,9 @@ class Function:
                 fn.arrays = arrays
                 fn.needs = needs
                 fn.seq = next(sequence)
-                return _make(out, fn)
-        return _make(out, None)
+                t._ctx = fn
+                t._requires_grad = True
+        return t
 
     def forward(self, *arrays):
         raise NotImplementedError

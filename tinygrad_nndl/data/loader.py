@@ -87,7 +87,7 @@ class DataLoader:
             if self.collate_fn is not None:
                 return fields
         if isinstance(fields, tuple):
-            return tuple(Tensor._make(f, None) for f in fields)
+            return tuple([Tensor._make(f, None) for f in fields])
         return Tensor._make(fields, None)
 
     def __repr__(self):
