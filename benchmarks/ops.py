@@ -8,7 +8,9 @@ For every elementwise op on a 10x10 float32 tensor it times
   - ours, chain: a chain of 32 ops then one backward, divided by 32 (the cost
     an op adds inside a network),
   - numpy: the same forward plus a hand-written backward, in the same run,
-  - torch: PyTorch eager, single and chain, when torch is importable.
+  - torch: PyTorch eager, single and chain, when torch is importable,
+  - floor: the same numpy forward and backward on the barest eager autograd
+    in Python (``floor.py``), the least any eager engine can cost.
 Then the same on 1000x1000 (where numpy's own work dominates), and the time
 and peak memory of backward through a 100,000-op chain.
 """
@@ -19,6 +21,8 @@ import tracemalloc
 import numpy as np
 
 import tinygrad_nndl as tg
+
+import floor
 
 try:
     import torch
@@ -127,15 +131,28 @@ def bench_ops(shape, repeats, number, chain=CHAIN):
             out = np_fwd(xa, ba)
             np_bwd(ga, xa, ba, out)
 
+        fx, fb = floor.FloorTensor(xa), floor.FloorTensor(ba)
+
+        def floor_single():
+            floor.backward(floor.op(np_fwd, np_bwd, fx, fb), ga)
+
+        def floor_chain():
+            y = fx
+            for _ in range(chain):
+                y = floor.op(np_fwd, np_bwd, y, fb)
+            floor.backward(y, ga)
+
         chained = name not in NO_CHAIN
         row = {"op": name,
                "ours": best_time(ours_single, repeats, number),
-               "numpy": best_time(numpy_single, repeats, number)}
+               "numpy": best_time(numpy_single, repeats, number),
+               "floor": best_time(floor_single, repeats, number)}
         if chained:
             row["ours_chain"] = best_time(ours_chain, repeats, max(number // chain, 3)) / chain
             row["numpy_chain"] = best_time(
                 lambda: numpy_chain(np_fwd, np_bwd, xa, ba, ga, chain),
                 repeats, max(number // chain, 3)) / chain
+            row["floor_chain"] = best_time(floor_chain, repeats, max(number // chain, 3)) / chain
         if torch is not None:
             def torch_single():
                 xt.grad = bt.grad = None
@@ -160,11 +177,12 @@ def bench_ops(shape, repeats, number, chain=CHAIN):
 def print_table(title, rows, chain=True):
     us = 1e6
     print(f"\n### {title}\n")
-    head = "| op | ours (us) | numpy (us) | ours/numpy |"
-    sep = "|---|---:|---:|---:|"
+    head = "| op | ours (us) | numpy (us) | ours/numpy | floor (us) |"
+    sep = "|---|---:|---:|---:|---:|"
     if chain:
-        head += " ours in chain (us/op) | numpy in chain (us/op) | chain ours/numpy |"
-        sep += "---:|---:|---:|"
+        head += (" ours in chain (us/op) | numpy in chain (us/op) | chain ours/numpy |"
+                 " floor in chain |")
+        sep += "---:|---:|---:|---:|"
     if torch is not None:
         head += " torch (us) | torch/ours |"
         sep += "---:|---:|"
@@ -175,12 +193,13 @@ def print_table(title, rows, chain=True):
     print(sep)
     for r in rows:
         line = (f"| {r['op']} | {r['ours'] * us:.1f} | {r['numpy'] * us:.1f} | "
-                f"{r['ours'] / r['numpy']:.2f}x |")
+                f"{r['ours'] / r['numpy']:.2f}x | {r['floor'] * us:.1f} |")
         has_chain = "ours_chain" in r
         if chain:
             line += (f" {r['ours_chain'] * us:.1f} | {r['numpy_chain'] * us:.1f} | "
-                     f"{r['ours_chain'] / r['numpy_chain']:.2f}x |" if has_chain
-                     else " n/a | n/a | n/a |")
+                     f"{r['ours_chain'] / r['numpy_chain']:.2f}x | "
+                     f"{r['floor_chain'] * us:.1f} |" if has_chain
+                     else " n/a | n/a | n/a | n/a |")
         if torch is not None:
             line += f" {r['torch'] * us:.1f} | {r['torch'] / r['ours']:.2f}x |"
             if chain:
@@ -189,13 +208,17 @@ def print_table(title, rows, chain=True):
                          else " n/a | n/a |")
         print(line)
     gm = lambda key: float(np.exp(np.mean([np.log(r[key]) for r in rows if key in r])))  # noqa: E731
-    summary = f"geometric mean: ours/numpy {gm('ours') / gm('numpy'):.2f}x"
+    summary = (f"geometric mean: ours/numpy {gm('ours') / gm('numpy'):.2f}x (the floor "
+               f"{gm('floor') / gm('numpy'):.2f}x)")
     if chain:
-        summary += f", in chain {gm('ours_chain') / gm('numpy_chain'):.2f}x (chained ops only)"
+        summary += (f", in chain {gm('ours_chain') / gm('numpy_chain'):.2f}x (the floor "
+                    f"{gm('floor_chain') / gm('numpy_chain'):.2f}x; chained ops only)")
     if torch is not None:
-        summary += f"; torch/ours {gm('torch') / gm('ours'):.2f}x"
+        summary += (f"; torch/ours {gm('torch') / gm('ours'):.2f}x (torch/floor "
+                    f"{gm('torch') / gm('floor'):.2f}x)")
         if chain:
-            summary += f", in chain {gm('torch_chain') / gm('ours_chain'):.2f}x"
+            summary += (f", in chain {gm('torch_chain') / gm('ours_chain'):.2f}x (torch/floor "
+                        f"{gm('torch_chain') / gm('floor_chain'):.2f}x)")
     print(f"\n{summary}")
 
 

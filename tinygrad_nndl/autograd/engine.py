@@ -325,6 +325,10 @@ _ONES = {}   # dtype -> a 0-d one
 
 
 def _root_grad(t, gradient, create_graph, what):
+    data = t.data
+    if (type(gradient) is np.ndarray and gradient.dtype is data.dtype
+            and gradient.shape == data.shape and t._requires_grad and not create_graph):
+        return gradient   # the checks below would pass it through unchanged
     if not t.requires_grad:
         raise RuntimeError(f"{what}: the tensor does not require grad and has no grad_fn "
                            f"(shape {t.shape}); nothing to differentiate")

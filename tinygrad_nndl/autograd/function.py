@@ -66,7 +66,14 @@ class Function:
         fn = _new(cls)
         if attrs:
             fn.__dict__.update(attrs)
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays, needs = [], []   # one loop, not two comprehensions: half the cost
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                needs.append(x._requires_grad)
+            else:
+                arrays.append(x)
+                needs.append(False)
         anomaly = mode.anomaly
         try:
             if anomaly:   # NaN/inf become one clear error below, not numpy warnings
@@ -90,15 +97,13 @@ class Function:
         t.data = out
         t.grad = t._hooks = t._ctx = None
         t._requires_grad = t._retains_grad = False
-        if mode.grad_enabled:
-            needs = [isinstance(x, Tensor) and x._requires_grad for x in inputs]
-            if True in needs:
-                fn.inputs = inputs
-                fn.arrays = arrays
-                fn.needs = needs
-                fn.seq = next(sequence)
-                t._ctx = fn
-                t._requires_grad = True
+        if True in needs and mode.grad_enabled:
+            fn.inputs = inputs
+            fn.arrays = arrays
+            fn.needs = needs
+            fn.seq = next(sequence)
+            t._ctx = fn
+            t._requires_grad = True
         return t
 
     def forward(self, *arrays):
