@@ -99,13 +99,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 continue
         if node.inputs is None:
             raise RuntimeError(FREED_GRAPH)
-        if node.seq < last_inplace:
-            _check_not_modified(t, node)
-        g = grads.pop(id(t))
-        if type(g) in DEFERRED:
-            g = g.dense()
-        elif owned:
-            owned.discard(id(g))   # backward may hand g itself on to several inputs
+        g = _take_grad(grads, t, node, last_inplace, owned)
         if t._hooks or t._retains_grad or wanted is not None:
             g = _arrived(t, g, create_graph, wanted, captured, given)
         in_grads = _vjp(node if needed is None else _masked(node, needs), g, t, create_graph,
@@ -159,13 +153,7 @@ def _walk_plain(root, g, retain_graph):
         inputs = node.inputs
         if inputs is None:
             raise RuntimeError(FREED_GRAPH)
-        if node.seq < last_inplace:
-            _check_not_modified(t, node)
-        g = grads.pop(id(t))
-        if type(g) in DEFERRED:
-            g = g.dense()
-        elif owned:
-            owned.discard(id(g))   # backward may hand g itself on to several inputs
+        g = _take_grad(grads, t, node, last_inplace, owned)
         if t._hooks or t._retains_grad:
             g = _arrived(t, g, False, None, None, given)
         for x, need, xg in zip(inputs, node.needs, node.backward(g, t.data, *node.arrays)):
@@ -198,6 +186,19 @@ def _walk_plain(root, g, retain_graph):
             t.grad = Tensor._make(g, None)
         else:
             _arrived(t, g, False, None, None, given)
+
+
+def _take_grad(grads, t, node, last_inplace, owned):
+    """t's complete gradient, dense, once it is known that nothing node saved
+    was changed in place since."""
+    if node.seq < last_inplace:
+        _check_not_modified(t, node)
+    g = grads.pop(id(t))
+    if type(g) in DEFERRED:
+        return g.dense()
+    if owned:
+        owned.discard(id(g))   # backward may hand g itself on to several inputs
+    return g
 
 
 def _vjp(node, g, t, create_graph, anomaly):
