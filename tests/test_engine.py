@@ -101,7 +101,7 @@ def test_backward_errors():
         y = (x * 2).sum()
     with pytest.raises(RuntimeError, match="does not require grad"):
         y.backward()
-    with pytest.raises(ValueError, match=r"gradient.*\(3,\).*\(2,\)"):
+    with pytest.raises(RuntimeError, match=r"gradient.*\(3,\).*\(2,\)"):
         (x * 2).backward(np.ones(3))
     assert x.grad is None   # nothing happened
 
@@ -143,7 +143,7 @@ def test_hook_returning_a_wrong_shape_raises():
     x = leaf([1.0, 2.0])
     y = x * 2
     y.register_hook(lambda g: Tensor([1.0, 2.0, 3.0]))
-    with pytest.raises(ValueError, match="register_hook"):
+    with pytest.raises(RuntimeError, match="register_hook"):
         y.sum().backward()
 
 
@@ -266,8 +266,10 @@ def test_a_training_step_leaves_nothing_alive_and_no_cycles():
         refs = []
         loss = _training_step(*params, refs)
         loss.backward()
-        # without retain_graph, backward drops the graph: only `loss` is still held
-        assert [r() is None for r in refs[:4]] == [True] * 4
+        # without retain_graph, backward releases what the nodes saved: the
+        # activations are gone, the nodes (the graph's shape) stay while `loss` lives
+        assert [r() is None for r in refs[0:4:2]] == [True] * 2
+        assert all(r() is not None for r in refs[1:6:2])
         with tg.no_grad():
             for p in params:
                 p -= 0.1 * p.grad

@@ -284,15 +284,15 @@ def test_lstm_without_bias_gradcheck():
 
 def op_counts(*roots):
     """How many nodes of each op type the graph of ``roots`` holds."""
-    counts, seen, stack = {}, set(), list(roots)
+    counts, seen, stack = {}, set(), [t.grad_fn for t in roots]
     while stack:
-        t = stack.pop()
-        if id(t) in seen or t.grad_fn is None:
+        node = stack.pop()
+        if node is None or node in seen or not hasattr(node, "needs"):   # AccumulateGrad
             continue
-        seen.add(id(t))
-        name = type(t.grad_fn).__name__
+        seen.add(node)
+        name = type(node).__name__
         counts[name] = counts.get(name, 0) + 1
-        stack.extend(x for x in t.grad_fn.inputs if isinstance(x, tg.Tensor))
+        stack.extend(n for n, _ in node.next_functions)
     return counts
 
 

@@ -1,30 +1,44 @@
-"""``Function``: the base of every primitive op.
+"""``Function``: the base of every primitive op, and one node of the graph.
 
 An op is a small class with ``forward`` (numpy in, numpy out) and ``backward``
-(its vector-Jacobian product) side by side.  Calling ``Op.apply(*inputs)`` runs
-forward and, when some input requires grad and grad mode is on, keeps the
-instance as the output's ``grad_fn``: a graph node holding its inputs.
-
-A node refers to its inputs only, never to its output, so the graph is a DAG
-of plain references that reference counting frees the moment the last tensor
-goes; the cyclic garbage collector never has work to do.
+(its vector-Jacobian product) side by side. ``Op.apply(*inputs)`` runs
+forward and, when some input requires grad and grad mode is on, makes the
+instance the output's ``grad_fn``. The graph is made of nodes only, as
+PyTorch's: a node knows the nodes that made its inputs (``next_functions``;
+a leaf that requires grad is reached through its ``AccumulateGrad``) and
+saves just what its backward reads, which backward releases. The nodes and
+edges outlive backward, so a graph can be drawn or walked again afterwards.
 
 ``backward(self, g, out, *inputs)`` is written once and runs in two modes:
-with numpy arrays (the fast path) or, under ``create_graph=True``, with
-Tensors, so that the backward pass is itself recorded and gradients of
-gradients come for free.  That is why backward rules use only operators and
+on numpy arrays (the fast path) or, under ``create_graph=True``, on Tensors,
+so that the backward pass is itself recorded and gradients of gradients come
+for free. That is why backward rules use only operators, Tensor methods and
 the helpers of ``ops.dual``, which accept both.
+
+What backward reads is declared, not guessed: ``save_inputs`` (default True;
+False when backward needs only shapes, which forward then keeps on self) and
+``save_output``. Arrays that forward computes for backward (a softmax, the
+gates of an LSTM step) are named in ``saved_attrs``. Unsaved values reach
+backward as None.
 """
 import os
 import sys
+import weakref
 
 import numpy as np
 
 from ..tensor.tensor import Tensor
-from .grad_mode import mode, sequence
+from ..tensor.version import sequence
+from .grad_mode import mode
 
 _new = object.__new__
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_FLOAT64 = np.dtype(np.float64)
+
+FREED = ("backward: trying to backward through the graph a second time (or to read "
+         "saved values after they were freed): {node} released what its backward needs "
+         "when the first backward ran. Pass retain_graph=True to the first backward "
+         "(or autograd.grad) to keep them.")
 
 
 def _user_frame():
@@ -35,9 +49,6 @@ def _user_frame():
     if f is None:
         return "<unknown>"
     return f"{f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}"
-
-
-_FLOAT64 = np.dtype(np.float64)
 
 
 def _any_float64(arrays):
@@ -51,29 +62,80 @@ def _shape_of(x):
     return tuple(np.shape(x.data if isinstance(x, Tensor) else x))
 
 
+class AccumulateGrad:
+    """The node through which gradients reach a leaf: it adds them to the
+    leaf's ``.grad``. The leaf keeps its accumulator; the accumulator refers
+    back to the leaf weakly, so the two make no reference cycle."""
+
+    __slots__ = ("_leaf",)
+    seq = 0   # older than every op: the walk reaches accumulators last
+    next_nodes = ()
+
+    def __init__(self, leaf):
+        self._leaf = weakref.ref(leaf)
+
+    @property
+    def variable(self):
+        return self._leaf()
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+
+def accumulator(leaf):
+    """The leaf's ``AccumulateGrad``, made on first use."""
+    acc = getattr(leaf, "_acc", None)
+    if acc is None:
+        acc = leaf._acc = AccumulateGrad(leaf)
+    return acc
+
+
 class Function:
     """Base class of primitive ops; an instance is one node of the graph."""
 
-    inputs = None      # the inputs: Tensors and constants; None once the graph is freed
+    save_inputs = True       # backward reads the input values
+    save_output = False      # backward reads the output value
+    saved_attrs = ()         # arrays forward keeps on self for backward
+    is_view = False          # the output may share the input's memory
+    float32_default = True   # float64 only from float64 inputs (False: Cast)
+
+    next_nodes = ()    # per input: the node that made it, its AccumulateGrad, or None
+    needs = ()         # per input: whether a gradient is wanted
+    inputs = None      # the saved inputs (Tensors and constants) while held
     arrays = None      # their values at forward time, for the fast backward
-    needs = ()         # which inputs require a gradient
+    out = None         # the saved output value while held
     seq = 0            # creation order: a node's inputs always have smaller seq
+    dtype = None       # the output's dtype: its gradient arrives cast to it
+    shape = None       # the output's shape (kept for drawings after backward)
+    released = False   # backward freed what this node saved
     created_at = None  # set under detect_anomaly
-    float32_default = True  # float64 only from float64 inputs (False: Cast)
+    pre_hooks = None   # tensor hooks of the output: run on its gradient
+    retained = None    # weakref to the output when retain_grad() was called
 
     @classmethod
     def apply(cls, *inputs, **attrs):
         fn = _new(cls)
         if attrs:
             fn.__dict__.update(attrs)
-        arrays, needs = [], []   # one loop, not two comprehensions: half the cost
+        arrays, nodes, needs = [], [], []   # one loop: the hot path of every op
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
-                needs.append(x._requires_grad)
+                if x._requires_grad:
+                    nodes.append(x._ctx or accumulator(x))
+                    needs.append(True)
+                    continue
             else:
                 arrays.append(x)
-                needs.append(False)
+            nodes.append(None)
+            needs.append(False)
         anomaly = mode.anomaly
         try:
             if anomaly:   # NaN/inf become one clear error below, not numpy warnings
@@ -95,23 +157,58 @@ class Function:
             _check_finite(out, f"{cls.op_name()} forward", fn.created_at)
         t = _new(Tensor)   # Tensor._make, inlined: every op pays for this
         t.data = out
-        t.grad = t._hooks = t._ctx = None
-        t._requires_grad = t._retains_grad = False
+        t._grad = None
         if True in needs and mode.grad_enabled:
-            fn.inputs = inputs
-            fn.arrays = arrays
+            fn.next_nodes = nodes
             fn.needs = needs
             fn.seq = next(sequence)
+            fn.dtype = out.dtype
+            fn.shape = out.shape
+            if cls.save_inputs:
+                fn.inputs = inputs
+                fn.arrays = arrays
+            if cls.save_output:
+                fn.out = out
             t._ctx = fn
             t._requires_grad = True
+            if cls.is_view and out.base is not None and (
+                    out.base is arrays[0] or out.base is arrays[0].base):
+                _link_view(t, inputs[0])
+        else:
+            t._ctx = None
+            t._requires_grad = False
         return t
 
     def forward(self, *arrays):
         raise NotImplementedError
 
     def backward(self, g, out, *inputs):
-        """Return one gradient per input (None where ``self.needs`` is False)."""
+        """Return one gradient per input (None where ``self.needs`` is falsy)."""
         raise NotImplementedError
+
+    # ----- the graph, as PyTorch shows it ----------------------------------
+    @property
+    def next_functions(self):
+        """((node, 0), ...) per input, PyTorch's layout; (None, 0) for inputs
+        that need no gradient."""
+        return tuple((n, 0) for n in self.next_nodes)
+
+    @property
+    def saves_anything(self):
+        return self.save_inputs or self.save_output or bool(self.saved_attrs)
+
+    def release(self):
+        """Let go of the saved values (backward without retain_graph)."""
+        self.inputs = self.arrays = self.out = None
+        for name in self.saved_attrs:
+            self.__dict__.pop(name, None)
+        self.released = True
+
+    def pre_hooks_dict(self):
+        """The hooks of the output's gradient (``Tensor.register_hook``), made on first use."""
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        return self.pre_hooks
 
     @classmethod
     def op_name(cls):
@@ -122,6 +219,17 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()}>"
+
+
+def _link_view(view, base):
+    """Remember that ``view`` shares ``base``'s memory, so that an in-place
+    change of either while the other lives can be refused (their graphs
+    would disagree)."""
+    view._base = base
+    refs = getattr(base, "_views", None)
+    if refs is None:
+        refs = base._views = []
+    refs.append(weakref.ref(view))
 
 
 def _check_finite(arr, what, where):

@@ -1,45 +1,56 @@
-"""Global switches of the autograd engine: grad recording and anomaly detection.
-
-The state lives in one small object so that the hot path (``Function.apply``)
-reads it with a single attribute lookup.
-"""
+"""The engine's switches: grad recording and anomaly detection, per thread as
+in PyTorch, each a context manager and a decorator."""
 import functools
-import itertools
+import inspect
+import threading
 
 
-class _Mode:
-    __slots__ = ("grad_enabled", "anomaly", "last_inplace")
+class _Mode(threading.local):
+    """Per-thread switches; the class attributes are each new thread's defaults."""
 
-    def __init__(self):
-        self.grad_enabled = True
-        self.anomaly = False
-        self.last_inplace = 0   # the sequence number of the latest in-place change
+    grad_enabled = True
+    anomaly = False
 
 
 mode = _Mode()
 
-# One clock for graph nodes and in-place changes: a node whose inputs changed
-# in place after it was recorded has a smaller number than that change.
-sequence = itertools.count(1)
-
-# id of the numpy buffer that owns some memory -> when it was last changed in
-# place. Keyed by memory, not by Tensor, so a change through any alias (a
-# detached tensor, a Parameter sharing the array, a state_dict entry) counts.
-# A stale id is harmless: it is older than every node made after its reuse.
-modified_at = {}
-
-
-def buffer_id(array):
-    return id(array if array.base is None else array.base)
-
-
-def mark_modified(array):
-    """Record that ``array``'s memory was changed in place (see modified_at)."""
-    mode.last_inplace = modified_at[buffer_id(array)] = next(sequence)
-
 
 def is_grad_enabled():
     return mode.grad_enabled
+
+
+def _wrap(switch_factory, fn):
+    """``fn`` run under a fresh switch each call; a generator function gets it
+    around each resumption, not only its creation (as torch's decorators do)."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def generator(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with switch_factory():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with switch_factory():
+                            gen.close()
+                        raise
+                    except BaseException as e:   # thrown in: pass it on, under the switch
+                        with switch_factory():
+                            response = gen.throw(e)
+                    else:
+                        with switch_factory():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+        return generator
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with switch_factory():
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 class _GradSwitch:
@@ -57,11 +68,10 @@ class _GradSwitch:
         return False
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)():
-                return fn(*args, **kwargs)
-        return wrapper
+        return _wrap(self._clone, fn)
+
+    def _clone(self):
+        return type(self)()
 
 
 class no_grad(_GradSwitch):
@@ -77,31 +87,53 @@ class enable_grad(_GradSwitch):
 
 
 class set_grad_enabled(_GradSwitch):
-    def __init__(self, enabled):
-        self.enabled = bool(enabled)
+    """Sets grad recording on construction, as torch's does, so that it works
+    as a plain call (``set_grad_enabled(False)``), a context manager (restoring
+    the previous mode on exit) and a decorator."""
+
+    def __init__(self, mode_):
+        self.enabled = bool(mode_)
+        self._prev = mode.grad_enabled
+        mode.grad_enabled = self.enabled
+
+    def __enter__(self):
+        return self
 
     def __call__(self, fn):
-        enabled = self.enabled
+        mode.grad_enabled = self._prev   # as a decorator it changes nothing until called
+        return _wrap(self._clone, fn)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(enabled):
-                return fn(*args, **kwargs)
-        return wrapper
+    def _clone(self):
+        return _Scoped(self.enabled)
+
+
+class _Scoped(_GradSwitch):
+    def __init__(self, enabled):
+        self.enabled = enabled
 
 
 class detect_anomaly:
     """Under this context a NaN or inf made by any op, in forward or backward,
     raises a RuntimeError naming the op and the line of user code that created it.
 
-    Stricter than PyTorch's, which checks backward only.
+    Stricter than PyTorch's, which checks backward only. Per thread.
     """
+
+    def __init__(self, mode_=True):
+        self.mode = bool(mode_)
 
     def __enter__(self):
         self._prev = mode.anomaly
-        mode.anomaly = True
+        mode.anomaly = self.mode
         return self
 
     def __exit__(self, *exc):
         mode.anomaly = self._prev
         return False
+
+    def __call__(self, fn):
+        return _wrap(lambda: detect_anomaly(self.mode), fn)
+
+
+def is_anomaly_enabled():
+    return mode.anomaly

@@ -6,22 +6,35 @@ from ..autograd.function import Function
 from .dual import astype, log, sum_to, value, where
 
 
+def shape_of(x):
+    """x's shape; a Python number's is ()."""
+    return x.shape if type(x) is np.ndarray else np.shape(x)
+
+
 class Add(Function):
+    save_inputs = False   # the gradient passes through: only the shapes are needed
+
     def forward(self, a, b):
+        self.shapes = shape_of(a), shape_of(b)
         return a + b
 
     def backward(self, g, out, a, b):
-        return (sum_to(g, a.shape) if self.needs[0] else None,
-                sum_to(g, b.shape) if self.needs[1] else None)
+        sa, sb = self.shapes
+        return (sum_to(g, sa) if self.needs[0] else None,
+                sum_to(g, sb) if self.needs[1] else None)
 
 
 class Sub(Function):
+    save_inputs = False
+
     def forward(self, a, b):
+        self.shapes = shape_of(a), shape_of(b)
         return a - b
 
     def backward(self, g, out, a, b):
-        return (sum_to(g, a.shape) if self.needs[0] else None,
-                sum_to(-g, b.shape) if self.needs[1] else None)
+        sa, sb = self.shapes
+        return (sum_to(g, sa) if self.needs[0] else None,
+                sum_to(-g, sb) if self.needs[1] else None)
 
 
 class Mul(Function):
@@ -37,6 +50,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    save_output = True
+
     def forward(self, a, b):
         return a / b
 
@@ -47,6 +62,8 @@ class Div(Function):
 
 class Pow(Function):
     """a ** b, for a constant or a Tensor exponent."""
+
+    save_output = True
 
     def forward(self, a, b):
         return a ** b
@@ -73,6 +90,8 @@ class Pow(Function):
 
 
 class Neg(Function):
+    save_inputs = False
+
     def forward(self, a):
         return -a
 
@@ -81,6 +100,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    save_inputs, save_output = False, True
+
     def forward(self, a):
         return np.exp(a)
 
@@ -97,10 +118,17 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """sqrt(a); at 0 the gradient is inf, as PyTorch's (no numpy warning)."""
+
+    save_inputs, save_output = False, True
+
     def forward(self, a):
         return np.sqrt(a)
 
     def backward(self, g, out, a):
+        if isinstance(out, np.ndarray):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (g / (2 * out),)
         return (g / (2 * out),)
 
 
@@ -132,6 +160,8 @@ class Sigmoid(Function):
     factor of BP1 (output error) and BP2 (error of a hidden layer).
     """
 
+    save_inputs, save_output = False, True
+
     def forward(self, z):
         return stable_sigmoid(z)
 
@@ -141,6 +171,8 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """tanh(z); tanh' = 1 - tanh^2, never above 1 (notes, exercise 5.1)."""
+
+    save_inputs, save_output = False, True
 
     def forward(self, z):
         return np.tanh(z)
@@ -152,11 +184,13 @@ class Tanh(Function):
 class Relu(Function):
     """max(z, 0); the subgradient at 0 is 0, as in PyTorch."""
 
+    save_inputs, save_output = False, True
+
     def forward(self, z):
         return np.maximum(z, 0)
 
     def backward(self, g, out, z):
-        return (g * (value(z) > 0),)
+        return (g * (value(out) > 0),)
 
 
 class Clamp(Function):
@@ -185,6 +219,7 @@ class Clamp(Function):
 class Maximum(Function):
     """Elementwise max; at ties the gradient is split evenly, as in PyTorch."""
 
+    save_output = True
     pick = staticmethod(np.maximum)
     loses, loses_or_ties = staticmethod(np.less), staticmethod(np.less_equal)
 
@@ -232,6 +267,7 @@ class Cast(Function):
 
     dtype = None
     float32_default = False
+    save_inputs = False
 
     def forward(self, a):
         self.in_dtype = a.dtype
@@ -239,3 +275,16 @@ class Cast(Function):
 
     def backward(self, g, out, a):
         return (astype(g, self.in_dtype),)
+
+
+class Sign(Function):
+    """sign(a): piecewise constant, so its gradient is zero everywhere (as
+    PyTorch's), which keeps the graph whole instead of cutting it."""
+
+    save_inputs = False
+
+    def forward(self, a):
+        return np.sign(a)
+
+    def backward(self, g, out, a):
+        return (g * 0,)

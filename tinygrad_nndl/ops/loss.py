@@ -45,6 +45,8 @@ class SquaredError(_Loss):
     """l = (a - y)^2. With scale 1/(2n) this is the book's quadratic cost
     (eq. 6), whose gradient a - y (over n) gives BP1: delta^L = (a - y) * sigma'(z^L)."""
 
+    saved_attrs = ("diff",)
+
     def forward(self, a, y):
         d = self.diff = a - y
         if self.scale is None:
@@ -150,6 +152,8 @@ class SoftmaxCrossEntropy(_IndexedLoss):
 
     dl/dz = softmax(z) - one_hot(y): eq. 81-82, dC/db^L_j = a^L_j - y_j.
     """
+
+    saved_attrs = ("probs",)
 
     def forward(self, z):
         # logsumexp and softmax from one exponential, shifted by the max as in

@@ -1,23 +1,30 @@
 """Ops that move elements without changing them: reshape, permute, expand,
-indexing and concatenation. Their gradients move the elements back."""
+indexing, assignment into a slice and concatenation. Their gradients move
+the elements back; none of them needs the values, only shapes and indices."""
 import numpy as np
 
 from ..autograd.function import Function
-from .dual import SliceGrad, permute, reshape, slice_grad, sum_to
+from ..tensor.tensor import Tensor
+from .dual import permute, reshape, sum_to
 
 
 class Reshape(Function):
     shape = ()
+    save_inputs = False
+    is_view = True
 
     def forward(self, a):
+        self.in_shape = a.shape
         return a.reshape(self.shape)
 
     def backward(self, g, out, a):
-        return (reshape(g, a.shape),)
+        return (reshape(g, self.in_shape),)
 
 
 class Permute(Function):
     axes = ()
+    save_inputs = False
+    is_view = True
 
     def forward(self, a):
         return a.transpose(self.axes)
@@ -30,12 +37,15 @@ class Expand(Function):
     """Broadcast to a larger shape without copying; backward sums back."""
 
     shape = ()
+    save_inputs = False
+    is_view = True
 
     def forward(self, a):
+        self.in_shape = a.shape
         return np.broadcast_to(a, self.shape)
 
     def backward(self, g, out, a):
-        return (sum_to(g, a.shape),)
+        return (sum_to(g, self.in_shape),)
 
 
 def _has_int_array(index):
@@ -44,17 +54,39 @@ def _has_int_array(index):
                for p in parts)
 
 
+def scatter(values, shape, index, accumulate):
+    """zeros(shape) with ``values`` added at ``index``; ``accumulate``: the
+    index may repeat (an integer array), and repeats add up."""
+    out = np.zeros(shape, dtype=values.dtype)
+    if accumulate:
+        np.add.at(out, index, values)
+    else:
+        out[index] += values
+    return out
+
+
+def slice_grad(g, shape, index, accumulate):
+    """The gradient that a[index] sends back to a: zeros(shape) plus g at index
+    (recorded as an op on Tensors, so that it is differentiable)."""
+    if isinstance(g, Tensor):
+        return IndexAdd.apply(g, shape=shape, index=index, accumulate=accumulate)
+    return scatter(g, shape, index, accumulate)
+
+
 class GetItem(Function):
     """a[index] for basic and advanced numpy indices; backward scatters the
     gradient back, accumulating where an index repeats."""
 
     index = None
+    save_inputs = False
+    is_view = True
 
     def forward(self, a):
+        self.in_shape = a.shape
         return a[self.index]
 
     def backward(self, g, out, a):
-        return (slice_grad(g, a.shape, self.index, _has_int_array(self.index)),)
+        return (slice_grad(g, self.in_shape, self.index, _has_int_array(self.index)),)
 
 
 class IndexAdd(Function):
@@ -64,18 +96,46 @@ class IndexAdd(Function):
     shape = ()
     index = None
     accumulate = True
+    save_inputs = False
 
     def forward(self, a):
-        return SliceGrad(self.shape, self.index, a, self.accumulate).dense()
+        return scatter(a, self.shape, self.index, self.accumulate)
 
     def backward(self, g, out, a):
         return (g[self.index],)
+
+
+class SetItem(Function):
+    """a with ``a[index] = v``: the op behind ``t[index] = v``, ``fill_`` and
+    ``copy_``. The overwritten elements' gradient goes to v (summed where v
+    was broadcast), the rest to a."""
+
+    index = None
+    save_inputs = False
+
+    def forward(self, a, v):
+        out = a.copy()
+        out[self.index] = v
+        self.shapes = a.shape, np.shape(v)
+        return out
+
+    def backward(self, g, out, a, v):
+        shape_a, shape_v = self.shapes
+        ga = gv = None
+        if self.needs[0]:
+            kept = np.ones(shape_a, dtype=bool)
+            kept[self.index] = False
+            ga = g * kept
+        if self.needs[1]:
+            gv = sum_to(g[self.index], shape_v)
+        return ga, gv
 
 
 class Cat(Function):
     """Concatenation along ``axis``; backward hands each input its slice."""
 
     axis = 0
+    save_inputs = False
 
     def forward(self, *arrays):
         self.axis = self.axis % arrays[0].ndim if arrays[0].ndim else 0

@@ -25,9 +25,10 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import reduce_sum, slice_grad, summed_outer, swap_last
+from .dual import reduce_sum, swap_last
 from .elementwise import stable_sigmoid
 from .linalg import Linear
+from .movement import Cat, slice_grad
 
 # The two blocks of the packed state.
 WM, LTM = 0, 1
@@ -36,8 +37,131 @@ WM, LTM = 0, 1
 def _cat_last(parts):
     """Concatenate along the last axis, on numpy arrays or recorded on Tensors."""
     if any(isinstance(p, Tensor) for p in parts):
-        return _movement.Cat.apply(*parts, axis=-1)
+        return Cat.apply(*parts, axis=-1)
     return np.concatenate(parts, axis=-1)
+
+
+class _LazySum:
+    """A gradient that many step nodes send to one place (P's rows, or the
+    shared W_hh), kept unevaluated so that the sum over the steps is cheap.
+    The engine only adds gradients (``+``) and reads ``dtype``; numpy reads
+    the value through ``__array__``. The first sum makes an object that only
+    the engine holds, so later ones are added into it in place."""
+
+    __array_ufunc__ = None   # ndarray + this must come to __radd__, not broadcast it
+
+    def __radd__(self, other):
+        return self + other
+
+    def __array__(self, dtype=None, copy=None):
+        value = self.dense()
+        return value if dtype is None else value.astype(dtype, copy=False)
+
+    @property
+    def shape(self):
+        return self.dense().shape
+
+
+class RowsSum(_LazySum):
+    """zeros(shape) with ``values`` at rows ``index``: step t's delta_t sent to
+    P[t]. Sums of them fill one buffer, so the T steps cost T row writes, not
+    T dense (T, B, 4H) arrays."""
+
+    __slots__ = ("shape_", "rows", "buffer", "dtype")
+
+    def __init__(self, shape, index, values):
+        self.shape_, self.rows, self.buffer, self.dtype = shape, [(index, values)], None, values.dtype
+
+    def __add__(self, other):
+        out = self if self.buffer is not None else RowsSum._owned(self)
+        if isinstance(other, RowsSum):
+            for index, values in other.rows if other.buffer is None else [(..., other.buffer)]:
+                out.buffer[index] += values
+        else:
+            out.buffer += np.asarray(other)
+        return out
+
+    @staticmethod
+    def _owned(rows):
+        out = RowsSum.__new__(RowsSum)
+        out.shape_, out.rows, out.dtype = rows.shape_, [], rows.dtype
+        out.buffer = rows.dense().copy() if rows.buffer is not None else rows._scatter()
+        return out
+
+    def _scatter(self):
+        buffer = np.zeros(self.shape_, self.dtype)
+        for index, values in self.rows:
+            buffer[index] += values
+        return buffer
+
+    def dense(self):
+        return self.buffer if self.buffer is not None else self._scatter()
+
+
+class OuterSum(_LazySum):
+    """sum_k a_k^T b_k, the gradient of a weight that many steps share (BP4
+    summed over time), computed when read as one matmul of the stacked
+    factors, [a_1; a_2; ...]^T [b_1; b_2; ...], instead of one small matmul and
+    one addition per step (W_hh's gradient over the 50 steps of
+    benchmarks/lstm.py: 2.4 ms instead of 5.3 ms). Past ``BUDGET`` elements
+    the factors are folded into ``partial``, so a long sequence does not keep
+    them all alive."""
+
+    __slots__ = ("left", "right", "size", "partial", "dtype")
+    BUDGET = 1 << 20
+
+    def __init__(self, a, b):
+        self.left, self.right, self.size, self.partial = [a], [b], a.size + b.size, None
+        self.dtype = np.result_type(a, b)
+
+    def __add__(self, other):
+        out = OuterSum.__new__(OuterSum)   # the operands stay as they were
+        out.left, out.right, out.size, out.dtype = list(self.left), list(self.right), \
+            self.size, self.dtype
+        out.partial = None if self.partial is None else self.partial.copy()
+        if isinstance(other, OuterSum):
+            out.left += other.left
+            out.right += other.right
+            out.size += other.size
+            if other.partial is not None:
+                out._fold(other.partial)
+        else:
+            out._fold(np.asarray(other))
+        if out.size > self.BUDGET:
+            out._fold(out._product())
+            out.left, out.right, out.size = [], [], 0
+        return out
+
+    def _fold(self, dense):
+        self.partial = dense.copy() if self.partial is None else self.partial + dense
+
+    def _product(self):
+        if len(self.left) == 1:
+            return self.left[0].T @ self.right[0]
+        return np.concatenate(self.left).T @ np.concatenate(self.right)
+
+    def dense(self):
+        out = self.partial
+        if self.left:
+            product = self._product()
+            out = product if out is None else out + product
+        return out.astype(self.dtype, copy=False)
+
+
+def summed_outer(a, b):
+    """a^T b for a (N, M) and b (N, K): BP4's delta^T x summed over a batch, as
+    an ``OuterSum`` on numpy arrays (so that a weight's uses across steps are
+    summed in one matmul) or recorded on Tensors."""
+    if isinstance(a, Tensor):
+        return swap_last(a) @ b
+    return OuterSum(a, b)
+
+
+def rows_grad(g, shape, t):
+    """The gradient that P[t] sends back to P."""
+    if isinstance(g, Tensor):
+        return slice_grad(g, shape, t, False)
+    return RowsSum(shape, t, g)
 
 
 def _sigmoid(z):
@@ -87,8 +211,11 @@ class SequenceProjection(Linear):
     The arithmetic is ``Linear``'s; backward, dC/dW_ih = dP^T x is BP4 summed
     over all steps and examples in one matmul, dC/db their sum (BP3). It is
     its own class so that a drawn graph names P and does not take it for a
-    layer of an MLP.
+    layer of an MLP, and so that it reads the steps' summed row gradients.
     """
+
+    def backward(self, g, out, x, w, b):
+        return super().backward(g if isinstance(g, Tensor) else np.asarray(g), out, x, w, b)
 
 
 class _LSTMUpdate(Function):
@@ -96,6 +223,9 @@ class _LSTMUpdate(Function):
     z_t to the new packed state, forward (5.4, 5.6) and backward (delta_t).
     A subclass says how z_t is formed (``gates``) and, in its backward, where
     delta_t goes."""
+
+    saved_attrs = ("saved",)   # the gates, kept by forward for backward
+    save_output = True         # create_graph recomputes tanh(ltm_t) from it
 
     def _update(self, gates, state):
         H = state.shape[1] // 2
@@ -214,10 +344,6 @@ class LSTMProjectedStep(_LSTMUpdate):
         delta, g_ltm, rem = self._errors(g, out, (P, state, w_hh))
         H = w_hh.shape[1]
         need_p, need_state, need_w = self.needs
-        return (slice_grad(delta, P.shape, self.t, False) if need_p else None,
+        return (rows_grad(delta, P.shape, self.t) if need_p else None,
                 _cat_last([delta @ w_hh, g_ltm * rem]) if need_state else None,
                 summed_outer(delta, state[:, :H]) if need_w else None)
-
-
-# Imported last, as in ops.dual: movement imports this package's siblings.
-from . import movement as _movement  # noqa: E402

@@ -34,14 +34,16 @@ class Sum(Function):
 
     axes = ()
     keepdims = False
+    save_inputs = False
 
     def forward(self, a):
+        self.in_shape = a.shape
         return a.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, g, out, a):
         if not self.keepdims:
-            g = reshape(g, keepdim_shape(a.shape, self.axes))
-        return (broadcast_to(g, a.shape),)
+            g = reshape(g, keepdim_shape(self.in_shape, self.axes))
+        return (broadcast_to(g, self.in_shape),)
 
 
 class Amax(Function):
@@ -50,6 +52,7 @@ class Amax(Function):
 
     axes = ()
     keepdims = False
+    save_output = True
     reduce = staticmethod(np.max)
 
     def forward(self, a):
@@ -77,6 +80,7 @@ def _logsumexp(a, axes):
 class LogSumExp(Function):
     """log sum_j e^{a_j}, finite for any finite input; its gradient is softmax(a)."""
 
+    save_output = True
     axes = ()
     keepdims = False
 
@@ -98,6 +102,7 @@ class LogSoftmax(Function):
     """
 
     axis = -1
+    save_inputs, save_output = False, True
 
     def forward(self, z):
         return z - _logsumexp(z, (self.axis,))
@@ -110,6 +115,7 @@ class Softmax(Function):
     """a_j = e^{z_j} / sum_k e^{z_k} along ``axis`` (the book's softmax layer, eq. 78)."""
 
     axis = -1
+    save_inputs, save_output = False, True
 
     def forward(self, z):
         e = np.exp(z - np.max(z, axis=self.axis, keepdims=True))
