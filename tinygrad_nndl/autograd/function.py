@@ -113,7 +113,7 @@ class Function:
     out = None         # the saved output value while held
     seq = 0            # creation order: a node's inputs always have smaller seq
     dtype = None       # the output's dtype: its gradient arrives cast to it
-    shape = None       # the output's shape (kept for drawings after backward)
+    out_shape = None   # the output's shape (kept for drawings after backward)
     released = False   # backward freed what this node saved
     created_at = None  # set under detect_anomaly
     pre_hooks = None   # tensor hooks of the output: run on its gradient
@@ -163,7 +163,7 @@ class Function:
             fn.needs = needs
             fn.seq = next(sequence)
             fn.dtype = out.dtype
-            fn.shape = out.shape
+            fn.out_shape = out.shape
             if cls.save_inputs:
                 fn.inputs = inputs
                 fn.arrays = arrays
