@@ -47,8 +47,9 @@ def scalar_neuron(out_dir):
     t["x1w1 + x2w2"] = t["x1w1"] + t["x2w2"]
     t["n"] = t["x1w1 + x2w2"] + t["b"]
     t["o"] = t["n"].tanh()
-    viz.retain_grads(t["o"])                 # keep the intermediates' gradients too
-    t["o"].backward(retain_graph=True)
+    viz.retain_grads(t["o"])                 # the drawing shows the intermediates' gradients too
+    t["n"].retain_grad()                     # and n.grad is printed below
+    t["o"].backward()                        # the graph can still be drawn after backward
     print("1. micrograd neuron: o = %.4f, do/dn = %.4f, do/dx1 = %.4f, do/dw1 = %.4f, "
           "do/dx2 = %.4f, do/dw2 = %.4f" % (t["o"].item(), t["n"].grad.item(),
                                             t["x1"].grad.item(), t["w1"].grad.item(),
@@ -63,7 +64,7 @@ def mlp_in_book_notation(out_dir):
     y = tg.tensor([[1.0, 0.0]])
     C = nn.functional.quadratic_cost(model(x), y)    # eq. (6), one example
     viz.retain_grads(C)                      # so that delta^l = dC/dz^l is kept
-    C.backward(retain_graph=True)
+    C.backward()
     g = viz.draw_graph(C, book_notation=model, params={"x": x, "y": y}, show_data=True)
     # BP1 and BP2 by hand, to compare with the picture.
     w3 = model[2].weight.data

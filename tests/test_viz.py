@@ -1,7 +1,8 @@
 """Drawing the autograd graph (tinygrad_nndl.viz): the DOT source of known
 graphs is parsed and checked node by node and edge by edge, values and
 gradients in the labels are checked against closed forms (BP1-BP3 for an
-MLP, eqs. 5.1-5.6 for an LSTM step), and rendering runs the real ``dot``."""
+MLP, eqs. 5.1-5.6 for an LSTM step), before backward and after it (with and
+without retain_graph), and rendering runs the real ``dot``."""
 import re
 import shutil
 import sys
@@ -169,18 +170,22 @@ def test_scalar_expression_has_exactly_its_nodes_labels_and_edges():
 def test_data_leaves_constants_and_repeated_inputs():
     x = tg.tensor([1.0, 2.0, 3.0])                     # data: no grad
     w = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
-    out = (w * w * x + 2.0).sum()
-    nodes, edges, _, _ = parse(viz.draw_graph(out, params={"x": x, "w": w}).source)
+    out = (w * w * x * 2.0 + 1.0).sum()
+    nodes, edges, _, label = parse(viz.draw_graph(out, params={"x": x, "w": w}).source)
     title, kind = by_title(nodes), kinds(nodes)
     assert kind[title["x"]] == "input" and kind[title["w"]] == "param"
+    # Mul keeps its inputs for backward, so its constant 2 is drawn; Add keeps
+    # none (its gradient only needs shapes), so its 1 is not, and a note says so.
     consts = [k for k in nodes if kind[k] == "const"]
     assert [nodes[k]["lines"] for k in consts] == [["2"]]
+    assert "Not drawn: 1 input needing no gradient (data or constants), as Add keeps no " \
+        "inputs for backward." in label
     w_to_mul = [e for e in edges if e[0] == title["w"]]
     assert len(w_to_mul) == 1 and w_to_mul[0][2]["label"] == "×2"   # w * w: one edge, twice
     assert sorted(a["lines"][0] for k, a in nodes.items() if kind[k] == "op") == \
-        ["Add", "Mul", "Mul", "Sum"]
-    assert "axes=(0,)" in nodes[next(k for k, a in nodes.items() if a["lines"][0] == "Sum")][
-        "lines"]
+        ["Add", "Mul", "Mul", "Mul", "Sum"]
+    sum_lines = nodes[next(k for k, a in nodes.items() if a["lines"][0] == "Sum")]["lines"]
+    assert sum_lines == ["Sum", "axes=(0,)"]            # no bookkeeping of the node's
 
 
 @settings(max_examples=15, deadline=None)
@@ -253,28 +258,119 @@ def test_several_roots_are_all_outputs():
     assert kind[title["x"]] == "param"
 
 
-def test_a_graph_freed_by_backward_cannot_be_drawn_and_says_why():
-    x = tg.randn(3, requires_grad=True)
-    y = x.sigmoid().sum()
+def sigmoid_sum():
+    x = tg.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    return x, x.sigmoid().sum()
+
+
+@pytest.mark.parametrize("retain_graph", [False, True])
+def test_a_graph_is_drawn_after_backward_with_the_values_still_held(retain_graph):
+    x, y = sigmoid_sum()
+    before = parse(viz.draw_graph(y, params={"x": x}, show_data=True).source)
+    y.backward(retain_graph=retain_graph)
+    nodes, edges, _, label = parse(viz.draw_graph(y, params={"x": x}, show_data=True).source)
+    # The nodes and edges outlive backward: the same ops, tensors and wiring.
+    assert named_edges(nodes, edges) == named_edges(before[0], before[1]) == Counter({
+        ("x", "Sigmoid"): 1, ("Sigmoid", "(3,) float32"): 1, ("(3,) float32", "Sum"): 1,
+        ("Sum", "() float32"): 1})
+    s = 1 / (1 + np.exp(-x.data.astype(np.float64)))
+    title = by_title(nodes)
+    x_lines = nodes[title["x"]]["lines"]                   # a leaf: value and gradient
+    np.testing.assert_allclose(array_after(x_lines, "grad"), s * (1 - s), rtol=2e-3)
+    assert number_after(nodes[title["() float32"]]["lines"], "data") == \
+        pytest.approx(s.sum(), rel=1e-3)                  # the root holds its value
+    # sigma(x) is held by Sigmoid's node for its backward until backward frees it.
+    middle = nodes[title["(3,) float32"]]["lines"]
+    if retain_graph:
+        np.testing.assert_allclose(array_after(middle, "data"), s, rtol=2e-3)
+        assert label is None
+    else:
+        assert middle == ["(3,) float32"]
+        assert "backward() without retain_graph=True has freed what the ops saved" in label
+    assert kinds(nodes) == kinds(before[0])
+    op_labels = [sorted(a["lines"] for a in d.values() if a["shape"] == "ellipse")
+                 for d in (nodes, before[0])]
+    assert op_labels[0] == op_labels[1] == [["Sigmoid"], ["Sum", "axes=(0,)"]]
+
+
+@pytest.mark.parametrize("da, db", [(tg.float32, tg.float32), (tg.float32, tg.float64),
+                                    (tg.float64, tg.float64), (tg.float16, tg.float16),
+                                    (tg.float16, tg.float32)])
+def test_backward_leaves_the_shapes_and_dtypes_drawn_as_they_were(da, db):
+    a = tg.randn(2, 3, dtype=da, requires_grad=True)
+    b = tg.randn(3, dtype=db, requires_grad=True)
+    y = (a.exp() * b + 1.0).sum() + a.tanh().mean(0).sum()
+
+    def shapes():
+        nodes = parse(viz.draw_graph(y).source)[0]
+        kind = kinds(nodes)
+        return Counter((nodes[k]["lines"][0],) for k in nodes
+                       if kind[k] in ("intermediate", "output"))
+
+    before = shapes()
+    r = np.result_type(a.data, b.data)               # numpy's promotion, as PyTorch's here
+    assert before == Counter([(f"(2, 3) {da}",)] * 2     # exp, tanh
+                             + [(f"(2, 3) {r}",)] * 2    # * b, + 1.0
+                             + [(f"(3,) {da}",)] * 2     # mean(0): a sum, then a product
+                             + [(f"() {da}",)]           # its sum
+                             + [(f"() {r}",)] * 2)       # the other sum, and y
+    y.backward()                                 # frees every value the ops held
+    assert shapes() == before
+
+
+def test_a_leaf_no_longer_alive_is_drawn_from_what_remains_of_it():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp().sum() + (x * 3.0).sum()          # exp keeps its output only; Mul keeps its inputs
+    del x
+    nodes, edges, _, _ = parse(viz.draw_graph(y).source)
+    leaves = [k for k, kind in kinds(nodes).items() if kind == "param"]
+    assert [nodes[k]["lines"] for k in leaves] == [["(2,) float32"]]   # one leaf: Mul held it
+    assert {nodes[d]["lines"][0] for s, d, _ in edges if s == leaves[0]} == {"Exp", "Mul"}
+    z = tg.tensor([1.0, 2.0], requires_grad=True).exp().sum()          # nothing holds it
+    nodes, edges, _, _ = parse(viz.draw_graph(z).source)
+    (leaf,) = [k for k, kind in kinds(nodes).items() if kind == "param"]
+    assert nodes[leaf]["lines"] == ["a leaf no longer alive"]
+    assert [nodes[d]["lines"][0] for s, d, _ in edges if s == leaf] == ["Exp"]
+
+
+def test_retain_grads_refuses_a_graph_backward_can_no_longer_run_through():
+    x, y = sigmoid_sum()
     y.backward()
-    with pytest.raises(RuntimeError, match="retain_graph=True"):
-        viz.draw_graph(y)
-    with pytest.raises(RuntimeError, match="retain_graph=True"):
+    with pytest.raises(RuntimeError, match="retain_grads: a backward.. without retain_graph"):
         viz.retain_grads(y)
-    z = x.sigmoid().sum()
-    z.backward(retain_graph=True)                  # kept: drawable after backward
-    nodes, _, _, _ = parse(viz.draw_graph(z).source)
-    assert sorted(a["lines"][0] for a in nodes.values() if a["shape"] == "ellipse") == \
-        ["Sigmoid", "Sum"]
+    z = x.sum() + x.sum()                        # Sum and Add save nothing: backward can rerun
+    z.backward()
+    assert viz.retain_grads(z) is z
 
 
-def test_retain_grads_keeps_the_gradient_of_every_intermediate():
+def test_retain_grads_keeps_every_intermediate_gradient_for_the_drawing():
     t = micrograd_expression()
     assert viz.retain_grads(t["L"]) is t["L"]
+    t["e"].retain_grad()                         # .grad on a tensor one holds: its own retain_grad
+    t["L"].backward()                            # no retain_graph: the graph can still be drawn
+    a, b, c, f = 2.0, -3.0, 10.0, -2.0
+    assert t["L"].grad.item() == 1.0 and t["e"].grad.item() == pytest.approx(f)   # dL/de = f
+    nodes, _, _, _ = parse(viz.draw_graph(t["L"]).source)
+    kind = kinds(nodes)
+    unnamed = [nodes[k]["lines"] for k in nodes if kind[k] == "intermediate"]
+    # e = a*b and d = e + c, unnamed: their values went with the graph, their
+    # gradients (dL/de = dL/dd = f) were kept at their nodes.
+    assert len(unnamed) == 2
+    assert sorted(nodes[k]["lines"] for k in nodes if kind[k] == "op") == \
+        [["Add"], ["Mul"], ["Mul"]]                # hooks and release: no arguments of the ops
+    for lines in unnamed:
+        assert lines[0] == "() float32" and number_after(lines, "grad") == pytest.approx(f)
+        assert not any(line.startswith("data") for line in lines)
+    # Named, tensors give their values back; kept gradients accumulate as .grad does.
+    t = micrograd_expression()
+    viz.retain_grads(t["L"])
+    t["L"].backward(retain_graph=True)
     t["L"].backward()
-    assert t["e"].grad.item() == pytest.approx(t["f"].item())      # dL/de = f
-    assert t["d"].grad.item() == pytest.approx(t["f"].item())      # dL/dd = f
-    assert t["L"].grad.item() == 1.0
+    nodes, _, _, _ = parse(viz.draw_graph(t["L"], params=t).source)
+    lines = nodes[by_title(nodes)["d"]]["lines"]
+    assert number_after(lines, "data") == pytest.approx(a * b + c)
+    assert number_after(lines, "grad") == pytest.approx(2 * f)       # two backward passes
+    assert t["a"].grad.item() == pytest.approx(2 * b * f)
 
 
 # ----- the book's notation --------------------------------------------------
@@ -286,7 +382,7 @@ def two_layer_mlp(batch=1):
     model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 2), nn.Sigmoid()).double()
     x = tg.randn(batch, 3, dtype=tg.float64)
     y = tg.tensor([[0.0, 1.0]] * batch, dtype=tg.float64)
-    C = ((model(x) - y) ** 2).sum() * 0.5            # the quadratic cost (eq. 6)
+    C = nn.functional.quadratic_cost(model(x), y)   # eq. (6): (1/2n) sum ||a - y||^2
     return model, x, y, C
 
 
@@ -321,6 +417,79 @@ def test_book_notation_labels_an_mlp_and_delta_obeys_bp1_to_bp3():
                                delta2.ravel(), rtol=2e-3, atol=1e-6)     # BP3
     assert "BP1" in label and "BP4" in label
     assert "retain_grads" not in label
+
+
+def test_book_notation_after_a_backward_that_freed_the_graph():
+    """retain_grads, then a plain backward: the drawing still names every
+    layer and shows delta^l (BP1, BP2) and the parameters' gradients (BP3,
+    BP4); only the values that backward freed are gone."""
+    model, x, y, C = two_layer_mlp(batch=2)
+    viz.retain_grads(C)
+    C.backward()
+    nodes, edges, _, label = parse(viz.draw_graph(C, book_notation=model, show_data=True,
+                                                  params={"x": x, "y": y}).source)
+    title = by_title(nodes)
+    assert {"z²", "a²", "z³", "a³", "C", "w² (0.weight)", "b³ (2.bias)"} <= set(title)
+    # x and y need no gradient: the ops that read them held them for backward only.
+    assert "a¹ (x)" not in title and "y" not in title
+    assert "Not drawn: 2 inputs needing no gradient (data or constants), freed by backward()." \
+        in label
+    formulas = sorted(a["lines"][-1] for a in nodes.values()
+                      if a["shape"] == "ellipse" and " = " in a["lines"][-1])
+    assert formulas == ["a² = σ(z²)", "a³ = σ(z³)", "z² = w²a¹ + b²", "z³ = w³a² + b³"]
+    W2, b2 = model[0].weight.data, model[0].bias.data
+    W3, b3 = model[2].weight.data, model[2].bias.data
+    a2 = sigmoid(x.data @ W2.T + b2)
+    a3 = sigmoid(a2 @ W3.T + b3)
+    delta3 = (a3 - y.data) * a3 * (1 - a3) / 2                    # BP1, over n = 2
+    delta2 = (delta3 @ W3) * a2 * (1 - a2)                        # BP2
+    z3, z2 = nodes[title["z³"]]["lines"], nodes[title["z²"]]["lines"]
+    np.testing.assert_allclose(array_after(z3, "δ³"), delta3.ravel(), rtol=2e-3, atol=1e-6)
+    np.testing.assert_allclose(array_after(z2, "δ²"), delta2.ravel(), rtol=2e-3, atol=1e-6)
+    np.testing.assert_allclose(array_after(nodes[title["b² (0.bias)"]]["lines"], "∂C/∂b²"),
+                               delta2.sum(0), rtol=2e-3, atol=1e-6)      # BP3, summed
+    # z² would be recomputed from x, which backward freed; a² = σ(z²) was the
+    # layer's saved output, kept by retain_grads, so z³ = w³a² + b³ is known.
+    assert z2[1] == "(2, 4) float64" and not any(line.startswith("data") for line in z2)
+    np.testing.assert_allclose(array_after(nodes[title["a²"]]["lines"], "data"), a2.ravel(),
+                               rtol=2e-3, atol=1e-6)
+    np.testing.assert_allclose(array_after(z3, "data"), (a2 @ W3.T + b3).ravel(), rtol=2e-3,
+                               atol=1e-6)
+    # nn.Sequential runs each Linear and its sigmoid as one op, drawn opened up.
+    for l in ("²", "³"):
+        layer = nodes[title[f"z{l}"]]["cluster"]
+        assert {nodes[k]["lines"][0] for k in nodes if nodes[k]["cluster"] == layer} == \
+            {"LinearActivation (one op)", f"z{l}", "Sigmoid"}
+    assert "BP1" in label and "retain_grads" not in label
+    assert "backward() without retain_graph=True has freed" in label
+
+
+@pytest.mark.parametrize("act, slope", [
+    (nn.Sigmoid, lambda a: a * (1 - a)), (nn.Tanh, lambda a: 1 - a * a),
+    (nn.ReLU, lambda a: (a > 0).astype(np.float64))])
+def test_delta_inside_a_fused_layer_is_the_error_at_its_weighted_input(act, slope):
+    """nn.Sequential runs Linear + activation as one op: delta^2 = dC/dz^2 is
+    drawn inside it, BP2 with the activation's own f'; the last Linear, with
+    no activation after it, stays an op of its own."""
+    tg.manual_seed(4)
+    model = nn.Sequential(nn.Linear(3, 4), act(), nn.Linear(4, 2)).double()
+    x, y = tg.randn(5, 3, dtype=tg.float64), tg.randn(5, 2, dtype=tg.float64)
+    C = nn.functional.quadratic_cost(model(x), y)
+    viz.retain_grads(C)
+    C.backward()
+    nodes, edges, _, _ = parse(viz.draw_graph(C, book_notation=model).source)
+    title = by_title(nodes)
+    W2, b2, W3, b3 = (p.data for p in model.parameters())
+    a2 = {nn.Sigmoid: sigmoid, nn.Tanh: np.tanh, nn.ReLU: lambda z: np.maximum(z, 0)}[act](
+        x.data @ W2.T + b2)
+    delta3 = (a2 @ W3.T + b3 - y.data) / 5                # dC/dz^3 of (1/2n) sum ||z^3 - y||^2
+    delta2 = (delta3 @ W3) * slope(a2)                    # BP2
+    norm = float(next(s for s in nodes[title["z²"]]["lines"] if s.startswith("‖δ²‖")).split()[1])
+    assert norm == pytest.approx(np.linalg.norm(delta2), rel=1e-3)
+    norm = float(next(s for s in nodes[title["z³"]]["lines"] if s.startswith("‖δ³‖")).split()[1])
+    assert norm == pytest.approx(np.linalg.norm(delta3), rel=1e-3)
+    assert kinds(nodes)[title["z³"]] == "intermediate" and nodes[title["z³"]]["cluster"] is None
+    assert named_edges(nodes, edges)[("z²", act.__name__.capitalize())] == 1
 
 
 def test_book_notation_says_how_to_see_delta_when_it_was_not_kept():
@@ -373,6 +542,9 @@ def test_lstm_names_are_the_notes_gates():
     assert set(expected) <= {a["lines"][0] for a in nodes.values()}
     with pytest.raises(ValueError, match="lstm_names"):
         viz.lstm_names(c, h)
+    (h.sum() + c.sum()).backward()               # frees the factors the products held
+    with pytest.raises(ValueError, match="lstm_names: backward.. without retain_graph"):
+        viz.lstm_names(h, c)
 
 
 def test_book_notation_opens_the_fused_lstm_step_into_the_notes_equations():
@@ -425,6 +597,34 @@ def test_book_notation_opens_the_fused_lstm_step_into_the_notes_equations():
     assert "rem = forget gate f" in label
     np.testing.assert_allclose(array_after(nodes[title["wm"]]["lines"], "data"),
                                expected["wm (5.6)"].ravel(), rtol=2e-3, atol=1e-6)
+
+
+def test_an_lstm_step_opened_after_a_backward_that_freed_its_gates():
+    cell = nn.LSTMCell(3, 2).double()
+    x, h0, c0 = (tg.randn(4, n, dtype=tg.float64) for n in (3, 2, 2))
+    h, c = cell(x, (h0, c0))
+    (h.sum() + c.sum()).backward()                # frees the gates the step kept
+    nodes, edges, clusters, label = parse(
+        viz.draw_graph([h, c], book_notation=cell, show_data=True).source)
+    title = by_title(nodes)
+    step = nodes[title["LSTMStep (one op)"]]["cluster"]
+    for name in ("rem (5.1)", "ltm' (5.2)", "save (5.3)", "ltm (5.4)", "focus (5.5)",
+                 "wm (5.6)"):
+        lines = nodes[title[name]]["lines"]
+        assert nodes[title[name]]["cluster"] == step
+        assert lines[2:] == ["(4, 2) float64"]            # the shape, no values any more
+    wires = {(nodes[s]["lines"][0], nodes[d]["lines"][0]) for s, d, _ in edges}
+    assert {("w = [weight_ih | weight_hh]", "LSTMStep (one op)"),
+            ("b = bias_ih + bias_hh", "LSTMStep (one op)"), ("ltm (5.4)", "wm (5.6)"),
+            ("Cat", "w = [weight_ih | weight_hh]")} <= wires
+    # x and the initial state needed no gradient: freed with the step's inputs.
+    assert not any(a.startswith("(wm, ltm) at t-1") or a == "x" for a, _ in wires)
+    assert "Not drawn: 2 inputs needing no gradient (data or constants), freed by " \
+        "backward()." in label
+    kind = kinds(nodes)
+    assert kind[title["wm"]] == kind[title["ltm"]] == "output"   # the roots keep their values
+    np.testing.assert_allclose(array_after(nodes[title["wm"]]["lines"], "data"),
+                               h.data.ravel(), rtol=2e-3, atol=1e-6)
 
 
 @pytest.mark.parametrize("make", [nn.LSTM, nn.RNN])
@@ -580,16 +780,39 @@ def test_max_nodes_keeps_the_nodes_nearest_the_output_and_notes_the_rest(max_nod
     assert {d for s, d, _ in edges if s == note} == lost
 
 
+def test_folding_and_cutting_work_after_a_backward_that_freed_the_graph():
+    loss, params = unrolled_rnn(12)
+    before = fold_summary(loss, params)
+    loss.backward()
+    after = fold_summary(loss, params)
+    # Folded: the same repeats of the same ops, and the recurrence still dashed.
+    assert [c["label"] for c in after[2].values()] == [c["label"] for c in before[2].values()]
+    ops = [Counter(a["lines"][0] for a in d.values() if a["shape"] == "ellipse")
+           for d in (before[0], after[0], before[3], after[3])]
+    assert ops[0] == ops[1] and ops[2] == ops[3]
+    assert [a.get("label") for _, _, a in after[1] if a.get("label") == "next"] == ["next"]
+    # Unfolded: every op, parameter and intermediate is still there; what is
+    # gone is the inputs that need no gradient (x_t, h_0, constants).
+    kept = [Counter(k for k in kinds(d).values() if k not in ("input", "const"))
+            for d in (before[3], after[3])]
+    assert kept[0] == kept[1]
+    assert {k for k in kinds(after[3]).values()} == {"param", "intermediate", "output", "op"}
+    nodes, _, _, _ = parse(viz.draw_graph(loss, params=params, max_nodes=10).source)
+    note = [a for a in nodes.values() if a["shape"] == "note"]
+    assert len(nodes) == 11 and len(note) == 1
+    assert note[0]["lines"][0] == f"{len(after[3]) - 10} more nodes not drawn (max_nodes=10)"
+
+
 # ----- rendering ------------------------------------------------------------
 @needs_dot
 def test_render_writes_svg_and_png_with_the_labels(tmp_path):
     model, x, y, C = two_layer_mlp()
-    C.backward(retain_graph=True)
+    C.backward()                                   # drawn after a backward that freed the graph
     g = viz.draw_graph(C, book_notation=model)
     path = g.render(tmp_path / "mlp", format="svg")
     svg = Path(path).read_text(encoding="utf-8")
     assert path.endswith(".svg") and svg.lstrip().startswith("<?xml")
-    for text in ("z²", "a³", "w² (0.weight)", "Linear", "Sigmoid", "legend"):
+    for text in ("z²", "a³", "w² (0.weight)", "LinearActivation (one op)", "Sigmoid", "legend"):
         assert f">{text}</text>" in svg, text
     png = g.render(tmp_path / "mlp", format="png")
     assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -19,7 +19,7 @@ try:
 except ImportError as e:  # pragma: no cover - only without the dev extra
     raise ImportError("tinygrad_nndl.testing needs hypothesis: pip install hypothesis") from e
 
-from .autograd.engine import grad
+from .autograd.api import grad
 from .autograd.gradcheck import gradcheck, gradgradcheck
 from .tensor.tensor import Tensor
 

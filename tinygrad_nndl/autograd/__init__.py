@@ -1,7 +1,7 @@
 """The engine: reverse-mode backward, grad mode, gradient checks and the
 functional API (jacobian, hessian, hvp)."""
 from . import functional
-from .engine import backward, grad
+from .api import backward, grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 

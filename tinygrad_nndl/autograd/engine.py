@@ -13,8 +13,8 @@ from heapq import heappop, heappush
 import numpy as np
 
 from ..tensor.tensor import Tensor
-from .function import FREED, _check_finite, accumulator
 from ..tensor.version import clock, version_at
+from .function import FREED, _check_finite
 from .grad_mode import enable_grad, mode
 
 
@@ -34,8 +34,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     anomaly, last_inplace = mode.anomaly, clock.last_inplace
     while heap:
         node = heappop(heap)[1]
-        g = _cast(pending.pop(node), node.dtype, create_graph)
-        if node.pre_hooks or node.retained:
+        g = pending.pop(node)
+        if node.special:   # hooks, retain_grad, or saved values already released
             g = _tensor_hooks(node, g, create_graph, handed)
         needs = node.needs
         if leads is not None:
@@ -44,29 +44,41 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             needs = [n in leads for n in node.next_nodes]
             if True not in needs:
                 continue
-        if node.released and node.saves_anything:
+        if node.special and node.released and node.saves_anything:
             raise RuntimeError(FREED.format(node=node.name()))
         if node.seq < last_inplace:
             _check_versions(node)
-        for nxt, xg in zip(node.next_nodes, _vjp(node, g, needs, create_graph, anomaly)):
+        if create_graph or anomaly or needs is not node.needs:
+            in_grads = _vjp(node, g, needs, create_graph, anomaly)
+        else:   # the plain case, inline: it is most of a small network's backward
+            in_grads = node.backward(g, node.out, *(node.arrays or _none(len(needs))))
+        for nxt, xg in zip(node.next_nodes, in_grads):
             if xg is not None and nxt is not None:
                 if anomaly:
                     _check_finite(xg.data if create_graph else np.asarray(xg),
                                   f"{node.name()} (backward)", node.created_at or
                                   "<unknown: not created under detect_anomaly>")
-                _send(pending, heap, leaves, nxt, xg)
+                prev = pending.get(nxt)   # _send, inline
+                if prev is not None:
+                    pending[nxt] = prev + xg
+                else:
+                    pending[nxt] = xg
+                    if nxt.seq:
+                        heappush(heap, (-nxt.seq, nxt))
+                    else:
+                        leaves.append(nxt)
         if not retain_graph:
             node.release()
     for acc in leaves:
         leaf, g = acc.variable, pending.pop(acc)
         if leaf is None:   # the leaf is gone: nobody can read its gradient
             continue
-        g = _cast(g, leaf.data.dtype, create_graph)
+        g = cast(g, leaf.data.dtype, create_graph)
         hooks = getattr(leaf, "_hooks", None)
         if hooks:
             g = _run_hooks(hooks, leaf.shape, g, create_graph, handed)
         if capture is None:
-            _accumulate(leaf, g, create_graph, handed)
+            accumulate(leaf, g, create_graph, handed)
         elif acc in capture:
             captured[acc] = g
     return captured
@@ -85,9 +97,9 @@ def _send(pending, heap, leaves, node, g):
         leaves.append(node)
 
 
-def _cast(g, dtype, create_graph):
+def cast(g, dtype, create_graph):
     """g in the dtype of the value it is the gradient of (mixed-dtype ops)."""
-    if g.dtype is dtype or g.dtype == dtype or dtype is None:
+    if dtype is None or g.dtype is dtype or g.dtype == dtype:
         return g
     return g.to(dtype) if create_graph else np.asarray(g).astype(dtype)
 
@@ -179,16 +191,19 @@ def _run_hooks(hooks, shape, g, create_graph, handed):
 
 
 def _tensor_hooks(node, g, create_graph, handed):
-    """A non-leaf's hooks, then its retained .grad (retain_grad runs last, as in PyTorch)."""
+    """A non-leaf's hooks, then its retained .grad (retain_grad runs last, as
+    in PyTorch), given the gradient in the tensor's dtype."""
+    if node.dtype is not None:
+        g = cast(g, node.dtype, create_graph)
     if node.pre_hooks:
         g = _run_hooks(node.pre_hooks, tuple(np.shape(g)), g, create_graph, handed)
     t = node.retained() if node.retained else None
     if t is not None:
-        _accumulate(t, g, create_graph, handed)
+        accumulate(t, g, create_graph, handed)
     return g
 
 
-def _accumulate(t, g, create_graph, handed):
+def accumulate(t, g, create_graph, handed):
     """Add g to ``t.grad``: the first gradient is kept (copied if the user,
     a hook or another .grad may hold it), later ones are added in place, as
     PyTorch's AccumulateGrad does."""
@@ -214,112 +229,3 @@ def _accumulate(t, g, create_graph, handed):
         np.add(old.data, g, out=old.data, casting="unsafe")
     else:
         old.data = np.asarray(old.data + g)
-
-
-_ONES = {}   # dtype -> a 0-d one
-
-
-def root_grad(t, gradient, create_graph, what):
-    """The gradient the walk starts from at output t, checked."""
-    data = t.data
-    if (type(gradient) is np.ndarray and gradient.dtype is data.dtype
-            and gradient.shape == data.shape and t._requires_grad and not create_graph):
-        return gradient   # the checks below would pass it through unchanged
-    if not t._requires_grad:
-        raise RuntimeError(f"{what}: element 0 of tensors does not require grad and does "
-                           f"not have a grad_fn (shape {t.shape}); nothing to differentiate")
-    if gradient is None:
-        if data.size != 1:
-            raise RuntimeError(f"{what}: grad can be implicitly created only for scalar "
-                               f"outputs; this output has shape {t.shape}, pass gradient=")
-        one = _ONES.get(data.dtype)
-        if one is None:
-            one = _ONES[data.dtype] = np.ones((), data.dtype)
-        one = one.reshape(data.shape).copy()   # copying a kept one beats np.ones_like
-        return Tensor._make(one, None) if create_graph else one
-    if isinstance(gradient, Tensor):
-        gradient = gradient if create_graph else gradient.data
-    else:
-        gradient = np.asarray(gradient, dtype=data.dtype)
-        if create_graph:
-            gradient = Tensor._make(gradient, None)
-    if gradient.shape != data.shape:
-        raise RuntimeError(f"{what}: mismatch in shape: the gradient has shape "
-                           f"{tuple(gradient.shape)} but the output has shape {t.shape}")
-    return _cast(gradient, data.dtype, create_graph)
-
-
-def _node(t):
-    return t._ctx or accumulator(t)
-
-
-def _tensors(x, what):
-    out = (x,) if isinstance(x, Tensor) else tuple(x)
-    for i, t in enumerate(out):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{what}: expected Tensors, element {i} is {type(t).__name__}")
-    return out
-
-
-def _grads_for(outputs, grads, create_graph, what):
-    if grads is None:
-        grads = (None,) * len(outputs)
-    elif isinstance(grads, Tensor) or not isinstance(grads, (list, tuple)):
-        grads = (grads,)
-    if len(grads) != len(outputs):
-        raise RuntimeError(f"{what}: got {len(grads)} gradients for {len(outputs)} outputs")
-    return [root_grad(o, g, create_graph, what) for o, g in zip(outputs, grads)]
-
-
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate d(tensors)/d(leaf) into the leaves' ``.grad``
-    (torch.autograd.backward; ``tensor.backward()`` is this for one tensor).
-    With ``inputs`` only those tensors' ``.grad`` is touched."""
-    tensors = _tensors(tensors, "backward")
-    if retain_graph is None:
-        retain_graph = create_graph
-    roots = [_node(t) for t in tensors]
-    root_grads = _grads_for(tensors, grad_tensors, create_graph, "backward")
-    if inputs is None:
-        run_backward(roots, root_grads, retain_graph, create_graph)
-        return
-    inputs = _tensors(inputs, "backward")
-    wanted = {_node(x): x for x in inputs}
-    result = run_backward(roots, root_grads, retain_graph, create_graph, capture=set(wanted))
-    for node, g in result.items():
-        _accumulate(wanted[node], g, create_graph, set(map(id, root_grads)))
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False, materialize_grads=False):
-    """d(outputs)/d(inputs) as a tuple, one entry per input (torch.autograd.grad).
-
-    ``.grad`` fields are left alone. With ``create_graph=True`` the result is
-    itself differentiable (gradients of gradients, Hessians).
-    """
-    outputs, inputs = _tensors(outputs, "grad"), _tensors(inputs, "grad")
-    for i, x in enumerate(inputs):
-        if not x.requires_grad:
-            raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")
-    if retain_graph is None:
-        retain_graph = create_graph
-    root_grads = _grads_for(outputs, grad_outputs, create_graph, "grad")
-    nodes = [_node(x) for x in inputs]
-    result = run_backward([_node(o) for o in outputs], root_grads, retain_graph,
-                          create_graph, capture=set(nodes))
-    out, handed = [], set()
-    for i, (x, node) in enumerate(zip(inputs, nodes)):
-        g = result.get(node)
-        if g is None:
-            if materialize_grads:
-                g = np.zeros_like(x.data)
-            elif not allow_unused:
-                raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used in the "
-                                   f"graph of the outputs; pass allow_unused=True")
-            else:
-                out.append(None)
-                continue
-        holder = Tensor._make(x.data, None)   # a stand-in that takes the gradient as .grad
-        _accumulate(holder, g, create_graph, handed)
-        out.append(holder.grad)
-    return tuple(out)

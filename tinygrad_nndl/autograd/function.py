@@ -29,9 +29,10 @@ import numpy as np
 
 from ..tensor.tensor import Tensor
 from ..tensor.version import sequence
-from .grad_mode import mode
+from .grad_mode import ANOMALY, GRAD, mode
 
 _new = object.__new__
+_INPUTS, _OUTPUT, _VIEW = 1, 2, 4   # Function._keeps
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _FLOAT64 = np.dtype(np.float64)
 
@@ -105,40 +106,46 @@ class Function:
     saved_attrs = ()         # arrays forward keeps on self for backward
     is_view = False          # the output may share the input's memory
     float32_default = True   # float64 only from float64 inputs (False: Cast)
+    _keeps = _INPUTS
 
     next_nodes = ()    # per input: the node that made it, its AccumulateGrad, or None
-    needs = ()         # per input: whether a gradient is wanted
+    needs = ()         # per input: truthy where a gradient is wanted
     inputs = None      # the saved inputs (Tensors and constants) while held
     arrays = None      # their values at forward time, for the fast backward
     out = None         # the saved output value while held
     seq = 0            # creation order: a node's inputs always have smaller seq
-    dtype = None       # the output's dtype: its gradient arrives cast to it
+    dtype = None       # set by hooks and retain_grad: the dtype their gradient is given in
     out_shape = None   # the output's shape (kept for drawings after backward)
     released = False   # backward freed what this node saved
     created_at = None  # set under detect_anomaly
     pre_hooks = None   # tensor hooks of the output: run on its gradient
     retained = None    # weakref to the output when retain_grad() was called
+    special = False    # any of the three above: the walk looks closer
+
+    def __init_subclass__(cls, **kwargs):
+        """The declarations as one number, read once per op by ``apply``."""
+        super().__init_subclass__(**kwargs)
+        cls._keeps = cls.save_inputs * _INPUTS | cls.save_output * _OUTPUT | cls.is_view * _VIEW
 
     @classmethod
     def apply(cls, *inputs, **attrs):
         fn = _new(cls)
         if attrs:
             fn.__dict__.update(attrs)
-        arrays, nodes, needs = [], [], []   # one loop: the hot path of every op
+        arrays, nodes, record = [], [], False   # one loop: the hot path of every op
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
                 if x._requires_grad:
                     nodes.append(x._ctx or accumulator(x))
-                    needs.append(True)
+                    record = True
                     continue
             else:
                 arrays.append(x)
             nodes.append(None)
-            needs.append(False)
-        anomaly = mode.anomaly
+        state = mode.state   # one read of this thread's switches
         try:
-            if anomaly:   # NaN/inf become one clear error below, not numpy warnings
+            if state & ANOMALY:   # NaN/inf become one clear error below, not numpy warnings
                 with np.errstate(all="ignore"):
                     out = fn.forward(*arrays)
             else:
@@ -152,26 +159,25 @@ class Function:
         if out.dtype is _FLOAT64 and cls.float32_default and not _any_float64(arrays):
             # numpy makes int op float64; PyTorch's default dtype makes it float32
             out = out.astype(np.float32)
-        if anomaly:
+        if state & ANOMALY:
             fn.created_at = _user_frame()
             _check_finite(out, f"{cls.op_name()} forward", fn.created_at)
         t = _new(Tensor)   # Tensor._make, inlined: every op pays for this
         t.data = out
         t._grad = None
-        if True in needs and mode.grad_enabled:
-            fn.next_nodes = nodes
-            fn.needs = needs
+        if record and state & GRAD:
+            fn.next_nodes = fn.needs = nodes   # a node is truthy: needs[i] says "wanted"
             fn.seq = next(sequence)
-            fn.dtype = out.dtype
             fn.out_shape = out.shape
-            if cls.save_inputs:
+            keeps = cls._keeps
+            if keeps & _INPUTS:
                 fn.inputs = inputs
                 fn.arrays = arrays
-            if cls.save_output:
+            if keeps & _OUTPUT:
                 fn.out = out
             t._ctx = fn
             t._requires_grad = True
-            if cls.is_view and out.base is not None and (
+            if keeps & _VIEW and out.base is not None and (
                     out.base is arrays[0] or out.base is arrays[0].base):
                 _link_view(t, inputs[0])
         else:
@@ -202,12 +208,13 @@ class Function:
         self.inputs = self.arrays = self.out = None
         for name in self.saved_attrs:
             self.__dict__.pop(name, None)
-        self.released = True
+        self.released = self.special = True
 
     def pre_hooks_dict(self):
         """The hooks of the output's gradient (``Tensor.register_hook``), made on first use."""
         if self.pre_hooks is None:
             self.pre_hooks = {}
+            self.special = True
         return self.pre_hooks
 
     @classmethod

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..tensor.functions import stack
 from ..tensor.tensor import Tensor
-from .engine import grad
+from .api import grad
 
 
 def _variables(x, create_graph):

@@ -5,11 +5,30 @@ import inspect
 import threading
 
 
-class _Mode(threading.local):
-    """Per-thread switches; the class attributes are each new thread's defaults."""
+GRAD, ANOMALY = 1, 2   # the bits of ``mode.state``
 
-    grad_enabled = True
-    anomaly = False
+
+class _Mode(threading.local):
+    """Per-thread switches, kept in one int (``state``) so that an op reads
+    them with a single lookup; new threads start with grad on, anomaly off."""
+
+    state = GRAD
+
+    @property
+    def grad_enabled(self):
+        return bool(self.state & GRAD)
+
+    @grad_enabled.setter
+    def grad_enabled(self, on):
+        self.state = self.state | GRAD if on else self.state & ~GRAD
+
+    @property
+    def anomaly(self):
+        return bool(self.state & ANOMALY)
+
+    @anomaly.setter
+    def anomaly(self, on):
+        self.state = self.state | ANOMALY if on else self.state & ~ANOMALY
 
 
 mode = _Mode()

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..tensor.tensor import Tensor
-from .engine import grad as autograd_grad
+from .api import grad as autograd_grad
 from .grad_mode import enable_grad, no_grad
 
 

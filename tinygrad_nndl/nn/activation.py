@@ -3,16 +3,22 @@ from .module import Module
 
 
 class Sigmoid(Module):
+    fusable_activation = "sigmoid"   # nn.Sequential runs a Linear before it as one node
+
     def forward(self, x):
         return x.sigmoid()
 
 
 class Tanh(Module):
+    fusable_activation = "tanh"   # nn.Sequential runs a Linear before it as one node
+
     def forward(self, x):
         return x.tanh()
 
 
 class ReLU(Module):
+    fusable_activation = "relu"   # nn.Sequential runs a Linear before it as one node
+
     def forward(self, x):
         return x.relu()
 

@@ -86,8 +86,11 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 
 
 def _linear_layers(module):
-    from .linear import Linear
-    return [m for m in module.modules() if isinstance(m, Linear)]
+    """The fully connected layers: modules with ``in_features`` and a 2-D weight
+    (read by what they have, so this module needs not import nn.linear)."""
+    return [m for m in module.modules()
+            if hasattr(m, "in_features") and getattr(m, "weight", None) is not None
+            and m.weight.ndim == 2]
 
 
 def book_large_init_(module):

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from ..ops.linalg import Linear as LinearOp
+from ..ops.linalg import LinearActivation
 from ..tensor.dtypes import float32
 from . import init
 from .module import Module, Parameter
@@ -33,10 +34,28 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        if x.shape[-1:] != (self.in_features,):
+        return LinearOp.apply(self._checked(x), self.weight, self.bias)
+
+    def _checked(self, x):
+        shape = getattr(x, "shape", None)
+        if shape is None:
+            raise TypeError(f"Linear: expected the input to be a Tensor, got "
+                            f"{type(x).__name__}")
+        if shape[-1:] != (self.in_features,):
             raise ValueError(f"Linear: expected input with last dimension {self.in_features}, "
-                             f"got shape {tuple(x.shape)}")
-        return LinearOp.apply(x, self.weight, self.bias)
+                             f"got shape {tuple(shape)}")
+        return x
+
+    def fuse_next(self, module):
+        """A function doing this layer and ``module`` in one graph node when
+        ``module`` is an activation that can be fused (``nn.Sequential`` asks),
+        else None. Subclasses that change forward are never fused."""
+        activation = type(module).__dict__.get("fusable_activation")
+        if activation is None or type(self).forward is not Linear.forward:
+            return None
+        weight, bias = self.weight, self.bias
+        return lambda x: LinearActivation.apply(self._checked(x), weight, bias,
+                                                activation=activation)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

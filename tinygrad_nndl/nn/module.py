@@ -234,8 +234,20 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
+        """Each module in turn. Where a module offers to run itself together
+        with the next one in one graph node (``fuse_next``: a Linear and its
+        activation), that is done: the same values, fewer nodes."""
+        modules = list(self._modules.values())
+        i, n = 0, len(modules)
+        while i < n:
+            m = modules[i]
+            fused = m.fuse_next(modules[i + 1]) if i + 1 < n and hasattr(m, "fuse_next") else None
+            if fused is not None:
+                x = fused(x)
+                i += 2
+            else:
+                x = m(x)
+                i += 1
         return x
 
     def __getitem__(self, i):

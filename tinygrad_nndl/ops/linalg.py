@@ -4,7 +4,8 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from .dual import reduce_sum, reshape, sum_to, swap_last
+from .dual import reduce_sum, reshape, sum_to, swap_last, value
+from .elementwise import stable_sigmoid
 
 
 class MatMul(Function):
@@ -68,3 +69,38 @@ class Linear(Function):
         gw = g.T @ x if self.needs[1] else None
         gb = reduce_sum(g, 0) if self.needs[2] else None
         return gx, gw, gb
+
+
+def _sigmoid_slope(a):
+    return a * (1 - a)
+
+
+def _tanh_slope(a):
+    return 1 - a * a
+
+
+def _relu_slope(a):
+    return value(a) > 0
+
+
+class LinearActivation(Linear):
+    """a = act(x W^T + b): a whole layer of the book's network (z and a =
+    sigma(z)) in one node. ``nn.Sequential`` uses it for a Linear followed by
+    a Sigmoid, Tanh or ReLU, so the user's model stays as written.
+
+    Backward: delta = g * act'(z), read off the output (sigma' = a(1 - a), the
+    Hadamard factor of BP1 and BP2; tanh' = 1 - a^2; relu' = [a > 0]); then
+    Linear's dC/dx = delta W (BP2), dC/dW = delta^T x (BP4), dC/db = sum of
+    delta (BP3).
+    """
+
+    save_output = True
+    activation = "sigmoid"
+    FORWARD = {"sigmoid": stable_sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0, out=z)}
+    SLOPE = {"sigmoid": _sigmoid_slope, "tanh": _tanh_slope, "relu": _relu_slope}
+
+    def forward(self, x, w, b):
+        return self.FORWARD[self.activation](super().forward(x, w, b))
+
+    def backward(self, g, out, x, w, b):
+        return super().backward(g * self.SLOPE[self.activation](out), out, x, w, b)

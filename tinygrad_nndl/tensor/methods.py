@@ -6,8 +6,8 @@ are PyTorch's.
 """
 import numpy as np
 
-from ..autograd import engine
-from ..autograd.grad_mode import mode
+from ..autograd import api
+from ..autograd.grad_mode import GRAD, mode
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import movement as M
@@ -25,7 +25,7 @@ class _Methods:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (reverse mode)."""
-        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+        api.backward(self, gradient, retain_graph, create_graph, inputs)
 
     # ----- dtype ----------------------------------------------------------
     def to(self, *args, **kwargs):
@@ -384,7 +384,7 @@ class _Methods:
         node (an op whose backward reads its input gets a copy of the old
         values). A leaf that requires grad refuses, outside no_grad. Every
         check comes before the write: a failed call changes nothing."""
-        recorded = mode.grad_enabled and (self._requires_grad or any(
+        recorded = mode.state & GRAD and (self._requires_grad or any(
             isinstance(o, Tensor) and o._requires_grad for o in operands))
         if recorded:
             if self._ctx is None and self._requires_grad:

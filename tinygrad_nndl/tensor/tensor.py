@@ -161,6 +161,8 @@ class Tensor:
                                "requires_grad=False")
         if self._ctx is not None:
             self._ctx.retained = weakref.ref(self)
+            self._ctx.dtype = self.data.dtype
+            self._ctx.special = True
 
     @property
     def retains_grad(self):
@@ -175,6 +177,7 @@ class Tensor:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that "
                                "doesn't require gradient")
         if self._ctx is not None:   # on the node, as PyTorch: it runs on the node's gradient
+            self._ctx.dtype = self.data.dtype
             return _HookHandle(self._ctx.pre_hooks_dict(), hook)
         hooks = getattr(self, "_hooks", None)
         if hooks is None:

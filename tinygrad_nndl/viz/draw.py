@@ -6,18 +6,18 @@ from ..nn.module import Module
 from ..tensor.tensor import Tensor
 from .collapse import fold_repeats
 from .cut import cut
-from .graph import as_roots, build
+from .graph import Value, as_roots, build, ident
 from .labels import label_all
 from .lstm import annotate_lstm, open_lstm_steps
-from .notation import annotate_mlp
+from .notation import annotate_mlp, open_fused_layers
 from .render import to_digraph
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
 
 def _names(params):
-    """id(tensor) -> name, from a Module, a dict name -> Tensor, or (name,
-    Tensor) pairs such as ``model.named_parameters()``."""
+    """ident(tensor) -> (name, tensor), from a Module, a dict name -> Tensor,
+    or (name, Tensor) pairs such as ``model.named_parameters()``."""
     if params is None:
         return {}
     if isinstance(params, Module):
@@ -39,8 +39,34 @@ def _names(params):
                             f"(name, Tensor) pairs such as model.named_parameters(); got "
                             f"{type(params).__name__}" +
                             (f" holding {pair!r:.60}" if pairs is not None else ""))
-        names.setdefault(id(pair[1]), pair[0])
+        names.setdefault(ident(pair[1]), pair)
     return names
+
+
+def _ident(obj):
+    if isinstance(obj, Value):
+        return id(obj.grad_fn)
+    return ident(obj) if isinstance(obj, Tensor) else None
+
+
+FREED = ("backward() without retain_graph=True has freed what the ops saved: ops, edges and "
+         "shapes are as recorded; values are shown where still held.")
+
+
+def _not_drawn(graph):
+    """A note on the inputs that need no gradient (data, constants) left
+    out because no op holds them, if any."""
+    if not graph.unseen:
+        return []
+    n = len(graph.unseen)
+    kept_none = sorted({type(fn).__name__ for fn in graph.unseen if not type(fn).save_inputs})
+    freed = any(type(fn).save_inputs for fn in graph.unseen)
+    what = f"Not drawn: {n} input{'s' if n > 1 else ''} needing no gradient (data or constants)"
+    if not kept_none:
+        return [f"{what}, freed by backward()."]
+    why = (f"{', '.join(kept_none)} {'keeps' if len(kept_none) == 1 else 'keep'} no inputs "
+           f"for backward")
+    return [f"{what}, as {why}{' and backward() freed the others' if freed else ''}."]
 
 
 def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="LR",
@@ -49,8 +75,8 @@ def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="L
     of Tensors drawn together) and return it as a ``graphviz.Digraph``.
 
     One node per tensor (its name if known, shape, dtype, its value when it
-    holds one number, and once backward has run its gradient: the value for
-    a scalar, else the norm), one per op (its name and arguments), and one
+    is one number and still held, and once backward has run its gradient:
+    the value for a scalar, else the norm), one per op (its name and arguments), and one
     per constant operand; edges point the way data flows. Leaves that
     require grad, leaves that do not (input data), intermediate tensors and
     the output(s) are drawn in different shapes and colours, explained in a
@@ -59,12 +85,13 @@ def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="L
     Args:
         params: names for tensors: a Module (``fc1.weight``), a dict name ->
             Tensor, or (name, Tensor) pairs (``model.named_parameters()``).
-            Any tensor of the graph can be named, not only leaves.
+            Any tensor of the graph can be named, not only leaves; a named
+            tensor's values are shown even after backward freed the graph's.
         show_data: also print the values (and gradients) of tensors with at
             most 12 elements, and a range and mean for larger ones.
-        show_grad: print ``.grad`` where it is set. Leaves get it from
-            backward; intermediate tensors only after ``retain_grad()``, which
-            :func:`retain_grads` calls on all of them at once.
+        show_grad: print the gradient where it is known. Leaves get it from
+            backward; intermediate tensors only after their ``retain_grad()``
+            or, for all of them at once, :func:`retain_grads` before backward.
         rankdir: "LR" (left to right), "TB", "RL" or "BT".
         max_nodes: draw only the first ``max_nodes`` nodes met going back from
             the root, plus one note saying what was left out (an LSTM step
@@ -76,6 +103,8 @@ def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="L
             off the picture; and draw each step of ``nn.LSTM`` /
             ``nn.LSTMCell`` (one fused op) opened up as the notes' eqs.
             5.1-5.6, with its gates rem, save, ltm', focus and its ltm, wm.
+            A layer that ``nn.Sequential`` runs as one op (a Linear and its
+            activation) is opened up likewise: z^l, with delta^l, inside it.
             A Module may be passed here instead of True; it then also names
             the parameters (``params`` adds more names).
         collapse: fold repeated structure (the steps of an unrolled RNN or
@@ -84,13 +113,19 @@ def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="L
             drawing does not grow with the number of steps.
         legend: draw the legend.
 
-    Drawing needs the graph to still exist: draw before ``backward``, or call
-    ``backward(retain_graph=True)``; a freed graph raises a RuntimeError
-    saying so. Typical use, with delta^l shown::
+    The graph is read off the nodes autograd recorded (``grad_fn`` and
+    ``next_functions``, as torchviz does), which outlive backward: it can be
+    drawn before or after ``backward``. Values are shown where something
+    still holds them (leaves, the roots, named tensors, what the ops saved
+    for backward, what :func:`retain_grads` kept); ``backward()`` without
+    ``retain_graph=True`` releases what the ops saved, and the note under
+    the drawing says so; ops, edges and shapes remain. Inputs
+    that need no gradient (data, constants) are drawn while an op keeps
+    them; a note counts those left out. Typical use, with delta^l shown::
 
         loss = cost(model(x), y)
         viz.retain_grads(loss)
-        loss.backward(retain_graph=True)
+        loss.backward()
         viz.draw_graph(loss, book_notation=model).render("mlp", format="svg")
 
     The result shows itself in Jupyter; ``.source`` is its DOT text (no
@@ -110,14 +145,18 @@ def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="L
                         f"{type(book_notation).__name__}")
     names = _names(book_notation) if isinstance(book_notation, Module) else {}
     names.update(_names(params))
-    graph = build(roots)
+    graph = build(roots, known=[t for _, t in names.values()])
     for node in graph.tensors():
-        node.name = names.get(id(node.obj))
+        name = names.get(_ident(node.obj))
+        node.name = name[0] if name is not None else None
     if book_notation is not False:
         found = annotate_mlp(graph)
         if not annotate_lstm(graph) and not found:
             graph.notes.append("book notation: this graph has no nn.Linear layer (of an MLP) "
                                "and no LSTM step to name")
+    if graph.freed:
+        graph.notes.append(FREED)
+    graph.notes.extend(_not_drawn(graph))
     label_all(graph, show_data, show_grad)
     if collapse:
         fold_repeats(graph)
@@ -125,4 +164,5 @@ def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="L
         cut(graph, max_nodes)
     if book_notation is not False:
         open_lstm_steps(graph, show_data)
+        open_fused_layers(graph, show_data, show_grad)
     return to_digraph(graph, rankdir, legend)

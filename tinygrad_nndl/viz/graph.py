@@ -1,11 +1,27 @@
 """The autograd graph as plain data: which tensors, ops and constants there
-are and which feeds which, read off ``grad_fn`` and ``grad_fn.inputs``.
+are and which feeds which, read off the nodes autograd recorded.
 
-A node of the engine (``Function``) knows its inputs but not its output, so
-the walk starts at the roots and goes down: the tensor an op produced is the
-tensor whose ``grad_fn`` it is. The walk is a loop over a stack, so graphs of
-any depth (a 1,000-step unrolled LSTM) need no recursion.
+The graph is made of nodes (``Function``), as PyTorch's: a node knows the
+nodes that made its inputs (``next_nodes``: another op's node, the
+``AccumulateGrad`` of a leaf that requires grad, or None for an input that
+needs no gradient) but not the tensor it made, and it holds input values
+only while its backward needs them. So the walk goes down from the roots'
+``grad_fn`` along ``next_nodes``, and an op's output is drawn from what its
+node records (shape, dtype) plus whatever still holds its values: the root
+itself, a tensor the caller named, a later op that saved it as an input,
+or the node's saved output. An input that needs no gradient (data, a
+constant) is known only while some op keeps it for backward. The nodes and
+edges outlive backward, so a graph can be drawn after it too: ops, edges
+and shapes all remain; values that backward released do not.
+
+The walk is a loop over a stack, so graphs of any depth (a 1,000-step
+unrolled LSTM) need no recursion.
 """
+import weakref
+
+import numpy as np
+
+from ..autograd.function import AccumulateGrad, Function
 from ..tensor.tensor import Tensor
 
 # Kinds of node, each drawn in its own shape and colour (see render.STYLES).
@@ -13,15 +29,25 @@ from ..tensor.tensor import Tensor
 PARAM, INPUT, INTERMEDIATE, OUTPUT = "param", "input", "intermediate", "output"
 OP, CONST, INSIDE = "op", "const", "inside"
 TENSOR_KINDS = (PARAM, INPUT, INTERMEDIATE, OUTPUT)
-# Attributes every Function has, and values an op keeps for its backward
-# (``saved``): not arguments of the op.
-_NOT_ARGS = {"inputs", "arrays", "needs", "seq", "created_at", "saved"}
+# What an op's forward keeps only for its backward (its inputs' shapes):
+# not arguments of the op. Nor is the engine's bookkeeping on every node
+# (the fields ``Function`` declares), nor the arrays named in ``saved_attrs``.
+_FOR_BACKWARD = {"shapes", "in_shape"}
+
+
+def _is_arg(fn, name):
+    if name in _FOR_BACKWARD or name in fn.saved_attrs:
+        return False
+    if name in vars(Function):   # bookkeeping, unless the op declares it too (Cast's dtype)
+        return any(name in vars(c) for c in type(fn).__mro__ if c not in (Function, object))
+    return True
 
 
 def op_args(fn):
     """The arguments an op was applied with (``axes``, ``index``, ``shape``...),
-    plus whatever its forward stored on it."""
-    return {k: v for k, v in vars(fn).items() if k not in _NOT_ARGS}
+    plus whatever else its forward stored on it that is not kept only for
+    backward."""
+    return {k: v for k, v in vars(fn).items() if _is_arg(fn, k)}
 
 
 class Node:
@@ -82,6 +108,8 @@ class Graph:
         self.clusters = []
         self.notes = []
         self.roots = []
+        self.unseen = []     # per input that needs no gradient and is not held: its op
+        self.freed = False   # some op's saved values were released by backward
 
     def add_edge(self, src, dst, count=1, lag=None, label=None):
         edge = self.edges.get((src, dst, lag))
@@ -125,6 +153,84 @@ class Graph:
         return next((c for c in self.clusters if key in c.members), None)
 
 
+class Value:
+    """The output of an op, as the drawing sees it (read-only): shape and
+    dtype from its node; the values from the tensor itself when it is known
+    and alive, else from whatever the graph still holds (the node's saved
+    output, or a later op's saved input), else None."""
+
+    __slots__ = ("grad_fn", "tensor", "_data", "dtype")
+    requires_grad = True
+    is_leaf = False
+
+    def __init__(self, fn, tensor=None, data=None, dtype=None):
+        self.grad_fn, self.tensor, self._data, self.dtype = fn, tensor, data, dtype
+
+    @property
+    def shape(self):
+        return tuple(self.grad_fn.out_shape)
+
+    @property
+    def data(self):
+        fn = self.grad_fn
+        if self.tensor is not None:
+            return self.tensor.data
+        if fn.out is not None:
+            return fn.out
+        return self._data if self._data is not None else _kept_out.get(fn)
+
+    @property
+    def grad(self):
+        return grad_of(self.grad_fn, self.tensor)
+
+
+class LostLeaf:
+    """A leaf that required grad and is no longer alive: its ``AccumulateGrad``
+    is all that remains (it refers to the leaf weakly). Shape, dtype and
+    value only while an op still holds the value it read."""
+
+    __slots__ = ("data",)
+    requires_grad = True
+    is_leaf = True
+    grad = grad_fn = None
+
+    def __init__(self, data=None):
+        self.data = data
+
+    @property
+    def shape(self):
+        return None if self.data is None else tuple(np.shape(self.data))
+
+    @property
+    def dtype(self):
+        return None if self.data is None else np.asarray(self.data).dtype
+
+
+def ident(t):
+    """What identifies a tensor in the graph: its node if an op made it (an
+    intermediate is drawn from its node), else the tensor itself."""
+    fn = t.grad_fn
+    return id(fn) if fn is not None else id(t)
+
+
+# node -> the gradient that reached it, and its output value when the node
+# held one, kept by retain_grads for the drawing (backward may free the latter)
+_kept = weakref.WeakKeyDictionary()
+_kept_out = weakref.WeakKeyDictionary()
+_hooked = weakref.WeakSet()
+
+
+def grad_of(fn, tensor=None):
+    """The gradient of ``fn``'s output: the tensor's ``.grad`` (kept by
+    ``retain_grad()``), else the one retain_grads kept at the node, else None."""
+    if tensor is not None and tensor.grad is not None:
+        return tensor.grad
+    retained = fn.retained() if fn.retained is not None else None
+    if retained is not None and retained.grad is not None:
+        return retained.grad
+    return _kept.get(fn)
+
+
 def as_roots(root, what="draw_graph"):
     """A Tensor or a sequence of Tensors, as a list."""
     roots = [root] if isinstance(root, Tensor) else list(root) if isinstance(root, (list, tuple)) \
@@ -135,82 +241,184 @@ def as_roots(root, what="draw_graph"):
     return roots
 
 
-def walk(roots, what="draw_graph"):
-    """Every tensor that ``roots`` depend on (the roots included), in the
-    order first met going down from them.
+# What feeds an op, per input: ("op", node), ("leaf", tensor) for a live leaf
+# or an input that needs no gradient, ("lost", accumulator) for a leaf gone,
+# ("const", value), or None (no input, or one the node does not hold).
+def _inputs(fn):
+    held = fn.inputs
+    out = []
+    for i, nxt in enumerate(fn.next_nodes):
+        if isinstance(nxt, AccumulateGrad):
+            leaf = nxt.variable
+            out.append(("leaf", leaf) if leaf is not None else ("lost", nxt))
+        elif nxt is not None:
+            out.append(("op", nxt))
+        elif held is None or held[i] is None:
+            out.append(None)
+        else:
+            out.append(("leaf" if isinstance(held[i], Tensor) else "const", held[i]))
+    return out
 
-    Raises a clear error when a backward without ``retain_graph=True`` has
-    already freed part of the graph: there is nothing left to walk there.
-    """
-    seen, tensors = set(), []
-    stack = list(reversed(roots))
+
+def _root_item(t):
+    return ("op", t.grad_fn) if t.grad_fn is not None else ("leaf", t)
+
+
+def walk(roots):
+    """Everything ``roots`` depend on, going down from them: the values (op
+    outputs as ("op", node), leaves and inputs as ("leaf", tensor), leaves
+    gone as ("lost", accumulator)) in the order first met, and node id ->
+    the node's inputs (see ``_inputs``)."""
+    seen, order, ins_of = set(), [], {}
+    stack = [_root_item(t) for t in reversed(roots)]
     while stack:
-        t = stack.pop()
-        if id(t) in seen:
+        item = stack.pop()
+        if id(item[1]) in seen:
             continue
-        seen.add(id(t))
-        tensors.append(t)
-        fn = t.grad_fn
-        if fn is None:
-            continue
-        if fn.inputs is None:
-            raise RuntimeError(
-                f"{what}: the graph below {fn.name()} (output shape {t.shape}) was freed by a "
-                f"backward() without retain_graph=True, so there is nothing left to walk. Call "
-                f"{what} before backward, or backward(retain_graph=True) to keep the graph.")
-        stack.extend(x for x in reversed(fn.inputs) if isinstance(x, Tensor))
-    return tensors
+        seen.add(id(item[1]))
+        order.append(item)
+        if item[0] == "op":
+            ins = ins_of[id(item[1])] = _inputs(item[1])
+            stack.extend(x for x in reversed(ins) if x is not None and x[0] != "const")
+    return order, ins_of
 
 
-def build(roots):
+def build(roots, known=()):
     """The Graph of everything ``roots`` depend on (keys t1, op1, c1 ... in
     discovery order), with an edge from each input to its op and from each op
-    to its output."""
+    to its output. ``known``: more live tensors (the ones the caller named)
+    whose values can be shown."""
     g = Graph()
-    tensors = walk(roots)
-    root_ids = {id(t) for t in roots}
-    tkey = {}
-    for i, t in enumerate(tensors, 1):
-        tkey[id(t)] = key = f"t{i}"
-        if id(t) in root_ids:
-            kind = OUTPUT
-        elif t.grad_fn is not None:
-            kind = INTERMEDIATE
+    order, ins_of = walk(roots)
+    root_ids = {id(_root_item(t)[1]) for t in roots}
+    tensor_of, data_of = {}, {}
+    for t in list(known) + list(roots):
+        if t.grad_fn is not None:
+            tensor_of[id(t.grad_fn)] = t
+    for kind, fn in order:       # what later ops still hold of their inputs
+        if kind != "op":
+            continue
+        for i, x in enumerate(ins_of[id(fn)]):
+            if x is None or x[0] not in ("op", "lost"):
+                continue
+            held = fn.inputs[i] if fn.inputs is not None else None
+            if isinstance(held, Tensor) and held.grad_fn is x[1]:
+                tensor_of.setdefault(id(x[1]), held)
+            if fn.arrays is not None:
+                data_of.setdefault(id(x[1]), fn.arrays[i])
+    values = {id(fn): Value(fn, tensor_of.get(id(fn)), data_of.get(id(fn)))
+              for kind, fn in order if kind == "op"}
+    _dtypes(values, ins_of)
+    key_of = {}
+    for n, (kind, obj) in enumerate(order, 1):
+        key = key_of[id(obj)] = f"t{n}"
+        if kind == "op":
+            node = Node(key, INTERMEDIATE, values[id(obj)])
+        elif kind == "lost":
+            node = Node(key, PARAM, LostLeaf(data_of.get(id(obj))))
         else:
-            kind = PARAM if t.requires_grad else INPUT
-        g.nodes[key] = Node(key, kind, t)
-    g.roots = [tkey[id(t)] for t in roots]
+            node = Node(key, PARAM if obj.requires_grad else INPUT, obj)
+        if id(obj) in root_ids:
+            node.kind = OUTPUT
+        g.nodes[key] = node
+    g.roots = [key_of[id(_root_item(t)[1])] for t in roots]
     n_ops = n_consts = 0
-    for t in tensors:
-        fn = t.grad_fn
-        if fn is None:
+    for kind, fn in order:
+        if kind != "op":
             continue
         n_ops += 1
         okey = f"op{n_ops}"
-        g.nodes[okey] = op = Node(okey, OP, fn, out=tkey[id(t)])
-        for x in fn.inputs:
-            if isinstance(x, Tensor):
-                src = tkey[id(x)]
-            elif x is None:
+        g.nodes[okey] = op = Node(okey, OP, fn, out=key_of[id(fn)])
+        for x in ins_of[id(fn)]:
+            if x is None:
                 op.ins.append(None)
+                if fn.inputs is None:
+                    g.unseen.append(fn)
                 continue
-            else:
+            if x[0] == "const":
                 n_consts += 1
                 src = f"c{n_consts}"
-                g.nodes[src] = Node(src, CONST, x)
+                g.nodes[src] = Node(src, CONST, x[1])
+            else:
+                src = key_of[id(x[1])]
             op.ins.append(src)
             g.add_edge(src, okey)
-        g.add_edge(okey, tkey[id(t)])
+        g.add_edge(okey, op.out)
+        g.freed |= fn.released
     return g
 
 
+def _dtypes(values, ins_of):
+    """Each op output's dtype: the one its node records (hooks, retain_grad
+    and Cast set it), else its value's, else the one ``Function.apply``
+    gives it from its inputs' (float64 only from a float64 input, else
+    float32 unless all inputs are narrower), inputs before the ops that read
+    them (by ``seq``)."""
+    for v in sorted(values.values(), key=lambda v: v.grad_fn.seq):
+        fn = v.grad_fn
+        data = v.data
+        if fn.dtype is not None or data is not None:
+            v.dtype = np.dtype(fn.dtype) if fn.dtype is not None else np.asarray(data).dtype
+            continue
+        dtypes = []
+        for x in ins_of[id(fn)]:
+            if x is None:
+                continue
+            kind, obj = x
+            if kind == "op":
+                dtypes.append(values[id(obj)].dtype)
+            elif kind == "leaf":
+                dtypes.append(obj.dtype)
+            elif kind == "const" and isinstance(obj, (np.ndarray, np.generic)):
+                dtypes.append(obj.dtype)   # a Python number takes the other operands' dtype
+        dtypes = [d for d in dtypes if d is not None and d.kind in "fc"]
+        result = np.result_type(*dtypes) if dtypes else np.dtype(np.float32)
+        if result == np.float64 and not any(d == np.float64 for d in dtypes):
+            result = np.dtype(np.float32)
+        v.dtype = result
+
+
+def _keeper(node_ref):
+    """A hook on a node's gradient that adds it to ``_kept`` (as ``.grad``
+    accumulates) and keeps the node's output value, if it holds one, before
+    backward frees it."""
+    def keep(grad):
+        node = node_ref()
+        if node is not None:
+            value = np.array(grad.data)
+            old = _kept.get(node)
+            _kept[node] = value if old is None else old + value
+            if node.out is not None:
+                _kept_out[node] = node.out
+    return keep
+
+
 def retain_grads(root):
-    """Keep ``.grad`` on every intermediate tensor of ``root``'s graph, so
-    that after ``root.backward(retain_graph=True)`` the drawing shows the
-    error flowing through each of them, e.g. delta^l = dC/dz^l (BP1, BP2) on
-    the weighted inputs z^l. Call it after the forward pass and before
-    backward. Returns ``root``."""
-    for t in walk(as_roots(root, "retain_grads"), "retain_grads"):
+    """Keep the gradient that reaches every op of ``root``'s graph, so that
+    after ``root.backward()`` the drawing shows the error flowing through
+    each intermediate tensor, e.g. delta^l = dC/dz^l (BP1, BP2) on the
+    weighted inputs z^l. Call it after the forward pass and before backward.
+
+    The roots get ``.retain_grad()``. A node does not know the tensor it
+    made (as in PyTorch), so the other gradients are kept at the nodes, for
+    the drawing, with the output values the nodes held (a plain backward
+    frees them); to read ``.grad`` on an intermediate tensor you hold, call
+    its ``retain_grad()``. Returns ``root``."""
+    roots = as_roots(root, "retain_grads")
+    order, _ = walk(roots)
+    freed = next((fn for kind, fn in order if kind == "op" and fn.released
+                  and fn.saves_anything), None)
+    if freed is not None:
+        raise RuntimeError(f"retain_grads: a backward() without retain_graph=True has freed what "
+                           f"{freed.name()} saved, so no gradient can flow through this graph "
+                           f"again. Call retain_grads before backward.")
+    own = set()
+    for t in roots:
         if t.grad_fn is not None:
             t.retain_grad()
+            own.add(id(t.grad_fn))
+    for kind, fn in order:
+        if kind == "op" and id(fn) not in own and fn not in _hooked:
+            _hooked.add(fn)
+            fn.pre_hooks_dict()[object()] = _keeper(weakref.ref(fn))
     return root

@@ -48,6 +48,8 @@ def _titled(title, rows):
 
 
 def shape_line(a):
+    if a.shape is None:
+        return "a leaf no longer alive"
     return f"{tuple(a.shape)} {a.dtype}"
 
 
@@ -64,8 +66,8 @@ def value_lines(title, a, show_data):
 
 def tensor_lines(node, show_data, show_grad):
     """Name, shape and dtype, the value (scalars always, small tensors with
-    ``show_data``) and, once backward has run, the gradient: its value for a
-    scalar or small tensor, its norm otherwise."""
+    ``show_data``) while something holds it, and, once backward has run,
+    the gradient: its value for a scalar or small tensor, its norm otherwise."""
     t = node.obj
     lines = []
     if node.symbol and node.name and node.name != node.symbol:
@@ -73,7 +75,8 @@ def tensor_lines(node, show_data, show_grad):
     elif node.symbol or node.name:
         lines.append(node.symbol or node.name)
     lines.append(shape_line(t))
-    lines.extend(value_lines("data", t.data, show_data))
+    if t.data is not None:
+        lines.extend(value_lines("data", np.asarray(t.data), show_data))
     if show_grad and t.grad is not None:
         g = t.grad.data if isinstance(t.grad, Tensor) else np.asarray(t.grad)
         what = node.grad_symbol or "grad"

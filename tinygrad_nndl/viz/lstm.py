@@ -12,10 +12,11 @@ op is drawn opened up, as the notes write it, with the gates' values the op
 kept. A step written out with Tensor ops is named by
 :func:`lstm_names` instead.
 """
+from ..autograd.function import Function
 from ..ops.recurrent import LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection
 from ..tensor.tensor import Tensor
 from .graph import FUSED, INSIDE, OP, Cluster, Node
-from .labels import shape_line, value_lines
+from .labels import value_lines
 
 STEPS = (LSTMStep, LSTMProjectedStep)
 # The common pre-activation of the four gates, as each step op forms it.
@@ -56,7 +57,7 @@ def _hidden(graph, op):
 
 
 def _name(node, symbol, grad_symbol):
-    if node.symbol is None:
+    if node is not None and node.symbol is None:
         node.symbol, node.grad_symbol = symbol, grad_symbol
 
 
@@ -77,11 +78,12 @@ def annotate_lstm(graph):
     for op in steps:
         H = _hidden(graph, op)
         _name(graph.nodes[op.out], STATE, f"∂C/∂{STATE}")
-        _name(graph.nodes[op.ins[1]], f"{STATE} at t-1", f"∂C/∂{STATE} at t-1")
+        # .get: an input that needs no gradient is drawn only while the op holds it
+        _name(graph.nodes.get(op.ins[1]), f"{STATE} at t-1", f"∂C/∂{STATE} at t-1")
         if isinstance(op.obj, LSTMProjectedStep):
-            _name(graph.nodes[op.ins[0]], PROJECTION, "∂C/∂P")
+            _name(graph.nodes.get(op.ins[0]), PROJECTION, "∂C/∂P")
         else:
-            _name(graph.nodes[op.ins[2]], "w = [weight_ih | weight_hh]", "∂C/∂w")
+            _name(graph.nodes.get(op.ins[2]), "w = [weight_ih | weight_hh]", "∂C/∂w")
             _name_bias(graph, op.ins[3])
         for k in consumers.get(op.out, ()):
             reader = graph.nodes[k]
@@ -94,17 +96,22 @@ def annotate_lstm(graph):
 
 
 def _name_bias(graph, b):
-    if b is not None:
-        _name(graph.nodes[b], "b = bias_ih + bias_hh", "∂C/∂b")
+    _name(graph.nodes.get(b), "b = bias_ih + bias_hh", "∂C/∂b")
 
 
 def _gate_values(graph, op):
     """(save, rem, ltm', focus) of a step as numpy arrays: those its forward
-    kept, else recomputed from its inputs by the op's own gate function."""
+    kept, else recomputed from its inputs by the op's own gate function, else
+    (after a backward that freed them) None."""
     saved = getattr(op.obj, "saved", None)
     if saved is not None:
         return saved[:4]
-    return op.obj.gates(*(None if k is None else graph.nodes[k].obj.data for k in op.ins))
+    held = [graph.nodes.get(k) for k in op.ins]      # .get: max_nodes may have cut one
+    data = [None if n is None else n.obj.data for n in held]
+    needed = data if isinstance(op.obj, LSTMProjectedStep) else data[:3]   # LSTMStep: b may be None
+    if any(d is None for d in needed):
+        return (None,) * 4
+    return op.obj.gates(*data)
 
 
 def open_lstm_steps(graph, show_data):
@@ -116,9 +123,12 @@ def open_lstm_steps(graph, show_data):
     for op in [n for n in graph.ops() if isinstance(n.obj, STEPS)]:
         H = _hidden(graph, op)
         save, rem, cand, focus = _gate_values(graph, op)
-        packed = graph.nodes[op.out].obj.data
+        out = graph.nodes[op.out].obj
+        packed = out.data
         values = {"rem": rem, "ltm'": cand, "save": save, "focus": focus,
-                  "ltm": packed[:, LTM * H:(LTM + 1) * H], "wm": packed[:, WM * H:(WM + 1) * H]}
+                  "ltm": None if packed is None else packed[:, LTM * H:(LTM + 1) * H],
+                  "wm": None if packed is None else packed[:, WM * H:(WM + 1) * H]}
+        gate = f"{(out.shape[0], H)} {out.dtype}"   # every quantity of a step is (B, H)
         key = op.key
         z = graph.nodes[f"{key}_z"] = Node(f"{key}_z", OP, op.obj, out=op.out)
         z.ins = op.ins
@@ -127,8 +137,9 @@ def open_lstm_steps(graph, show_data):
         inside = {"z": z.key}
         for i, (name, eq, formula) in enumerate(_INSIDE):
             node = Node(f"{key}_in{i}", INSIDE, None)
-            node.lines = [f"{name} ({eq})", f"= {formula}", shape_line(values[name])] + \
-                value_lines("data", values[name], show_data)
+            value = values[name]
+            node.lines = [f"{name} ({eq})", f"= {formula}", gate] + \
+                ([] if value is None else value_lines("data", value, show_data))
             graph.nodes[node.key] = node
             inside[name] = node.key
         state = {op.ins[1], op.out}      # the previous step's packed output, folded or not
@@ -170,27 +181,31 @@ def lstm_names(h, c):
     packed = _fused_step(h)
     if packed is not None and packed is _fused_step(c):
         return {"wm": h, "ltm": c}
-    a, b = _tensor_inputs(h, "Mul", "wm = h (focus * tanh(ltm))")
-    if _is_tanh_of(b, c):
+    (a, a_node), (b, b_node) = _factors(h.grad_fn, "wm = h (focus * tanh(ltm))")
+    if _is_tanh_of(b_node, c):
         focus = a
-    elif _is_tanh_of(a, c):
+    elif _is_tanh_of(a_node, c):
         focus = b
     else:
         raise ValueError("lstm_names: h is not focus * tanh(c) for the c given")
     names = {"wm": h, "ltm": c, "focus": focus}
-    terms = [c] if type(c.grad_fn).__name__ == "Mul" else \
-        _tensor_inputs(c, "Add", "ltm = c (rem * ltm(t-1) + save * ltm')")
+    if type(c.grad_fn).__name__ == "Mul":
+        terms = [c.grad_fn]
+    else:
+        _check(c.grad_fn, "Add", "ltm = c (rem * ltm(t-1) + save * ltm')")
+        terms = c.grad_fn.next_nodes
     for product in terms:
-        factors = _tensor_inputs(product, "Mul", "each term of ltm")
-        kinds = [_activation(x) for x in factors]
+        factors = [(x, n) for x, n in _factors(product, "each term of ltm") if x is not None]
+        kinds = [_activation(n) for _, n in factors]
+        tensors = [x for x, _ in factors]
         if "Tanh" in kinds and len(factors) == 2:
-            names["save"], names["ltm'"] = factors[::-1] if kinds[0] == "Tanh" else factors
-        elif kinds[0] == "Sigmoid":        # rem * ltm(t-1); ltm(t-1) may be a constant
-            names["rem"] = factors[0]
+            names["save"], names["ltm'"] = tensors[::-1] if kinds[0] == "Tanh" else tensors
+        elif kinds and kinds[0] == "Sigmoid":   # rem * ltm(t-1); ltm(t-1) may be a constant
+            names["rem"] = tensors[0]
             if len(factors) == 2:
-                names["ltm (t-1)"] = factors[1]
+                names["ltm (t-1)"] = tensors[1]
         elif len(factors) == 2 and kinds[1] == "Sigmoid":
-            names["rem"], names["ltm (t-1)"] = factors[1], factors[0]
+            names["rem"], names["ltm (t-1)"] = tensors[1], tensors[0]
     if "save" not in names:
         raise ValueError("lstm_names: c is not rem * ltm(t-1) + save * ltm' (no term holds the "
                          "tanh candidate ltm')")
@@ -198,33 +213,38 @@ def lstm_names(h, c):
 
 
 def _fused_step(t):
-    """The packed output a slice ``t`` was taken from, if it is a fused step's."""
+    """The node of the fused step whose packed output ``t`` is a slice of, if any."""
     fn = t.grad_fn
-    if fn is None or type(fn).__name__ != "GetItem" or fn.inputs is None:
+    if fn is None or type(fn).__name__ != "GetItem":
         return None
-    src = fn.inputs[0]
-    return src if isinstance(src.grad_fn, STEPS) else None
+    src = fn.next_nodes[0]
+    return src if isinstance(src, STEPS) else None
 
 
-def _activation(t):
-    """The op that made ``t``, looking through slices and reshapes (gates are
-    often slices of one activated block)."""
-    fn = t.grad_fn
+def _activation(fn):
+    """The op that made the output of node ``fn``, looking through slices and
+    reshapes (gates are often slices of one activated block)."""
     while fn is not None and type(fn).__name__ in ("GetItem", "Reshape"):
-        fn = fn.inputs[0].grad_fn
-    return type(fn).__name__ if fn is not None else None
+        fn = fn.next_nodes[0]
+    return type(fn).__name__ if isinstance(fn, Function) else None
 
 
-def _tensor_inputs(t, op_name, what):
-    fn = t.grad_fn
-    if fn is None or type(fn).__name__ != op_name or fn.inputs is None:
+def _check(fn, op_name, what):
+    if fn is None or type(fn).__name__ != op_name:
         got = "a leaf" if fn is None else type(fn).__name__
         raise ValueError(f"lstm_names: expected {what} to be made by {op_name}, but it is {got}; "
-                         f"pass the (h, c) returned by one LSTM step, before backward or with "
-                         f"retain_graph=True")
-    return [x for x in fn.inputs if isinstance(x, Tensor)]
+                         f"pass the (h, c) returned by one LSTM step")
 
 
-def _is_tanh_of(t, c):
-    fn = t.grad_fn
-    return fn is not None and type(fn).__name__ == "Tanh" and fn.inputs[0] is c
+def _factors(fn, what):
+    """The two factors of the Mul node ``fn``, as (tensor or None, its node)."""
+    _check(fn, "Mul", what)
+    if fn.inputs is None:
+        raise ValueError(f"lstm_names: backward() without retain_graph=True has freed the "
+                         f"factors of {what}; call lstm_names before backward, or keep the graph "
+                         f"with backward(retain_graph=True)")
+    return [(x if isinstance(x, Tensor) else None, n) for x, n in zip(fn.inputs, fn.next_nodes)]
+
+
+def _is_tanh_of(node, c):
+    return type(node).__name__ == "Tanh" and node.next_nodes[0] is c.grad_fn

@@ -1,0 +1,118 @@
+"""``backward`` and ``grad``: the two ways into the engine's walk
+(torch.autograd.backward and torch.autograd.grad), with their argument
+checks and the gradient each walk starts from."""
+import numpy as np
+
+from ..tensor.tensor import Tensor
+from .engine import accumulate, cast, run_backward
+from .function import accumulator
+
+_ONES = {}   # dtype -> a 0-d one
+
+
+def root_grad(t, gradient, create_graph, what):
+    """The gradient the walk starts from at output t, checked."""
+    data = t.data
+    if (type(gradient) is np.ndarray and gradient.dtype is data.dtype
+            and gradient.shape == data.shape and t._requires_grad and not create_graph):
+        return gradient   # the checks below would pass it through unchanged
+    if not t._requires_grad:
+        raise RuntimeError(f"{what}: element 0 of tensors does not require grad and does "
+                           f"not have a grad_fn (shape {t.shape}); nothing to differentiate")
+    if gradient is None:
+        if data.size != 1:
+            raise RuntimeError(f"{what}: grad can be implicitly created only for scalar "
+                               f"outputs; this output has shape {t.shape}, pass gradient=")
+        one = _ONES.get(data.dtype)
+        if one is None:
+            one = _ONES[data.dtype] = np.ones((), data.dtype)
+        one = one.reshape(data.shape).copy()   # copying a kept one beats np.ones_like
+        return Tensor._make(one, None) if create_graph else one
+    if isinstance(gradient, Tensor):
+        gradient = gradient if create_graph else gradient.data
+    else:
+        gradient = np.asarray(gradient, dtype=data.dtype)
+        if create_graph:
+            gradient = Tensor._make(gradient, None)
+    if gradient.shape != data.shape:
+        raise RuntimeError(f"{what}: mismatch in shape: the gradient has shape "
+                           f"{tuple(gradient.shape)} but the output has shape {t.shape}")
+    return cast(gradient, data.dtype, create_graph)
+
+
+def _node(t):
+    return t._ctx or accumulator(t)
+
+
+def _tensors(x, what):
+    out = (x,) if isinstance(x, Tensor) else tuple(x)
+    for i, t in enumerate(out):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what}: expected Tensors, element {i} is {type(t).__name__}")
+    return out
+
+
+def _grads_for(outputs, grads, create_graph, what):
+    if grads is None:
+        grads = (None,) * len(outputs)
+    elif isinstance(grads, Tensor) or not isinstance(grads, (list, tuple)):
+        grads = (grads,)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"{what}: got {len(grads)} gradients for {len(outputs)} outputs")
+    return [root_grad(o, g, create_graph, what) for o, g in zip(outputs, grads)]
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into the leaves' ``.grad``
+    (torch.autograd.backward; ``tensor.backward()`` is this for one tensor).
+    With ``inputs`` only those tensors' ``.grad`` is touched."""
+    tensors = _tensors(tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = [_node(t) for t in tensors]
+    root_grads = _grads_for(tensors, grad_tensors, create_graph, "backward")
+    if inputs is None:
+        run_backward(roots, root_grads, retain_graph, create_graph)
+        return
+    inputs = _tensors(inputs, "backward")
+    wanted = {_node(x): x for x in inputs}
+    result = run_backward(roots, root_grads, retain_graph, create_graph, capture=set(wanted))
+    for node, g in result.items():
+        x = wanted[node]
+        accumulate(x, cast(g, x.data.dtype, create_graph), create_graph,
+                    set(map(id, root_grads)))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False, materialize_grads=False):
+    """d(outputs)/d(inputs) as a tuple, one entry per input (torch.autograd.grad).
+
+    ``.grad`` fields are left alone. With ``create_graph=True`` the result is
+    itself differentiable (gradients of gradients, Hessians).
+    """
+    outputs, inputs = _tensors(outputs, "grad"), _tensors(inputs, "grad")
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grads = _grads_for(outputs, grad_outputs, create_graph, "grad")
+    nodes = [_node(x) for x in inputs]
+    result = run_backward([_node(o) for o in outputs], root_grads, retain_graph,
+                          create_graph, capture=set(nodes))
+    out, handed = [], set()
+    for i, (x, node) in enumerate(zip(inputs, nodes)):
+        g = result.get(node)
+        if g is None:
+            if materialize_grads:
+                g = np.zeros_like(x.data)
+            elif not allow_unused:
+                raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used in the "
+                                   f"graph of the outputs; pass allow_unused=True")
+            else:
+                out.append(None)
+                continue
+        holder = Tensor._make(x.data, None)   # a stand-in that takes the gradient as .grad
+        accumulate(holder, cast(g, x.data.dtype, create_graph), create_graph, handed)
+        out.append(holder.grad)
+    return tuple(out)
