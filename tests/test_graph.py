@@ -1,0 +1,403 @@
+"""The graph as PyTorch shapes it: nodes that know the nodes of their inputs
+(``next_functions``), saved values released by backward while the topology
+stays, version counters, in-place ops recorded on non-leaf tensors, grad mode
+per thread, and the layering of the package (no import cycles)."""
+import ast
+import pathlib
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import tinygrad_nndl as tg
+from tinygrad_nndl import Tensor, nn, optim
+from tinygrad_nndl.autograd import backward as autograd_backward
+from tinygrad_nndl.autograd import grad
+from tinygrad_nndl.autograd.function import AccumulateGrad
+from tinygrad_nndl.nn import functional as F
+
+
+def leaf(values):
+    return Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+
+
+# ----- the graph of nodes --------------------------------------------------------
+def test_next_functions_lead_to_the_nodes_of_the_inputs_and_to_leaves_accumulators():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    h = x * w
+    loss = (h + 1.0).sum()
+    (add, _), = loss.grad_fn.next_functions
+    assert type(add).__name__ == "Add"
+    (mul, _), (const, _) = add.next_functions
+    assert mul is h.grad_fn and const is None   # a constant needs no gradient
+    (acc_x, _), (acc_w, _) = mul.next_functions
+    assert isinstance(acc_x, AccumulateGrad) and acc_x.variable is x and acc_w.variable is w
+    # a leaf has one accumulator, whichever op reaches it
+    assert (x + 1).grad_fn.next_functions[0][0] is acc_x
+
+
+def test_inputs_that_need_no_gradient_have_no_next_node():
+    x = leaf([1.0, 2.0])
+    plain = Tensor([5.0, 6.0], dtype=np.float64)
+    (n_x, _), (n_plain, _) = (x * plain).grad_fn.next_functions
+    assert isinstance(n_x, AccumulateGrad) and n_plain is None
+
+
+def test_the_topology_stays_after_backward_and_a_node_that_saved_nothing_runs_again():
+    b = leaf([1.0, 2.0])
+    c = (b + 1).sum()
+    c.backward()
+    c.backward()   # Add and Sum save only shapes: nothing was released that they need
+    np.testing.assert_array_equal(b.grad.data, [2.0, 2.0])
+    assert c.grad_fn.next_functions[0][0].next_functions[0][0].variable is b
+
+
+def test_a_second_backward_through_released_values_raises_and_names_the_node():
+    b = leaf([1.0, 2.0])
+    loss = (b * b).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"second time.*MulBackward.*retain_graph"):
+        loss.backward()
+    np.testing.assert_array_equal(b.grad.data, [2.0, 4.0])   # the failed call added nothing
+
+
+def test_autograd_grad_twice_on_one_loss_where_nothing_saved_was_freed():
+    x = leaf([1.0, 2.0, 3.0])
+    y = (x * 3.0 - 1.0).sum()   # Mul saved x and 3.0: x is a leaf, kept by the user
+    first = grad(y, x, retain_graph=False)[0]
+    y2 = (x - 1.0).sum()
+    assert np.array_equal(grad(y2, x)[0].data, grad(y2, x)[0].data)
+    np.testing.assert_array_equal(first.data, [3.0, 3.0, 3.0])
+
+
+def test_backward_releases_activations_and_kept_losses_hold_no_memory():
+    """100 kept losses of the [784, 100, 10] network at batch 128 hold almost
+    nothing once backward ran: the nodes keep shapes and class indices only."""
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 100), nn.Sigmoid(), nn.Linear(100, 10))
+    opt = optim.SGD(model.parameters(), lr=0.1, weight_decay=1e-4)
+    x = tg.rand(128, 784)
+    y = tg.randint(0, 10, (128,))
+    history = []
+    tracemalloc.start()
+    try:
+        for _ in range(3):   # warm up: .grad buffers exist from here on
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(100):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            history.append(loss)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    one_activation = 128 * 100 * 4
+    assert held < 1_000_000, held
+    assert held < 100 * one_activation / 4   # far less than one activation per kept loss
+    assert history[-1].grad_fn.next_functions   # the graphs are still there to look at
+
+
+# ----- version counters ------------------------------------------------------
+def test_every_inplace_op_bumps_the_version_shared_by_views_and_aliases():
+    t = Tensor([1.0, 2.0, 3.0])
+    alias, view = t.detach(), t[1:]
+    assert t._version == 0
+    t.add_(1)
+    t.mul_(2)
+    t[0] = 5.0
+    assert t._version == alias._version == view._version == 3
+    assert Tensor([1.0])._version == 0   # a fresh tensor starts at 0
+
+
+def test_backward_names_the_op_the_shape_and_both_versions_after_an_inplace_change():
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    y = h.exp()   # Exp saves its output
+    y.add_(1)     # recorded in place on y: Exp's saved output changed
+    with pytest.raises(RuntimeError, match=r"ExpBackward.*\[2\].*version 1; expected version 0"):
+        y.sum().backward()
+
+
+def test_an_inplace_change_of_a_saved_leaf_value_is_detected():
+    w = leaf([1.0, 2.0])
+    x = Tensor([3.0, 4.0], dtype=np.float64)
+    loss = (w * x).sum()
+    x.mul_(10)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
+# ----- in-place ops on non-leaf tensors are recorded ------------------------------
+def test_inplace_ops_on_non_leaf_tensors_differentiate_as_their_out_of_place_forms():
+    x = leaf([1.0, -2.0, 3.0])
+    h = x * 2
+    h.add_(1)        # h = 2x + 1
+    h.mul_(x)        # h = (2x + 1) x: mul_ saw the old h, not the new one
+    h.clamp_(-5.0, 5.0)
+    h.sum().backward()
+    xs = np.array([1.0, -2.0, 3.0])
+    value = (2 * xs + 1) * xs
+    inside = (value >= -5) & (value <= 5)
+    np.testing.assert_allclose(x.grad.data, (4 * xs + 1) * inside)
+    np.testing.assert_allclose(h.data, np.clip(value, -5, 5))
+    assert h.grad_fn.name() == "ClampBackward"
+
+
+def test_augmented_assignment_with_a_grad_input_joins_the_graph():
+    """The issue's example: ``a += b`` with a plain and b requiring grad;
+    d/db of (a w).sum() + b.sum() is w + 1."""
+    a = Tensor([1.0, 2.0], dtype=np.float64)
+    b = leaf([0.5, 0.5])
+    w = Tensor([3.0, 4.0], dtype=np.float64)
+    a += b
+    assert a.requires_grad and not a.is_leaf
+    ((a * w).sum() + b.sum()).backward()
+    np.testing.assert_array_equal(b.grad.data, [4.0, 5.0])
+
+
+def test_setitem_on_a_non_leaf_sends_the_overwritten_elements_gradient_to_the_value():
+    x = leaf([1.0, 2.0, 3.0])
+    v = leaf(7.0)
+    y = x * 1
+    y[0] = 0
+    y[2] = v
+    (y * Tensor([1.0, 10.0, 100.0], dtype=np.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 10.0, 0.0])
+    np.testing.assert_array_equal(v.grad.data, 100.0)
+    np.testing.assert_array_equal(y.data, [0.0, 2.0, 7.0])
+
+
+def test_zero_fill_and_copy_on_non_leaf_tensors():
+    x = leaf([1.0, 2.0])
+    src = leaf([5.0, 6.0])
+    y, z = x * 3, x * 3
+    y.zero_()
+    z.copy_(src)
+    (y.sum() + (z * z).sum()).backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(src.grad.data, [10.0, 12.0])
+
+
+def test_inplace_on_a_leaf_that_requires_grad_raises_outside_no_grad_only():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"add_: a leaf tensor that requires grad"):
+        w.add_(1)
+    with pytest.raises(RuntimeError, match="__setitem__"):
+        w[0] = 3.0
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])   # nothing changed
+    with tg.no_grad():
+        w.add_(1)
+    np.testing.assert_array_equal(w.data, [2.0, 3.0])
+
+
+def test_inplace_on_a_view_in_the_graph_is_refused_before_anything_changes():
+    x = leaf([1.0, 2.0, 3.0, 4.0])
+    h = x * 1
+    v = h[1:3]
+    with pytest.raises(RuntimeError, match="view"):
+        v.mul_(2)
+    with pytest.raises(RuntimeError, match="live views"):
+        h.add_(1)
+    np.testing.assert_array_equal(h.data, [1.0, 2.0, 3.0, 4.0])
+
+
+def test_a_failed_inplace_cast_names_the_op_and_both_dtypes():
+    t = tg.tensor([1, 2, 3])
+    with pytest.raises(RuntimeError, match=r"add_: result type float32 can't be cast .* int64"):
+        t.add_(0.5)
+    np.testing.assert_array_equal(t.data, [1, 2, 3])
+
+
+# ----- grad mode per thread, and as call, context and decorator -----------------
+def test_grad_mode_is_per_thread():
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def evaluate():
+        with tg.no_grad():
+            inside.set()
+            release.wait(5)
+            seen["other"] = (leaf([1.0]) * 2).requires_grad
+
+    thread = threading.Thread(target=evaluate)
+    thread.start()
+    inside.wait(5)
+    try:
+        assert tg.is_grad_enabled()   # the other thread's no_grad is not ours
+        x = leaf([1.0, 2.0])
+        (x * x).sum().backward()
+        np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    finally:
+        release.set()
+        thread.join()
+    assert seen["other"] is False
+
+
+def test_set_grad_enabled_works_as_a_call_a_context_and_a_decorator():
+    x = leaf([1.0])
+    try:
+        tg.set_grad_enabled(False)
+        assert not (x * 2).requires_grad
+    finally:
+        tg.set_grad_enabled(True)
+    assert (x * 2).requires_grad
+    with tg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert tg.is_grad_enabled()
+
+    @tg.set_grad_enabled(False)
+    def off():
+        return (x * 2).requires_grad
+
+    assert tg.is_grad_enabled() and off() is False and tg.is_grad_enabled()
+
+
+def test_no_grad_on_a_generator_function_applies_at_every_resumption():
+    x = leaf([1.0])
+
+    @tg.no_grad()
+    def gen():
+        for _ in range(3):
+            yield (x * 2).requires_grad, tg.is_grad_enabled()
+
+    results = []
+    for flags in gen():
+        results.append(flags)
+        assert tg.is_grad_enabled()   # restored between resumptions
+    assert results == [(False, False)] * 3
+
+    @tg.enable_grad()
+    def on():
+        yield tg.is_grad_enabled()
+
+    with tg.no_grad():
+        assert list(on()) == [True]
+
+
+# ----- the rest of the list: retain_grad, sequences, sign, error types ----------
+def test_retain_grad_accumulates_like_a_leafs_grad():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    y.retain_grad()
+    z = (y * y).sum()
+    z.backward(retain_graph=True)
+    np.testing.assert_array_equal(y.grad.data, [4.0, 8.0])
+    z.backward()
+    np.testing.assert_array_equal(y.grad.data, [8.0, 16.0])
+
+
+def test_autograd_backward_takes_sequences_of_tensors_and_gradients():
+    x = leaf([1.0, 2.0])
+    a, b = x * 2, x * x
+    autograd_backward([a, b], [Tensor([1.0, 1.0], dtype=np.float64),
+                               Tensor([10.0, 10.0], dtype=np.float64)])
+    np.testing.assert_array_equal(x.grad.data, [2.0 + 20.0, 2.0 + 40.0])
+
+
+def test_backward_with_inputs_touches_only_those_grads():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (x * w).sum().backward(inputs=[w])
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad.data, [1.0, 2.0])
+
+
+def test_sign_and_other_piecewise_constant_ops_give_zero_gradients():
+    x = leaf([-2.0, 0.5, 3.0])
+    (x.sign() * x).sum().backward()   # d/dx sign(x) x = sign(x): the product rule's other term is 0
+    np.testing.assert_array_equal(x.grad.data, [-1.0, 1.0, 1.0])
+
+
+def test_grad_output_shape_mismatch_is_a_runtime_error_as_in_pytorch():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"shape"):
+        grad(x * 2, x, grad_outputs=Tensor([1.0, 2.0, 3.0]))
+
+
+# ----- layering -------------------------------------------------------------------
+PACKAGE = pathlib.Path(tg.__file__).parent
+
+
+def _module_imports():
+    """module -> the package modules it imports (every import statement, at any depth)."""
+    files = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).replace(".__init__", ""): p
+             for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for mod, path in files.items():
+        is_pkg = path.name == "__init__.py"
+        base = mod.split(".") if is_pkg else mod.split(".")[:-1]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                head = ".".join((base[:len(base) - node.level + 1] if node.level else [])
+                                + ([node.module] if node.module else []))
+                names = [f"{head}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for n in names:
+                while n and n not in files:
+                    n = n.rpartition(".")[0]
+                if n and n != mod:
+                    deps.add(n)
+        graph[mod] = deps
+    return graph
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    graph = _module_imports()
+    assert len(graph) > 40 and "tinygrad_nndl.autograd.engine" in graph
+
+    def reaches(start, target):
+        seen, stack = set(), list(graph[start])
+        while stack:
+            m = stack.pop()
+            if m == target:
+                return True
+            if m not in seen:
+                seen.add(m)
+                stack.extend(graph.get(m, ()))
+        return False
+
+    cycles = [m for m in graph if reaches(m, m)]
+    assert cycles == []
+
+
+# The layers, lowest first: the Tensor data type; the engine; the ops; what is
+# written with ops (the Tensor's methods and free functions, the functional
+# API and gradcheck); then nn and optim.
+LAYERS = [
+    {"tensor.tensor", "tensor.dtypes", "tensor.version", "tensor.device", "tensor.random",
+     "tensor.creation"},
+    {"autograd.grad_mode", "autograd.function", "autograd.engine", "autograd.api"},
+    {"ops.*"},
+    {"tensor.methods", "tensor.functions", "tensor", "autograd.functional",
+     "autograd.gradcheck", "autograd"},
+    {"nn.*", "nn"},
+    {"optim.*", "optim"},
+]
+
+
+def _layer(mod):
+    name = mod.removeprefix("tinygrad_nndl.")
+    for i, members in enumerate(LAYERS):
+        if name in members or f"{name.split('.')[0]}.*" in members and "." in name:
+            return i
+    return None
+
+
+def test_the_layers_point_one_way():
+    """No module imports one of a higher layer (ops know nothing of nn, nn
+    nothing of optim, the engine nothing of any op)."""
+    for mod, deps in _module_imports().items():
+        if _layer(mod) is None:
+            continue
+        for dep in deps:
+            if _layer(dep) is not None:
+                assert _layer(dep) <= _layer(mod), f"{mod} imports {dep}"
