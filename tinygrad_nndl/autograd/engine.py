@@ -9,6 +9,7 @@ node's gradient is complete when it is popped. Leaves' accumulators come
 last. A loop, not recursion, so a graph a million ops deep is fine.
 """
 from heapq import heappop, heappush
+from sys import getrefcount
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                                   "<unknown: not created under detect_anomaly>")
                 prev = pending.get(nxt)   # _send, inline
                 if prev is not None:
-                    pending[nxt] = prev + xg
+                    pending[nxt] = _add(prev, xg)
                 else:
                     pending[nxt] = xg
                     if nxt.seq:
@@ -84,11 +85,22 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     return captured
 
 
+def _add(prev, g):
+    """prev + g, into prev itself when nothing but the walk's table holds it
+    (it is then a sum the walk made): PyTorch's in-place accumulation, which
+    spares an allocation per extra use of a value."""
+    if (type(prev) is np.ndarray and prev.base is None and getrefcount(prev) == 4
+            and type(g) is np.ndarray and g.dtype is prev.dtype and g.shape == prev.shape):
+        prev += g
+        return prev
+    return prev + g
+
+
 def _send(pending, heap, leaves, node, g):
     """Add g to node's gradient; the first time, schedule node."""
     prev = pending.get(node)
     if prev is not None:
-        pending[node] = prev + g
+        pending[node] = _add(prev, g)
         return
     pending[node] = g
     if node.seq:

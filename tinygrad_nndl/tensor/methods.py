@@ -19,6 +19,11 @@ from .tensor import MaxResult, Tensor, _numpy_index, _operand, _shape_arg, _valu
 from .version import mark_modified
 
 
+# The commonest calls, bound once: every arithmetic operator pays for the lookups.
+_add, _sub, _mul, _div = E.Add.apply, E.Sub.apply, E.Mul.apply, E.Div.apply
+_PLAIN = {Tensor, float, int}   # operands that need no conversion
+
+
 class _Methods:
     """Written as a class so that the methods read as Tensor's own; ``attach``
     copies them onto Tensor."""
@@ -70,28 +75,28 @@ class _Methods:
 
     # ----- arithmetic -----------------------------------------------------
     def __add__(self, other):
-        return E.Add.apply(self, _operand(other))
+        return _add(self, other if type(other) in _PLAIN else _operand(other))
 
     def __radd__(self, other):
-        return E.Add.apply(_operand(other), self)
+        return _add(other if type(other) in _PLAIN else _operand(other), self)
 
     def __sub__(self, other):
-        return E.Sub.apply(self, _operand(other))
+        return _sub(self, other if type(other) in _PLAIN else _operand(other))
 
     def __rsub__(self, other):
-        return E.Sub.apply(_operand(other), self)
+        return _sub(other if type(other) in _PLAIN else _operand(other), self)
 
     def __mul__(self, other):
-        return E.Mul.apply(self, _operand(other))
+        return _mul(self, other if type(other) in _PLAIN else _operand(other))
 
     def __rmul__(self, other):
-        return E.Mul.apply(_operand(other), self)
+        return _mul(other if type(other) in _PLAIN else _operand(other), self)
 
     def __truediv__(self, other):
-        return E.Div.apply(self, _operand(other))
+        return _div(self, other if type(other) in _PLAIN else _operand(other))
 
     def __rtruediv__(self, other):
-        return E.Div.apply(_operand(other), self)
+        return _div(other if type(other) in _PLAIN else _operand(other), self)
 
     def __pow__(self, exponent):
         return E.Pow.apply(self, _operand(exponent))
