@@ -6,6 +6,8 @@ Every way a file can be wrong (not gzip, failed gzip CRC, bad magic, unknown
 type, truncated, trailing bytes) raises ``IDXError`` naming the file.
 """
 import gzip
+import math
+import os
 import struct
 import zlib
 
@@ -14,6 +16,7 @@ import numpy as np
 # type byte -> big-endian numpy dtype (from the format's description by LeCun et al.)
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _GZIP_MAGIC = b"\x1f\x8b"
+_DEFLATE_MAX_RATIO = 1032   # deflate never inflates n bytes to more than ~1032 n
 
 
 class IDXError(ValueError):
@@ -32,7 +35,7 @@ def _read_exactly(f, buffer):
     return got
 
 
-def _parse(f, path):
+def _parse(f, path, available, compressed, limit):
     head = f.read(4)
     if len(head) < 4:
         raise IDXError(f"{path}: truncated IDX file: {len(head)} bytes, shorter than the "
@@ -47,11 +50,17 @@ def _parse(f, path):
                        f"only {len(dims_raw)} of {4 * ndim} dimension bytes present")
     shape = struct.unpack(f">{ndim}I", dims_raw)
     dtype = np.dtype(IDX_TYPES[code])
-    try:
-        out = np.empty(shape, dtype=dtype)
-    except (ValueError, MemoryError):
-        raise IDXError(f"{path}: the header announces shape {shape} of {dtype.str}, too "
-                       f"large to allocate; the file is corrupt") from None
+    # Python ints: the product of four uint32 overflows int64.
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > available:
+        raise IDXError(f"{path}: truncated IDX data: the header announces shape {shape} of "
+                       f"{dtype.str} ({nbytes} bytes), more than the file can hold ({available} bytes "
+                       f"at most{', inflated' if compressed else ''}); the file is corrupt "
+                       f"or truncated")
+    if limit is not None and nbytes > limit:
+        raise IDXError(f"{path}: the header announces shape {shape} of {dtype.str} "
+                       f"({nbytes} bytes), more than the {limit} bytes expected here")
+    out = np.empty(shape, dtype=dtype)
     got = _read_exactly(f, out)
     if got < out.nbytes:
         raise IDXError(f"{path}: truncated IDX data: the header announces shape {shape} "
@@ -62,18 +71,23 @@ def _parse(f, path):
     return out if dtype.isnative or dtype.itemsize == 1 else out.astype(dtype.newbyteorder("="))
 
 
-def read_idx(path):
+def read_idx(path, limit=None):
     """The array stored in the IDX file ``path`` (gzip-compressed or not; the
-    gzip magic decides). Multi-byte types are converted to native byte order."""
+    gzip magic decides). Multi-byte types are converted to native byte order.
+
+    Nothing is allocated before the header's size is checked against what
+    the file can hold: its own size when plain, deflate's largest ratio
+    (1032:1) times it when gzipped, and ``limit`` bytes of data if given."""
     path = str(path)
     with open(path, "rb") as raw:
+        size = os.fstat(raw.fileno()).st_size
         compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
         try:
             if not compressed:
-                return _parse(raw, path)
+                return _parse(raw, path, size, False, limit)
             with gzip.GzipFile(fileobj=raw) as f:
-                return _parse(f, path)
+                return _parse(f, path, size * _DEFLATE_MAX_RATIO, True, limit)
         except EOFError:
             raise IDXError(f"{path}: truncated gzip stream (the compressed file ends "
                            f"before its end-of-stream marker)") from None

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..ops.linalg import Linear as LinearOp
 from ..tensor.dtypes import float32
+from ..tensor.tensor import Tensor
 from . import init
 from .module import Module, Parameter
 
@@ -33,6 +34,9 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
+        if not isinstance(x, Tensor):   # PyTorch's message; a list has no .shape
+            raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(x).__name__}")
         if x.shape[-1:] != (self.in_features,):
             raise ValueError(f"Linear: expected input with last dimension {self.in_features}, "
                              f"got shape {tuple(x.shape)}")
