@@ -34,6 +34,10 @@ class _NDArrayName:
     (Calling ``numpy.ndarray(shape, dtype)`` would allocate whatever shape the
     file asks for and return uninitialized memory.)"""
 
+    def __call__(self, *args, **kwargs):
+        raise pickle.UnpicklingError("refused to call numpy.ndarray(...): it would allocate "
+                                     "whatever shape the file asks for, uninitialized")
+
     def __repr__(self):
         return "numpy.ndarray"
 
@@ -121,7 +125,7 @@ def _read_bounded(path):
         if size > MAX_PICKLE_BYTES:
             raise ValueError(f"load_mnist_pkl: {path} is {size} bytes, more than the "
                              f"{MAX_PICKLE_BYTES} that 70,000 MNIST images can take")
-        data = f.read(MAX_PICKLE_BYTES + 1)
+        data = f.read(size + 1)   # read(n) reserves n bytes up front
     if data[:2] != b"\x1f\x8b":
         return data
     out = bytearray()

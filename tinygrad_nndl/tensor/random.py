@@ -41,7 +41,7 @@ def encode_state(rng):
 
 def decode_state(new_state, fn):
     """The PCG64 state dict stored in ``new_state``; raises before anything is set."""
-    data = getattr(new_state, "data", new_state)
+    data = new_state if isinstance(new_state, np.ndarray) else getattr(new_state, "data", None)
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.shape != (_STATE_BYTES,):
         shape = getattr(data, "shape", None)
         raise TypeError(f"{fn}: expected the uint8 Tensor of shape ({_STATE_BYTES},) that "
