@@ -120,6 +120,28 @@ def test_pkl_stops_inflating_at_what_mnist_can_take(tmp_path, monkeypatch):
         load_mnist_pkl(plain)
 
 
+_PKL_BASES = [pickle.dumps(_splits(n=3), protocol=2)]
+_PKL_BASES.append(gzip.compress(_PKL_BASES[0], mtime=0))
+
+
+@settings(max_examples=100)
+@given(base=st.sampled_from(range(len(_PKL_BASES))),
+       damage=st.tuples(st.none() | st.integers(0, 30_000),
+                        st.lists(st.integers(0, 1 << 18), max_size=3)))
+def test_fuzz_pkl_reader_raises_only_named_errors_with_bounded_memory(tmp_path_factory, base,
+                                                                      damage):
+    # A flipped bit in a bytes opcode's length once made the C unpickler
+    # reserve gigabytes for a 3 KB file.
+    data = _damage(_PKL_BASES[base], *damage)
+    path = tmp_path_factory.mktemp("pkl") / "f"
+    path.write_bytes(data)
+    got, peak = _peak_bytes(load_mnist_pkl, path)
+    assert isinstance(got, (tuple, ValueError, pickle.UnpicklingError)), repr(got)
+    if not isinstance(got, tuple):
+        assert str(path) in str(got)
+    assert peak < (2 << 20) + 20 * len(data)
+
+
 # ----- IDX: bounded before allocating, and fuzzed ----------------------------------------
 def _idx(array, code=0x08):
     return struct.pack(">HBB", 0, code, array.ndim) + struct.pack(
@@ -502,3 +524,18 @@ def test_download_refuses_a_mirror_sending_more_than_the_known_size(server, tmp_
     with pytest.raises(DownloadError, match="past the 5 bytes expected"):
         download_file([server + "/endless"], tmp_path / "f", "0" * 64, size=5, deadline=5)
     assert os.listdir(tmp_path) == []
+
+
+def test_zero_sized_shapes_whose_product_overflows_are_named_errors(tmp_path):
+    path = tmp_path / "zero-idx"
+    path.write_bytes(struct.pack(">HBB4I", 0, 0x0E, 4, 0, *[2 ** 32 - 1] * 3))
+    with pytest.raises(IDXError, match="numpy cannot represent"):
+        read_idx(path)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (0,) + (2 ** 40,) * 3})
+    npz = tmp_path / "zero.npz"
+    with zipfile.ZipFile(npz, "w") as zf:
+        zf.writestr("w.npy", header.getvalue())
+    with pytest.raises(ValueError, match=r"zero\.npz.*numpy cannot represent"):
+        tg.load(npz)

@@ -300,7 +300,11 @@ def _read_member(zf, info, archive_size, what):
             raise ValueError(f"load: {what} announces shape {shape} of {dtype} ({nbytes} "
                              f"bytes), more than the {available} bytes it holds; the archive "
                              f"is corrupt")
-        out = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+        try:
+            out = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+        except ValueError:   # a zero among dimensions whose product overflows
+            raise ValueError(f"load: {what} announces shape {shape}, which numpy cannot "
+                             f"represent; the archive is corrupt") from None
         view = memoryview(out.reshape(-1, order="A").view(np.uint8)) if nbytes else b""
         got = 0
         while got < nbytes:

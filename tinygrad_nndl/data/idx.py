@@ -60,7 +60,11 @@ def _parse(f, path, available, compressed, limit):
     if limit is not None and nbytes > limit:
         raise IDXError(f"{path}: the header announces shape {shape} of {dtype.str} "
                        f"({nbytes} bytes), more than the {limit} bytes expected here")
-    out = np.empty(shape, dtype=dtype)
+    try:
+        out = np.empty(shape, dtype=dtype)
+    except ValueError:   # a zero among dimensions whose product overflows
+        raise IDXError(f"{path}: the header announces shape {shape}, which numpy cannot "
+                       f"represent; the file is corrupt") from None
     got = _read_exactly(f, out)
     if got < out.nbytes:
         raise IDXError(f"{path}: truncated IDX data: the header announces shape {shape} "

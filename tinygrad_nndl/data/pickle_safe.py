@@ -72,9 +72,13 @@ MNIST_PIXELS = 784
 MAX_PICKLE_BYTES = MNIST_MAX_IMAGES * (MNIST_PIXELS * 8 + 8) + (1 << 20)
 
 
-class ArrayUnpickler(pickle.Unpickler):
+class ArrayUnpickler(pickle._Unpickler):
     """An Unpickler that rebuilds numpy arrays, tuples, lists, numbers and
-    strings, and raises ``pickle.UnpicklingError`` for any other global."""
+    strings, and raises ``pickle.UnpicklingError`` for any other global.
+
+    It is pickle's pure-Python unpickler: the C one reserves the length a
+    bytes opcode announces before reading it (a 3 KB file can claim 4 GB),
+    while this one reads what is there, so memory stays bounded by the data."""
 
     def find_class(self, module, name):
         try:
