@@ -3,7 +3,9 @@
 An IDX file is a big-endian header (two zero bytes, a type byte, the number
 of dimensions, one uint32 per dimension) followed by the raw row-major data.
 Every way a file can be wrong (not gzip, failed gzip CRC, bad magic, unknown
-type, truncated, trailing bytes) raises ``IDXError`` naming the file.
+type, truncated, trailing bytes) raises ``IDXError`` naming the file, and
+the header's shape is checked against what the file can hold before anything
+is allocated, so a corrupt header cannot make the reader reserve gigabytes.
 """
 import gzip
 import math
