@@ -40,6 +40,7 @@ import zlib
 import numpy as np
 
 from .atomic_file import write_atomic
+from .bounded_read import DEFLATE_MAX_RATIO, read_into
 from .tensor.tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -240,10 +241,6 @@ def load(path):
                          f"deeply") from None
 
 
-# deflate never inflates n bytes to more than about 1032 n
-_DEFLATE_MAX_RATIO = 1032
-
-
 def _read_entries(file, path):
     """name -> array for every entry of the archive, read without pickle and
     without allocating more than the archive can hold."""
@@ -271,7 +268,7 @@ def _read_entries(file, path):
 
 
 def _read_member(zf, info, archive_size, what):
-    ratio = 1 if info.compress_type == zipfile.ZIP_STORED else _DEFLATE_MAX_RATIO
+    ratio = 1 if info.compress_type == zipfile.ZIP_STORED else DEFLATE_MAX_RATIO
     if info.compress_size > archive_size or info.file_size > ratio * info.compress_size + 1024:
         raise ValueError(f"load: {what} claims {info.file_size} bytes from "
                          f"{info.compress_size} stored in an archive of {archive_size}; the "
@@ -305,13 +302,7 @@ def _read_member(zf, info, archive_size, what):
         except ValueError:   # a zero among dimensions whose product overflows
             raise ValueError(f"load: {what} announces shape {shape}, which numpy cannot "
                              f"represent; the archive is corrupt") from None
-        view = memoryview(out.reshape(-1, order="A").view(np.uint8)) if nbytes else b""
-        got = 0
-        while got < nbytes:
-            n = member.readinto(view[got:])
-            if not n:
-                break
-            got += n
+        got = read_into(member, out)
         if got < nbytes:
             raise ValueError(f"load: {what} is truncated: {got} bytes of data where its "
                              f"header announces {nbytes}")

@@ -15,26 +15,15 @@ import zlib
 
 import numpy as np
 
+from ..bounded_read import DEFLATE_MAX_RATIO, read_into
+
 # type byte -> big-endian numpy dtype (from the format's description by LeCun et al.)
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _GZIP_MAGIC = b"\x1f\x8b"
-_DEFLATE_MAX_RATIO = 1032   # deflate never inflates n bytes to more than ~1032 n
 
 
 class IDXError(ValueError):
     """A malformed IDX file: the message names the file and the problem."""
-
-
-def _read_exactly(f, buffer):
-    """Fill ``buffer`` from f; return the number of bytes read (short only at EOF)."""
-    view = memoryview(buffer.reshape(-1).view(np.uint8))
-    got = 0
-    while got < len(view):
-        n = f.readinto(view[got:])
-        if not n:
-            break
-        got += n
-    return got
 
 
 def _parse(f, path, available, compressed, limit):
@@ -67,7 +56,7 @@ def _parse(f, path, available, compressed, limit):
     except ValueError:   # a zero among dimensions whose product overflows
         raise IDXError(f"{path}: the header announces shape {shape}, which numpy cannot "
                        f"represent; the file is corrupt") from None
-    got = _read_exactly(f, out)
+    got = read_into(f, out)
     if got < out.nbytes:
         raise IDXError(f"{path}: truncated IDX data: the header announces shape {shape} "
                        f"({out.nbytes} bytes of {dtype.str}), the file holds {got}")
@@ -93,7 +82,7 @@ def read_idx(path, limit=None):
             if not compressed:
                 return _parse(raw, path, size, False, limit)
             with gzip.GzipFile(fileobj=raw) as f:
-                return _parse(f, path, size * _DEFLATE_MAX_RATIO, True, limit)
+                return _parse(f, path, size * DEFLATE_MAX_RATIO, True, limit)
         except EOFError:
             raise IDXError(f"{path}: truncated gzip stream (the compressed file ends "
                            f"before its end-of-stream marker)") from None
