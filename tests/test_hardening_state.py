@@ -219,6 +219,8 @@ def test_a_list_given_to_a_model_raises_type_error_naming_tensor():
     with pytest.raises(TypeError, match=r"linear\(\): argument 'input' \(position 1\) must be "
                                         r"Tensor, not list"):
         net([[1.0, 2.0, 3.0]])
+    with pytest.raises(TypeError, match=r"dropout\(\): .* must be Tensor, not list"):
+        nn.Dropout(0.5)([1.0, 2.0])
 
 
 # ----- item 6: random generator state --------------------------------------------------------

@@ -9,6 +9,7 @@ time; the two are the same network up to where the factor is applied.)
 import numpy as np
 
 from ..tensor.rng_state import numpy_generator
+from ..tensor.tensor import Tensor
 from .module import Module
 
 
@@ -22,6 +23,9 @@ def dropout(input, p=0.5, training=True, *, generator=None):
     the identity when not training. The mask comes from ``generator`` (a
     ``tinygrad_nndl.Generator``), or from the library's seeded generator."""
     _check_p(p, "dropout")
+    if not isinstance(input, Tensor):   # PyTorch's message; a list has no .shape
+        raise TypeError(f"dropout(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
     rng = numpy_generator(generator, "dropout")
     if not training or p == 0:
         return input
