@@ -87,7 +87,7 @@ def test_read_idx_result_is_a_native_writable_array(tmp_path):
     (b"\x12\x34\x08\x03" + struct.pack(">3I", 1, 1, 1) + b"\x00", "bad magic number"),
     (b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"\x00", "bad magic number"),
     (b"\x00\x00\x08\x01" + struct.pack(">I", 2) + b"\x01\x02\x03", "trailing bytes"),
-    (b"\x00\x00\x0e\x04" + struct.pack(">4I", *[2 ** 32 - 1] * 4), "too large to allocate"),
+    (b"\x00\x00\x0e\x04" + struct.pack(">4I", *[2 ** 32 - 1] * 4), "more than the file can hold"),
 ])
 @pytest.mark.parametrize("gz", [True, False])
 def test_malformed_idx_names_the_file_and_the_problem(tmp_path, payload, problem, gz):
@@ -252,7 +252,7 @@ def served(monkeypatch):
     """Replace ``fetch`` by a fake web: {url: bytes}; a missing url is unreachable."""
     web, asked = {}, []
 
-    def fetch(url, timeout=60):
+    def fetch(url, timeout=60, **limits):
         asked.append(url)
         if url not in web:
             raise urllib.error.URLError(OSError(101, "Network is unreachable"))
@@ -341,7 +341,7 @@ def test_interrupted_write_leaves_the_old_file(tmp_path, served, monkeypatch):
     assert path.read_bytes() == b"old contents" and _leftovers(tmp_path) == []
     monkeypatch.undo()
     served_again = {"https://m/f.gz": new}
-    monkeypatch.setattr(download_module, "fetch", lambda url, timeout=60: served_again[url])
+    monkeypatch.setattr(download_module, "fetch", lambda url, **kw: served_again[url])
     download_module.download_file(["https://m/f.gz"], path, hashlib.sha256(new).hexdigest())
     assert path.read_bytes() == new
 

@@ -7,6 +7,7 @@ from .tensor.tensor import MaxResult, Tensor
 from .tensor.dtypes import (bool_, double, float16, float32, float64, int32, int64,  # noqa: F401
                             long)
 from .tensor.random import manual_seed
+from .tensor.rng_state import Generator, get_rng_state, set_rng_state
 from .tensor.creation import (arange, empty, eye, from_numpy, full, full_like, linspace,
                               ones, ones_like, rand, rand_like, randint, randn, randn_like,
                               randperm, tensor, zeros, zeros_like)

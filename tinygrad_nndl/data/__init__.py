@@ -5,7 +5,8 @@ and torchvision.datasets names).
   by fancy indexing, no per-sample Python loop.
 - ``load_digits`` / ``digits_split``: scikit-learn's 8x8 digits, the embedded default.
 - ``MNIST``, ``FashionMNIST``, ``book_split``: the IDX gz files, optionally
-  downloaded (SHA-256 checked, atomic writes); the book's 50,000 / 10,000 split.
+  downloaded (SHA-256 checked, bounded in time and size, atomic writes); the
+  book's 50,000 / 10,000 split.
 - ``load_mnist_pkl``: the book's ``mnist.pkl.gz`` through a restricted unpickler.
 """
 from .dataset import Dataset, Subset, TensorDataset, random_split

@@ -8,7 +8,8 @@ of a permutation used as a fancy index: no per-sample Python work.
 import numpy as np
 
 from ..tensor.dtypes import to_array
-from ..tensor.random import generator
+from ..tensor.random import generator as library_generator
+from ..tensor.rng_state import numpy_generator
 from ..tensor.tensor import Tensor
 
 
@@ -46,24 +47,36 @@ class DataLoader:
     permutation each epoch); pass ``shuffle=False`` to evaluate in order. ``drop_last`` drops a final incomplete
     batch. The permutations come from a generator owned by this loader,
     seeded with ``seed``, or (seed None) from the library's generator at
-    construction, so ``manual_seed`` makes a run reproducible.
+    construction, so ``manual_seed`` makes a run reproducible. With
+    ``generator`` (a ``tinygrad_nndl.Generator``, keyword only, as in PyTorch)
+    each epoch's permutation is drawn from it when the epoch starts, so saving
+    ``generator.get_state()`` before an epoch and restoring it replays that
+    epoch's order exactly (a resumed run shuffles as the uninterrupted one).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=True, drop_last=False, seed=None,
-                 collate_fn=None):
+                 collate_fn=None, *, generator=None):
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader: the dataset must have __len__ and __getitem__, "
                             f"got {type(dataset).__name__}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"DataLoader: seed must be an int or None, got {seed!r}")
+        if generator is not None:
+            if seed is not None:
+                raise ValueError("DataLoader: give a seed or a generator, not both")
+            numpy_generator(generator, "DataLoader")
+        self.generator = generator
         self.dataset = dataset
         self.batch_size = _positive_int(batch_size, "batch_size")
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = seed
         self.collate_fn = collate_fn
-        seed = seed if seed is not None else int(generator().integers(2 ** 63))
-        self._rng = np.random.default_rng(seed)
+        if generator is not None:
+            self._rng = None   # drawn from at each epoch's start, see __iter__
+        else:
+            seed = seed if seed is not None else int(library_generator().integers(2 ** 63))
+            self._rng = np.random.default_rng(seed)
         # A custom collate_fn sees the samples themselves, so it rules out batching by index.
         self._batched = collate_fn is None and hasattr(dataset, "get_batch")
 
@@ -73,7 +86,9 @@ class DataLoader:
 
     def __iter__(self):
         n = len(self.dataset)
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        rng = self._rng if self.generator is None else numpy_generator(self.generator,
+                                                                      "DataLoader")
+        order = rng.permutation(n) if self.shuffle else np.arange(n)
         stop = len(self) * self.batch_size
         for start in range(0, stop, self.batch_size):
             yield self._fetch(order[start:start + self.batch_size])

@@ -20,6 +20,8 @@ from .dataset import Dataset, Subset, take_rows
 from .download import download_file
 from .idx import IDXError, read_idx
 
+MAX_IMAGES = 70_000   # what either data set holds, training and test files together
+
 
 class MNIST(Dataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images.
@@ -28,7 +30,8 @@ class MNIST(Dataset):
     Item i is ``(image, label)`` with the image a float32 Tensor (28, 28)
     scaled to [0, 1] (pixel / 255) and the label an int. With ``download=True``
     missing files are fetched from the public mirrors and checked against the
-    SHA-256 sums below before they are written (atomically).
+    SHA-256 sums below before they are written (atomically); no mirror is read
+    past the file's known size, and each gets an overall deadline.
     """
 
     folder = "mnist"
@@ -45,6 +48,11 @@ class MNIST(Dataset):
         ("t10k-labels-idx1-ubyte.gz",
          "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
     )
+    # Each file's length by its SHA-256: a download stops reading there.
+    sizes = {"440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609": 9912422,
+             "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c": 28881,
+             "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6": 1648877,
+             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6": 4542}
     classes = ("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
                "6 - six", "7 - seven", "8 - eight", "9 - nine")
 
@@ -63,11 +71,11 @@ class MNIST(Dataset):
                     f"{type(self).__name__}: {path} not found (looked in {self.root} and "
                     f"{os.path.join(self.root, self.folder)}); pass download=True to fetch "
                     f"the files, or copy them there")
-        self.data = self._read(images, np.uint8, 3)
+        self.data = self._read(images, np.uint8, 3, MAX_IMAGES * 28 * 28)
         if self.data.shape[1:] != (28, 28):
             raise IDXError(f"{images}: expected images of shape (N, 28, 28), got "
                            f"{self.data.shape}")
-        targets = self._read(labels, np.uint8, 1)
+        targets = self._read(labels, np.uint8, 1, MAX_IMAGES)
         if len(targets) != len(self.data):
             raise IDXError(f"{labels}: {len(targets)} labels for the {len(self.data)} images "
                            f"of {images}")
@@ -77,8 +85,8 @@ class MNIST(Dataset):
         self.targets = targets.astype(np.int64)
 
     @staticmethod
-    def _read(path, dtype, ndim):
-        array = read_idx(path)
+    def _read(path, dtype, ndim, limit):
+        array = read_idx(path, limit=limit)
         if array.dtype != dtype or array.ndim != ndim:
             raise IDXError(f"{path}: expected a {ndim}-dimensional IDX array of "
                            f"{np.dtype(dtype)}, got {array.ndim} dimensions of {array.dtype}")
@@ -94,7 +102,8 @@ class MNIST(Dataset):
         for name, sha256 in self.resources:
             path = os.path.join(self.raw_folder, name)
             if not os.path.exists(path):
-                download_file([m + name for m in self.mirrors], path, sha256)
+                download_file([m + name for m in self.mirrors], path, sha256,
+                              size=self.sizes.get(sha256))
 
     def __len__(self):
         return len(self.data)
@@ -129,6 +138,10 @@ class FashionMNIST(MNIST):
         ("t10k-labels-idx1-ubyte.gz",
          "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
     )
+    sizes = {"3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84": 26421880,
+             "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845": 29515,
+             "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073": 4422102,
+             "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5": 5148}
     classes = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                "Sneaker", "Bag", "Ankle boot")
 

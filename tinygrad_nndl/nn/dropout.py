@@ -8,7 +8,8 @@ time; the two are the same network up to where the factor is applied.)
 """
 import numpy as np
 
-from ..tensor.random import generator
+from ..tensor.rng_state import numpy_generator
+from ..tensor.tensor import Tensor
 from .module import Module
 
 
@@ -17,28 +18,36 @@ def _check_p(p, fn):
         raise ValueError(f"{fn}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def dropout(input, p=0.5, training=True):
+def dropout(input, p=0.5, training=True, *, generator=None):
     """Zero each element with probability p and scale the rest by 1/(1 - p);
-    the identity when not training. Uses the library's seeded generator."""
+    the identity when not training. The mask comes from ``generator`` (a
+    ``tinygrad_nndl.Generator``), or from the library's seeded generator."""
     _check_p(p, "dropout")
+    if not isinstance(input, Tensor):   # PyTorch's message; a list has no .shape
+        raise TypeError(f"dropout(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    rng = numpy_generator(generator, "dropout")
     if not training or p == 0:
         return input
     if p == 1:
         return input * np.zeros((), dtype=input.dtype)
-    mask = generator().random(input.shape, dtype=np.float32) >= p
+    mask = rng.random(input.shape, dtype=np.float32) >= p
     return input * (mask * np.asarray(1.0 / (1.0 - p), dtype=input.dtype))
 
 
 class Dropout(Module):
-    """nn.Dropout(p): inverted dropout in ``train()`` mode, identity in ``eval()``."""
+    """nn.Dropout(p): inverted dropout in ``train()`` mode, identity in ``eval()``.
+    ``generator`` (keyword only) draws the masks instead of the library's generator."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, *, generator=None):
         super().__init__()
         _check_p(p, "Dropout")
+        numpy_generator(generator, "Dropout")
         self.p = p
+        self.generator = generator
 
     def forward(self, input):
-        return dropout(input, self.p, self.training)
+        return dropout(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}"

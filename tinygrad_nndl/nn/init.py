@@ -3,6 +3,7 @@
 Each fills a tensor in place from the library's seeded generator and returns it.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -16,6 +17,15 @@ def _fans(tensor):
                          f"{tensor.shape}")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _no_elements(tensor):
+    """True, with PyTorch's warning, for a tensor with no elements (the weight
+    of ``Linear(0, n)``): the He initializers leave it as it is."""
+    if tensor.data.size:
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+    return True
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -72,7 +82,11 @@ def xavier_normal_(tensor, gain=1.0):
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al.). With
-    a = sqrt(5) this is PyTorch's default for Linear weights: U(+-1/sqrt(fan_in))."""
+    a = sqrt(5) this is PyTorch's default for Linear weights: U(+-1/sqrt(fan_in)).
+    A tensor with no elements (``Linear(0, n)``) is left as is, with
+    PyTorch's warning."""
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = _fans(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
@@ -80,6 +94,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = _fans(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))

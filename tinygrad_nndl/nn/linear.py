@@ -6,6 +6,7 @@ import numpy as np
 from ..ops.linalg import Linear as LinearOp
 from ..ops.linalg import LinearActivation
 from ..tensor.dtypes import float32
+from ..tensor.tensor import Tensor
 from . import init
 from .module import Module, Parameter
 
@@ -37,10 +38,10 @@ class Linear(Module):
         return LinearOp.apply(self._checked(x), self.weight, self.bias)
 
     def _checked(self, x):
-        shape = getattr(x, "shape", None)
-        if shape is None:
-            raise TypeError(f"Linear: expected the input to be a Tensor, got "
+        if not isinstance(x, Tensor):   # PyTorch's message; a list has no .shape
+            raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not "
                             f"{type(x).__name__}")
+        shape = x.data.shape
         if shape[-1:] != (self.in_features,):
             raise ValueError(f"Linear: expected input with last dimension {self.in_features}, "
                              f"got shape {tuple(shape)}")

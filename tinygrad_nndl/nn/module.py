@@ -25,6 +25,41 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
 
+# dtype kinds a checkpoint value may have, by the kind of the tensor it fills
+_LOADABLE_KINDS = {"f": "biuf", "c": "biufc", "i": "biu", "u": "biu", "b": "b"}
+
+
+def _checked_value(key, value, target):
+    """``value`` as an array of ``target``'s dtype and shape, or an error
+    naming ``key``; nothing is written here."""
+    if isinstance(value, Tensor):
+        array = value.data
+    elif isinstance(value, np.ndarray):
+        array = value
+    elif isinstance(value, (list, tuple, int, float, np.number, np.bool_)) \
+            or hasattr(value, "__array__"):   # a torch.Tensor, say
+        try:
+            array = np.asarray(value)
+        except ValueError as e:   # ragged nesting
+            raise ValueError(f"load_state_dict: {key!r} is not a rectangular array of "
+                             f"numbers: {e}") from None
+    else:
+        raise TypeError(f"load_state_dict: {key!r} must be a Tensor or an array, got "
+                        f"{type(value).__name__}")
+    if array.dtype.kind not in _LOADABLE_KINDS.get(target.dtype.kind, "biufc") \
+            or array.dtype.fields is not None:
+        raise TypeError(f"load_state_dict: {key!r} holds {array.dtype} values, which cannot "
+                        f"be loaded into the model's {target.dtype} tensor"
+                        + (" (None or a non-number among the values?)"
+                           if array.dtype.kind == "O" else ""))
+    if array.shape != target.shape:
+        raise ValueError(f"load_state_dict: size mismatch for {key!r}: the checkpoint "
+                         f"has shape {array.shape}, the model has {target.shape}")
+    if not target.flags.writeable:
+        raise ValueError(f"load_state_dict: the model's {key!r} is a read-only array")
+    return array.astype(target.dtype, copy=True)
+
+
 class Module:
     """Base of layers and models: assign Parameters and Modules as attributes
     and they are registered, in order, under their attribute names."""
@@ -140,9 +175,16 @@ class Module:
         return self
 
     def to(self, dtype):
-        """Cast every parameter and floating buffer to ``dtype`` in place."""
+        """Cast every floating-point parameter and buffer to the floating-point
+        ``dtype`` in place. An integer dtype raises TypeError, as in PyTorch:
+        integer parameters could not require gradients."""
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
+                            f"desired dtype={dtype}")
         for p in self.parameters():
+            if p.data.dtype.kind != "f":
+                continue
             p.data = p.data.astype(dtype)
             if p.grad is not None:
                 p.grad = Tensor._make(p.grad.data.astype(dtype), None)
@@ -171,8 +213,13 @@ class Module:
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values in. Every problem is found before anything changes:
-        missing or unexpected keys (with ``strict``) and shape mismatches raise,
-        naming the key and both shapes."""
+        missing or unexpected keys (with ``strict``), values that are not
+        numeric arrays (None, strings, objects; a dtype of another kind, such as
+        floats for an integer buffer) and shape mismatches raise, naming the
+        key; the model is then exactly as it was."""
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"load_state_dict: expected a dict of name -> Tensor, got "
+                            f"{type(state_dict).__name__}")
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -181,16 +228,10 @@ class Module:
                                f"{unexpected}")
         values = {}
         for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if array.shape != target.shape:
-                raise ValueError(f"load_state_dict: size mismatch for {key!r}: the checkpoint "
-                                 f"has shape {array.shape}, the model has {target.shape}")
-            values[key] = array
+            if key in state_dict:
+                values[key] = _checked_value(key, state_dict[key], target.data)
         tensors = dict(self._named_state_tensors())
-        for key, array in values.items():
+        for key, array in values.items():   # same dtype and shape: these cannot fail
             tensors[key].data[...] = array
             tensors[key]._mark_modified()
         return missing, unexpected

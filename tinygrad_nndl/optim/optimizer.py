@@ -137,13 +137,43 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
-    @staticmethod
-    def _evaluate(closure):
-        """Run the closure (which recomputes the loss and calls backward)."""
-        if closure is None:
-            return None
-        with enable_grad():
-            return closure()
+    def _evaluate(self, closure):
+        """Run the closure (which recomputes the loss and calls backward), then
+        check every gradient. Every optimizer's ``step`` starts here, so a
+        step that cannot be taken raises before any parameter, moment or step
+        count changes."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._check_grads()
+        return loss
+
+    def _check_grads(self):
+        """A gradient must be a Tensor of its parameter's shape and dtype: a
+        (1,)-shaped one would otherwise broadcast silently into the update."""
+        for gi, group in enumerate(self.param_groups):
+            names = group.get("param_names")
+            for i, p in enumerate(group["params"]):
+                g = p.grad
+                if g is None:
+                    continue
+                label = (f"parameter {names[i]!r}" if names
+                         else f"parameter {i} of group {gi}")
+                if not isinstance(g, Tensor):
+                    raise TypeError(f"{self._name}.step: the gradient of {label} is a "
+                                    f"{type(g).__name__}, not a Tensor; nothing was updated")
+                if g.shape != p.shape:
+                    raise ValueError(f"{self._name}.step: the gradient of {label} has shape "
+                                     f"{tuple(g.shape)}, the parameter {tuple(p.shape)}; "
+                                     f"nothing was updated")
+                if g.dtype != p.dtype:
+                    raise TypeError(f"{self._name}.step: the gradient of {label} is "
+                                    f"{g.dtype}, the parameter {p.dtype}; nothing was "
+                                    f"updated")
+                if not p.data.flags.writeable:
+                    raise ValueError(f"{self._name}.step: {label} (shape {tuple(p.shape)}) "
+                                     f"is a read-only array; nothing was updated")
 
     # ----- state dict -------------------------------------------------------
     def state_dict(self):
