@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_nndl as tg
-from tinygrad_nndl import autograd, nn, optim
+from tinygrad_nndl import autograd, data, optim, training
 from tinygrad_nndl.autograd.functional import hessian
 from tinygrad_nndl.nn import functional as F
 
@@ -384,7 +384,7 @@ def test_eq3_22_gaussian_input_noise_adds_sigma2_squared_norm(d, sigma, seed):
     n, K = 16, 4000
     X, y, w = rng.standard_normal((n, d)), rng.standard_normal(n), rng.uniform(-2, 2, d)
     Xt, wt = as_tensor(X), as_tensor(w)
-    X_noisy = nn.add_input_noise(Xt.reshape(1, n, d).expand(K, n, d), sigma)
+    X_noisy = data.add_input_noise(Xt.reshape(1, n, d).expand(K, n, d), sigma)
     eps = X_noisy - Xt                           # the noise that was added, (K, n, d)
     noisy = ((X_noisy @ wt - as_tensor(y)) ** 2).mean().item()
     r, v = X @ w - y, sigma ** 2 * (w @ w)
@@ -413,7 +413,7 @@ def test_eq3_14_3_15_mixup_makes_convex_combinations(n, d, J, alpha, seed):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     Y = np.eye(J)[rng.integers(0, J, n)]
-    X_mix, Y_mix, lam = nn.mixup(as_tensor(X), as_tensor(Y), alpha=alpha)
+    X_mix, Y_mix, lam = data.mixup(as_tensor(X), as_tensor(Y), alpha=alpha)
     assert 0.0 <= lam <= 1.0
     X_mix, Y_mix = X_mix.data, Y_mix.data
     partners = []
@@ -452,7 +452,7 @@ def test_early_stopping_error_change_criterion_on_a_scripted_history(
     else:
         best_epoch = best
     history = falling + flat
-    stopper = nn.EarlyStopping(patience=patience, extra_epochs=extra)
+    stopper = training.EarlyStopping(patience=patience, extra_epochs=extra)
     stopped = next(t for t, v in enumerate(history) if stopper.step(v))
     assert stopped == best_epoch + patience + extra
     assert stopper.best_epoch == best_epoch
@@ -473,7 +473,7 @@ def test_early_stopping_weight_change_criterion_on_scripted_weights(window, q, r
     k = math.log(rho / (top * (1 - q ** window))) / math.log(q)
     assume(abs(k - round(k)) > 1e-6)                     # not on the boundary
     expected = window + max(0, math.ceil(k))
-    stopper = nn.WeightChangeStopping(window=window, threshold=rho)
+    stopper = training.WeightChangeStopping(window=window, threshold=rho)
     for t in range(expected + 1):
         params = [as_tensor(w + a * (1 - q ** t)) for w, a in zip(w0, A)]
         stop = stopper.step(params)

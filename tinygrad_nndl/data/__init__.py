@@ -8,7 +8,10 @@ and torchvision.datasets names).
   downloaded (SHA-256 checked, bounded in time and size, atomic writes); the
   book's 50,000 / 10,000 split.
 - ``load_mnist_pkl``: the book's ``mnist.pkl.gz`` through a restricted unpickler.
+- ``mixup``, ``add_input_noise``, ``shift_rotate``, ``augment_digits``,
+  ``expand_by_shifts``: chapter 3's data augmentation.
 """
+from .augment import add_input_noise, augment_digits, expand_by_shifts, mixup, shift_rotate
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .digits import digits_split, load_digits
 from .download import DownloadError, download_file
@@ -20,4 +23,5 @@ from .pickle_safe import ArrayUnpickler, load_mnist_pkl
 __all__ = ["Dataset", "Subset", "TensorDataset", "random_split", "DataLoader",
            "default_collate", "load_digits", "digits_split", "MNIST", "FashionMNIST",
            "book_split", "read_idx", "IDXError", "download_file", "DownloadError",
-           "load_mnist_pkl", "ArrayUnpickler"]
+           "load_mnist_pkl", "ArrayUnpickler", "mixup", "add_input_noise", "shift_rotate",
+           "augment_digits", "expand_by_shifts"]

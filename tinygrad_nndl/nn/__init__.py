@@ -5,6 +5,4 @@ from .linear import Linear
 from .module import Module, ModuleList, Parameter, Sequential
 from .dropout import Dropout
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from .regularization import (EarlyStopping, WeightChangeStopping, add_input_noise,
-                             augment_digits, expand_by_shifts, mixup, shift_rotate)
 from .rnn import LSTM, RNN, LSTMCell, LSTMGates, RNNCell

@@ -225,7 +225,9 @@ class _Methods:
         count = 1
         for a in axes:
             count *= self.data.shape[a]
-        return R.Sum.apply(self, axes=axes, keepdims=keepdim) * (1.0 / max(count, 1))
+        # an empty mean is NaN, as PyTorch's (0/0), without numpy's warning
+        return R.Sum.apply(self, axes=axes, keepdims=keepdim) * (1.0 / count if count
+                                                                  else float("nan"))
 
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         """Variance over ``dim``, dividing by n - correction (torch.var): by
