@@ -4,7 +4,8 @@ checks and the gradient each walk starts from."""
 import numpy as np
 
 from ..tensor.tensor import Tensor
-from .engine import accumulate, cast, run_backward
+from .engine import run_backward
+from .sinks import accumulate, cast
 from .function import accumulator
 
 _ONES = {}   # dtype -> a 0-d one

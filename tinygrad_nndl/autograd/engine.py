@@ -14,9 +14,10 @@ from sys import getrefcount
 import numpy as np
 
 from ..tensor.tensor import Tensor
-from ..tensor.version import clock, version_at
+from ..tensor.version import check_unchanged, clock
 from .function import FREED, _check_finite
 from .grad_mode import enable_grad, mode
+from .sinks import accumulate, cast, run_hooks, tensor_hooks
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
@@ -37,7 +38,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         node = heappop(heap)[1]
         g = pending.pop(node)
         if node.special:   # hooks, retain_grad, or saved values already released
-            g = _tensor_hooks(node, g, create_graph, handed)
+            g = tensor_hooks(node, g, create_graph, handed)
         needs = node.needs
         if leads is not None:
             if node in capture:
@@ -48,11 +49,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         if node.special and node.released and node.saves_anything:
             raise RuntimeError(FREED.format(node=node.name()))
         if node.seq < last_inplace:
-            _check_versions(node)
+            check_unchanged(node.arrays, node.out, node.seq, node.name())
         if create_graph or anomaly or needs is not node.needs:
             in_grads = _vjp(node, g, needs, create_graph, anomaly)
         else:   # the plain case, inline: it is most of a small network's backward
-            in_grads = node.backward(g, node.out, *(node.arrays or _none(len(needs))))
+            in_grads = node.backward(g, node.out, *(node.arrays or (None,) * len(needs)))
         for nxt, xg in zip(node.next_nodes, in_grads):
             if xg is not None and nxt is not None:
                 if anomaly:
@@ -77,7 +78,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         g = cast(g, leaf.data.dtype, create_graph)
         hooks = getattr(leaf, "_hooks", None)
         if hooks:
-            g = _run_hooks(hooks, leaf.shape, g, create_graph, handed)
+            g = run_hooks(hooks, leaf.shape, g, create_graph, handed)
         if capture is None:
             accumulate(leaf, g, create_graph, handed)
         elif acc in capture:
@@ -109,39 +110,22 @@ def _send(pending, heap, leaves, node, g):
         leaves.append(node)
 
 
-def cast(g, dtype, create_graph):
-    """g in the dtype of the value it is the gradient of (mixed-dtype ops)."""
-    if dtype is None or g.dtype is dtype or g.dtype == dtype:
-        return g
-    return g.to(dtype) if create_graph else np.asarray(g).astype(dtype)
-
-
-_NONES = {}
-
-
 def _vjp(node, g, needs, create_graph, anomaly):
     """The node's input gradients for g, its output's gradient: recorded as
     Tensor ops with ``create_graph``, else on numpy arrays."""
     if create_graph:   # the output as a Tensor of this very node, so it is differentiable
         out = None if node.out is None else Tensor._make(node.out, node)
-        inputs = node.inputs or _none(len(needs))
+        inputs = node.inputs or (None,) * len(needs)
         if needs is not node.needs:   # autograd.grad: ask only for the gradients needed
             node = _masked(node, needs)
         return node.backward(g, out, *inputs)
     if needs is not node.needs:
         node = _masked(node, needs)
-    inputs = node.arrays or _none(len(needs))
+    inputs = node.arrays or (None,) * len(needs)
     if anomaly:   # NaN/inf become one clear error in the caller, not numpy warnings
         with np.errstate(all="ignore"):
             return node.backward(g, node.out, *inputs)
     return node.backward(g, node.out, *inputs)
-
-
-def _none(n):
-    nones = _NONES.get(n)
-    if nones is None:
-        nones = _NONES[n] = (None,) * n
-    return nones
 
 
 def _masked(node, needs):
@@ -167,77 +151,3 @@ def _leading_to(roots, capture):
         if any(n in leads for n in node.next_nodes):
             leads.add(node)
     return leads
-
-
-def _check_versions(node):
-    """Raise if a value the node saved was changed in place after it was saved."""
-    saved = [("an input", a) for a in (node.arrays or ()) if isinstance(a, np.ndarray)]
-    if node.out is not None:
-        saved.append(("the output", node.out))
-    for role, a in saved:
-        expected, now = version_at(a, node.seq), version_at(a, float("inf"))
-        if now != expected:
-            raise RuntimeError(
-                f"backward: one of the values needed for gradient computation has been "
-                f"modified by an in-place operation: {role} of {node.name()}, of shape "
-                f"{list(a.shape)}, is at version {now}; expected version {expected}. Change "
-                f"it after backward, or change a copy (.clone()).")
-
-
-def _run_hooks(hooks, shape, g, create_graph, handed):
-    gt = g if isinstance(g, Tensor) else Tensor._make(g, None)
-    handed.add(id(gt))   # a hook may keep what it saw: .grad must not share it
-    for hook in list(hooks.values()):
-        new = hook(gt)
-        if new is not None:
-            if not isinstance(new, Tensor) or new.shape != shape:
-                got = new.shape if isinstance(new, Tensor) else type(new).__name__
-                raise RuntimeError(f"register_hook: hook {hook!r} returned {got}; it must "
-                                   f"return None or a Tensor of shape {shape}")
-            gt = new
-            handed.add(id(gt))
-    if create_graph:
-        return gt
-    handed.add(id(gt.data))
-    return gt.data
-
-
-def _tensor_hooks(node, g, create_graph, handed):
-    """A non-leaf's hooks, then its retained .grad (retain_grad runs last, as
-    in PyTorch), given the gradient in the tensor's dtype."""
-    if node.dtype is not None:
-        g = cast(g, node.dtype, create_graph)
-    if node.pre_hooks:
-        g = _run_hooks(node.pre_hooks, tuple(np.shape(g)), g, create_graph, handed)
-    t = node.retained() if node.retained else None
-    if t is not None:
-        accumulate(t, g, create_graph, handed)
-    return g
-
-
-def accumulate(t, g, create_graph, handed):
-    """Add g to ``t.grad``: the first gradient is kept (copied if the user,
-    a hook or another .grad may hold it), later ones are added in place, as
-    PyTorch's AccumulateGrad does."""
-    if create_graph:
-        g = g if isinstance(g, Tensor) else Tensor._make(g, None)
-        if t._grad is not None:
-            t._grad = t._grad + g
-            return
-        if id(g) in handed:   # a new node: the same values, still differentiable
-            g = g.reshape(g.shape) if g.requires_grad else Tensor._make(g.data.copy(), None)
-        handed.add(id(g))
-        t._grad = g
-        return
-    if type(g) is not np.ndarray:   # numpy gives scalars for 0-d results
-        g = np.asarray(g)
-    old = t._grad
-    if old is None:
-        if g.base is not None or id(g) in handed or not g.flags.writeable:
-            g = g.copy()
-        handed.add(id(g))
-        t._grad = Tensor._make(g, None)
-    elif old.data.flags.writeable and old.data.shape == g.shape:
-        np.add(old.data, g, out=old.data, casting="unsafe")
-    else:
-        old.data = np.asarray(old.data + g)

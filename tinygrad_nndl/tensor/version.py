@@ -7,6 +7,8 @@ saved values changed after it was recorded is older than that change.
 import itertools
 import weakref
 
+import numpy as np
+
 # One clock for graph nodes and in-place changes: a node whose saved values
 # changed in place after it was recorded has a smaller number than that change.
 sequence = itertools.count(1)
@@ -63,3 +65,19 @@ def version_at(array, when):
     return sum(1 for s in _stamps(array) if s < when)
 
 
+
+
+def check_unchanged(arrays, out, when, who):
+    """Raise if one of the values a node saved at clock reading ``when`` (its
+    input ``arrays`` and its output ``out``) was changed in place since."""
+    saved = [("an input", a) for a in (arrays or ()) if isinstance(a, np.ndarray)]
+    if out is not None:
+        saved.append(("the output", out))
+    for role, a in saved:
+        expected, now = version_at(a, when), version(a)
+        if now != expected:
+            raise RuntimeError(
+                f"backward: one of the values needed for gradient computation has been "
+                f"modified by an in-place operation: {role} of {who}, of shape "
+                f"{list(a.shape)}, is at version {now}; expected version {expected}. Change "
+                f"it after backward, or change a copy (.clone()).")

@@ -1,0 +1,73 @@
+"""Where gradients land: a leaf's ``.grad`` (PyTorch's AccumulateGrad), a
+retained non-leaf's ``.grad``, and the tensor hooks that may replace a
+gradient on its way. A ``.grad`` never shares memory with something the
+user passed in, a hook kept, or another ``.grad``."""
+import numpy as np
+
+from ..tensor.tensor import Tensor
+
+
+def cast(g, dtype, create_graph):
+    """g in the dtype of the value it is the gradient of (mixed-dtype ops)."""
+    if dtype is None or g.dtype is dtype or g.dtype == dtype:
+        return g
+    return g.to(dtype) if create_graph else np.asarray(g).astype(dtype)
+
+
+def run_hooks(hooks, shape, g, create_graph, handed):
+    gt = g if isinstance(g, Tensor) else Tensor._make(g, None)
+    handed.add(id(gt))   # a hook may keep what it saw: .grad must not share it
+    for hook in list(hooks.values()):
+        new = hook(gt)
+        if new is not None:
+            if not isinstance(new, Tensor) or new.shape != shape:
+                got = new.shape if isinstance(new, Tensor) else type(new).__name__
+                raise RuntimeError(f"register_hook: hook {hook!r} returned {got}; it must "
+                                   f"return None or a Tensor of shape {shape}")
+            gt = new
+            handed.add(id(gt))
+    if create_graph:
+        return gt
+    handed.add(id(gt.data))
+    return gt.data
+
+
+def tensor_hooks(node, g, create_graph, handed):
+    """A non-leaf's hooks, then its retained .grad (retain_grad runs last, as
+    in PyTorch), given the gradient in the tensor's dtype."""
+    if node.dtype is not None:
+        g = cast(g, node.dtype, create_graph)
+    if node.pre_hooks:
+        g = run_hooks(node.pre_hooks, tuple(np.shape(g)), g, create_graph, handed)
+    t = node.retained() if node.retained else None
+    if t is not None:
+        accumulate(t, g, create_graph, handed)
+    return g
+
+
+def accumulate(t, g, create_graph, handed):
+    """Add g to ``t.grad``: the first gradient is kept (copied if the user,
+    a hook or another .grad may hold it), later ones are added in place, as
+    PyTorch's AccumulateGrad does."""
+    if create_graph:
+        g = g if isinstance(g, Tensor) else Tensor._make(g, None)
+        if t._grad is not None:
+            t._grad = t._grad + g
+            return
+        if id(g) in handed:   # a new node: the same values, still differentiable
+            g = g.reshape(g.shape) if g.requires_grad else Tensor._make(g.data.copy(), None)
+        handed.add(id(g))
+        t._grad = g
+        return
+    if type(g) is not np.ndarray:   # numpy gives scalars for 0-d results
+        g = np.asarray(g)
+    old = t._grad
+    if old is None:
+        if g.base is not None or id(g) in handed or not g.flags.writeable:
+            g = g.copy()
+        handed.add(id(g))
+        t._grad = Tensor._make(g, None)
+    elif old.data.flags.writeable and old.data.shape == g.shape:
+        np.add(old.data, g, out=old.data, casting="unsafe")
+    else:
+        old.data = np.asarray(old.data + g)
