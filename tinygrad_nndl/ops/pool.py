@@ -1,0 +1,254 @@
+"""Pooling (book chapter 6: max-pooling after each convolution) and padding.
+
+A pooling window of kh x kw is a loop over its kh*kw offsets, each a strided
+slice of the whole batch: max and average pooling are kh*kw elementwise
+operations on (N, C, Ho, Wo) arrays, never a loop over pixels.
+
+Both backward passes are the same linear map, ``WindowScatter``: every output
+position's gradient goes back to window positions, weighted (average pooling:
+1/count) or masked (max pooling: the first maximum of the window, as PyTorch
+sends it). Its adjoint ``WindowGather`` reads the same positions; each is the
+other's backward, so second derivatives are recorded like first ones.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor.tensor import Tensor
+
+
+class PoolGeometry(NamedTuple):
+    kernel: tuple     # (kh, kw)
+    stride: tuple
+    dilation: tuple
+    pads: tuple       # ((top, bottom), (left, right)); bottom/right cover ceil_mode's extra windows
+    in_hw: tuple
+    out_hw: tuple
+
+
+def _offsets(geo):
+    """(k, index) for every kernel offset: index selects, in the padded input,
+    the element at that offset of every window."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(kw):
+            yield i * kw + j, (Ellipsis, rows, slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+
+
+def _padded_shape(shape, geo):
+    (t, b), (l, r) = geo.pads
+    return shape[:-2] + (shape[-2] + t + b, shape[-1] + l + r)
+
+
+def _pad(x, geo, fill):
+    (t, b), (l, r) = geo.pads
+    if not (t or b or l or r):
+        return x
+    out = np.full(_padded_shape(x.shape, geo), fill, dtype=x.dtype)
+    out[..., t:t + x.shape[-2], l:l + x.shape[-1]] = x
+    return out
+
+
+def _crop(xp, geo):
+    (t, _), (l, _) = geo.pads
+    h, w = geo.in_hw
+    return xp[..., t:t + h, l:l + w]
+
+
+def _index_dtype(geo):
+    return np.uint8 if geo.kernel[0] * geo.kernel[1] <= 255 else np.int32
+
+
+def max_pool_forward(x, geo):
+    """The maximum of every window and, per window, the offset k of its first
+    maximum (a later element wins only when strictly larger, or NaN: NaN
+    propagates as in PyTorch)."""
+    xp = _pad(x, geo, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+    best = idx = None
+    for k, index in _offsets(geo):
+        v = xp[index]
+        if best is None:
+            best = v.copy()
+            idx = np.zeros(v.shape, dtype=_index_dtype(geo))
+            continue
+        take = v > best
+        if x.dtype.kind == "f":
+            take |= np.isnan(v) & ~np.isnan(best)
+        np.copyto(best, v, where=take)
+        idx[take] = k
+    return best, idx
+
+
+def scatter_forward(g, geo, idx=None, scale=None):
+    """zeros like the input, plus every output's gradient at the window
+    positions it came from: where idx says (max) or all, times scale (avg)."""
+    if scale is not None:
+        g = g * scale
+    out = np.zeros(_padded_shape(g.shape[:-2] + geo.in_hw, geo), dtype=g.dtype)
+    for k, index in _offsets(geo):
+        out[index] += g if idx is None else np.where(idx == k, g, 0)
+    return _crop(out, geo)
+
+
+def gather_forward(x, geo, idx=None, scale=None):
+    """The adjoint of scatter_forward: every window's (selected) elements summed."""
+    xp = _pad(x, geo, 0)
+    out = None
+    for k, index in _offsets(geo):
+        v = xp[index] if idx is None else np.where(idx == k, xp[index], 0)
+        out = v.copy() if out is None else out + v
+    return out if scale is None else out * scale
+
+
+def scatter(g, geo, idx=None, scale=None):
+    if isinstance(g, Tensor):
+        return WindowScatter.apply(g, geo=geo, idx=idx, scale=scale)
+    return scatter_forward(g, geo, idx, scale)
+
+
+def gather(x, geo, idx=None, scale=None):
+    if isinstance(x, Tensor):
+        return WindowGather.apply(x, geo=geo, idx=idx, scale=scale)
+    return gather_forward(x, geo, idx, scale)
+
+
+class MaxPool2d(Function):
+    """Max over each window; the gradient goes to the window's first maximum."""
+
+    geo = None
+    idx = None
+    box = None   # a list to receive idx (return_indices)
+    save_inputs = False
+
+    def forward(self, x):
+        out, self.idx = max_pool_forward(x, self.geo)
+        if self.box is not None:
+            self.box.append(self.idx)
+        return out
+
+    def backward(self, g, out, x):
+        return (scatter(g, self.geo, self.idx),)
+
+    @classmethod
+    def op_name(cls):
+        return "max_pool2d"
+
+
+class WindowGather(Function):
+    """Sum (times ``scale``) of each window's elements, or of the one ``idx``
+    selects: average pooling's forward, and max pooling's second backward."""
+
+    geo = None
+    idx = None
+    scale = None
+    save_inputs = False
+
+    def forward(self, x):
+        return gather_forward(x, self.geo, self.idx, self.scale)
+
+    def backward(self, g, out, x):
+        return (scatter(g, self.geo, self.idx, self.scale),)
+
+    @classmethod
+    def op_name(cls):
+        return "avg_pool2d"
+
+
+class WindowScatter(Function):
+    """The adjoint of WindowGather: pooling's backward, itself differentiable."""
+
+    geo = None
+    idx = None
+    scale = None
+    save_inputs = False
+
+    def forward(self, g):
+        return scatter_forward(g, self.geo, self.idx, self.scale)
+
+    def backward(self, gg, out, g):
+        return (gather(gg, self.geo, self.idx, self.scale),)
+
+
+# ----- padding ---------------------------------------------------------------
+def _pad_axis_adjoint(g, axis, lo, hi, n, mode):
+    """Sum the gradient of a padded axis back onto the n original positions."""
+    g = np.moveaxis(g, axis, 0)
+    core = g[lo:lo + n].copy()
+    if mode == "reflect":
+        if lo:
+            core[1:lo + 1] += g[:lo][::-1]
+        if hi:
+            core[n - 1 - hi:n - 1] += g[lo + n:][::-1]
+    elif mode == "replicate":
+        if lo:
+            core[0] += g[:lo].sum(axis=0)
+        if hi:
+            core[-1] += g[lo + n:].sum(axis=0)
+    else:   # circular
+        if lo:
+            core[n - lo:] += g[:lo]
+        if hi:
+            core[:hi] += g[lo + n:]
+    return np.moveaxis(core, 0, axis)
+
+
+_NUMPY_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad_forward(x, pads, mode, value):
+    """``pads``: one (lo, hi) per axis of x. Constant mode crops where negative."""
+    if mode == "constant":
+        crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(pads, x.shape))
+        x = x[crop]
+        grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
+        if not any(lo or hi for lo, hi in grow):
+            return x.copy()
+        return np.pad(x, grow, mode="constant", constant_values=value)
+    return np.pad(x, pads, mode=_NUMPY_MODES[mode])
+
+
+def pad_adjoint_forward(g, pads, mode, shape):
+    for axis, ((lo, hi), n) in enumerate(zip(pads, shape)):
+        if lo or hi:
+            g = _pad_axis_adjoint(g, axis, lo, hi, n, mode)
+    return np.ascontiguousarray(g)
+
+
+class Pad(Function):
+    """F.pad. Backward: constant padding's adjoint is padding by the negated
+    amounts (a crop); the other modes' is PadAdjoint, which adds the copied
+    border elements' gradients back to the elements they copy."""
+
+    pads = ()
+    mode = "constant"
+    value = 0.0
+    save_inputs = False
+
+    def forward(self, x):
+        self.shape = x.shape
+        return pad_forward(x, self.pads, self.mode, self.value)
+
+    def backward(self, g, out, x):
+        if self.mode == "constant":
+            neg = tuple((-lo, -hi) for lo, hi in self.pads)
+            if isinstance(g, Tensor):
+                return (Pad.apply(g, pads=neg, mode="constant", value=0.0),)
+            return (pad_forward(g, neg, "constant", 0.0),)
+        if isinstance(g, Tensor):
+            return (PadAdjoint.apply(g, pads=self.pads, mode=self.mode, shape=self.shape),)
+        return (pad_adjoint_forward(g, self.pads, self.mode, self.shape),)
+
+
+class PadAdjoint(Function):
+    pads = ()
+    mode = "reflect"
+    shape = ()
+    save_inputs = False
+
+    def forward(self, g):
+        return pad_adjoint_forward(g, self.pads, self.mode, self.shape)
+
+    def backward(self, gg, out, g):
+        return (Pad.apply(gg, pads=self.pads, mode=self.mode, value=0.0),)
