@@ -61,23 +61,42 @@ def _index_dtype(geo):
     return np.uint8 if geo.kernel[0] * geo.kernel[1] <= 255 else np.int32
 
 
+def zeros_in_layout(shape, like, dtype):
+    """zeros(shape) with the axis order in memory of ``like``: the (O, N, H, W)
+    layout that a convolution produces stays through pooling and its gradient,
+    so no layer pays for a transposing copy."""
+    perm = np.argsort([-abs(s) for s in like.strides], kind="stable")
+    out = np.zeros([shape[p] for p in perm], dtype=dtype)
+    return out.transpose(np.argsort(perm))
+
+
+def _disjoint(geo):
+    """Whether no input element is in two windows (stride >= dilated kernel)."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(geo.kernel, geo.stride, geo.dilation))
+
+
 def max_pool_forward(x, geo):
     """The maximum of every window and, per window, the offset k of its first
-    maximum (a later element wins only when strictly larger, or NaN: NaN
-    propagates as in PyTorch)."""
+    maximum. Elementwise maxima and comparisons over the kh*kw strided slices:
+    masked writes (np.copyto with where, boolean indexing) would cost 5x more."""
     xp = _pad(x, geo, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
-    best = idx = None
-    for k, index in _offsets(geo):
-        v = xp[index]
-        if best is None:
-            best = v.copy()
-            idx = np.zeros(v.shape, dtype=_index_dtype(geo))
-            continue
-        take = v > best
-        if x.dtype.kind == "f":
-            take |= np.isnan(v) & ~np.isnan(best)
-        np.copyto(best, v, where=take)
-        idx[take] = k
+    views = [xp[index] for _, index in _offsets(geo)]
+    best = np.copy(views[0])   # np.copy keeps the layout
+    for v in views[1:]:
+        np.maximum(best, v, out=best)
+    idx = np.zeros_like(best, dtype=_index_dtype(geo))
+    unset = np.ones_like(best, dtype=bool)
+    for k, v in enumerate(views):
+        first = np.equal(v, best)
+        first &= unset
+        unset ^= first
+        if k:
+            idx += first * idx.dtype.type(k)
+    if x.dtype.kind == "f" and unset.any():   # NaN windows: the gradient goes to a NaN
+        for k, v in enumerate(views):
+            first = unset & np.isnan(v)
+            idx[first] = k
+            unset &= ~first
     return best, idx
 
 
@@ -86,9 +105,21 @@ def scatter_forward(g, geo, idx=None, scale=None):
     positions it came from: where idx says (max) or all, times scale (avg)."""
     if scale is not None:
         g = g * scale
-    out = np.zeros(_padded_shape(g.shape[:-2] + geo.in_hw, geo), dtype=g.dtype)
+    out = zeros_in_layout(_padded_shape(g.shape[:-2] + geo.in_hw, geo), g, g.dtype)
+    disjoint = _disjoint(geo)
+    # g * mask is the fast masked write, but NaN * 0 is NaN, not 0
+    multiply = disjoint and (idx is None or g.dtype.kind != "f" or np.isfinite(g).all())
     for k, index in _offsets(geo):
-        out[index] += g if idx is None else np.where(idx == k, g, 0)
+        view = out[index]
+        if idx is None:
+            if disjoint:
+                view[...] = g
+            else:
+                view += g
+        elif multiply:
+            np.multiply(g, idx == k, out=view)
+        else:
+            view += np.where(idx == k, g, 0)
     return _crop(out, geo)
 
 
@@ -98,7 +129,10 @@ def gather_forward(x, geo, idx=None, scale=None):
     out = None
     for k, index in _offsets(geo):
         v = xp[index] if idx is None else np.where(idx == k, xp[index], 0)
-        out = v.copy() if out is None else out + v
+        if out is None:
+            out = np.copy(v)
+        else:
+            out += v
     return out if scale is None else out * scale
 
 

@@ -1,0 +1,208 @@
+"""Speed of the book's convolutional layers: ours, plain numpy, PyTorch.
+
+    python benchmarks/conv.py [--repeats 20] [--epochs-batches 200]
+
+Times forward + backward of chapter 6's two conv-pool layers (20 maps of 5x5
+on 1x28x28, 2x2 max-pool; 40 maps of 5x5 on 20x12x12, 2x2 max-pool) at
+mini-batch 10 and 64, three ways: tinygrad_nndl, the same math written
+directly in numpy (im2col, one matmul, a strided max-pool; no autograd), and
+PyTorch's CPU convolution when torch is importable. Then the seconds per
+epoch (50,000 images, mini-batch 10) of each chapter 6 network, estimated
+from timed training steps, ours beside PyTorch's.
+
+Times are the fastest of ``--repeats`` runs; ratios are ours / theirs.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tinygrad_nndl as tg  # noqa: E402
+from tinygrad_nndl import nn  # noqa: E402
+import tinygrad_nndl.nn.functional as F  # noqa: E402
+
+try:
+    import torch
+except ImportError:   # the comparison column is left out
+    torch = None
+
+LAYERS = {"conv1 20x5x5 + pool": (1, 28, 20), "conv2 40x5x5 + pool": (20, 12, 40)}
+
+
+def median_time(fn, repeats):
+    fn()   # warm up (allocations, BLAS threads)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)   # the least disturbed run: the machine is shared
+
+
+# ----- the same math in plain numpy --------------------------------------------
+def numpy_layer(x, w, b, g_out, need_input_grad):
+    """conv (valid, stride 1) + bias + 2x2 max-pool, forward and backward, by
+    hand: im2col from a strided view, one matmul each way, col2im by kernel
+    offsets, the pool by its four strided slices."""
+    n, c, h, wd = x.shape
+    o, _, k, _ = w.shape
+    ho, wo = h - k + 1, wd - k + 1
+    sn, sc, sh, sw = x.strides
+    cols = np.ascontiguousarray(as_strided(x, (c, k, k, n, ho, wo), (sc, sh, sw, sn, sh, sw)))
+    cols = cols.reshape(c * k * k, -1)
+    z = (w.reshape(o, -1) @ cols).reshape(o, n, ho, wo)
+    z += b.reshape(o, 1, 1, 1)
+    # 2x2 max pool with the index of the first maximum
+    quads = [z[:, :, i::2, j::2] for i in range(2) for j in range(2)]
+    best, idx = quads[0].copy(), np.zeros(quads[0].shape, np.uint8)
+    for q, v in enumerate(quads[1:], 1):
+        take = v > best
+        np.copyto(best, v, where=take)
+        idx[take] = q
+    # backward: pool, then conv
+    gz = np.zeros_like(z)
+    for q in range(4):
+        gz[:, :, q // 2::2, q % 2::2] = np.where(idx == q, g_out, 0)
+    gz2 = gz.reshape(o, -1)
+    gw = gz2 @ cols.T
+    gb = gz2.sum(axis=1)
+    gx = None
+    if need_input_grad:
+        dcols = (w.reshape(o, -1).T @ gz2).reshape(c, k, k, n, ho, wo)
+        gx = np.zeros((c, n, h, wd), dtype=x.dtype)
+        for i in range(k):
+            for j in range(k):
+                gx[:, :, i:i + ho, j:j + wo] += dcols[:, i, j]
+    return best, gw, gb, gx
+
+
+def layer_times(batch, repeats):
+    rows = []
+    rng = np.random.default_rng(0)
+    for name, (c, size, o) in LAYERS.items():
+        first = c == 1   # the first layer needs no gradient for its input (the images)
+        x = rng.standard_normal((batch, c, size, size)).astype(np.float32)
+        w = (rng.standard_normal((o, c, 5, 5)) * 0.1).astype(np.float32)
+        b = rng.standard_normal(o).astype(np.float32)
+        g = rng.standard_normal((batch, o, (size - 4) // 2, (size - 4) // 2)).astype(np.float32)
+        # numpy's pool output is laid out (O, N, ...) as ours; give it g in that layout
+        g_onhw = np.ascontiguousarray(g.transpose(1, 0, 2, 3))
+
+        conv = nn.Conv2d(c, o, 5)
+        pool = nn.MaxPool2d(2)
+        xt = tg.tensor(x, requires_grad=not first)
+        gt = tg.tensor(g)
+
+        def ours():
+            y = pool(conv(xt))
+            y.backward(gt)
+
+        def plain():
+            numpy_layer(x, w, b, g_onhw, not first)
+
+        row = {"layer": name, "batch": batch, "ours": median_time(ours, repeats),
+               "numpy": median_time(plain, repeats)}
+        if torch is not None:
+            tconv = torch.nn.Conv2d(c, o, 5)
+            tx = torch.tensor(x, requires_grad=not first)
+            tgrad = torch.tensor(g)
+
+            def theirs():
+                y = torch.nn.functional.max_pool2d(tconv(tx), 2)
+                y.backward(tgrad)
+
+            row["torch"] = median_time(theirs, repeats)
+        rows.append(row)
+    return rows
+
+
+# ----- chapter 6 networks: seconds per epoch ------------------------------------
+def epoch_seconds(batches, repeats_unused=None):
+    """Time ``batches`` training steps (mini-batch 10) of each network and
+    scale to the 5,000 steps of an epoch over 50,000 images."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import network3
+    rows = []
+    rng = np.random.default_rng(0)
+    x = rng.random((batches * 10, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, batches * 10)
+    for name in network3.NETS:
+        tg.manual_seed(0)
+        model = network3.build(name)
+        opt = tg.optim.SGD(model.parameters(), lr=0.03) if hasattr(tg, "optim") else None
+        from tinygrad_nndl import optim
+        opt = optim.SGD(model.parameters(), lr=0.03)
+        model.train()
+
+        def ours():
+            for i in range(batches):
+                xb = tg.tensor(x[i * 10:(i + 1) * 10])
+                loss = F.cross_entropy(model(xb), tg.tensor(y[i * 10:(i + 1) * 10]))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+        row = {"net": name, "ours": median_time(ours, 1) / batches * 5000}
+        if torch is not None:
+            tmodel = network3.to_torch(model)
+            topt = torch.optim.SGD(tmodel.parameters(), lr=0.03)
+            tmodel.train()
+            tx, ty = torch.tensor(x), torch.tensor(y)
+
+            def theirs():
+                for i in range(batches):
+                    loss = torch.nn.functional.cross_entropy(tmodel(tx[i * 10:(i + 1) * 10]),
+                                                             ty[i * 10:(i + 1) * 10])
+                    topt.zero_grad()
+                    loss.backward()
+                    topt.step()
+
+            row["torch"] = median_time(theirs, 1) / batches * 5000
+        rows.append(row)
+    return rows
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--repeats", type=int, default=20, help="timed runs per case (the fastest is kept)")
+    p.add_argument("--epoch-batches", type=int, default=200,
+                   help="training steps timed per network for the epoch estimate")
+    p.add_argument("--skip-epochs", action="store_true", help="only the layer table")
+    args = p.parse_args()
+    if torch is not None:
+        torch.set_num_threads(os.cpu_count() or 1)
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__} "
+                                        f"({torch.get_num_threads()} threads)" if torch else ""))
+    head = "| layer | batch | ours (ms) | numpy im2col (ms) | ours / numpy |"
+    sep = "| --- | ---: | ---: | ---: | ---: |"
+    if torch is not None:
+        head += " PyTorch (ms) | ours / PyTorch |"
+        sep += " ---: | ---: |"
+    print(head)
+    print(sep)
+    for batch in (10, 64):
+        for r in layer_times(batch, args.repeats):
+            line = (f"| {r['layer']} | {batch} | {r['ours'] * 1e3:.2f} | {r['numpy'] * 1e3:.2f} | "
+                    f"{r['ours'] / r['numpy']:.2f} |")
+            if "torch" in r:
+                line += f" {r['torch'] * 1e3:.2f} | {r['ours'] / r['torch']:.2f} |"
+            print(line, flush=True)
+    if args.skip_epochs:
+        return
+    print()
+    print("| chapter 6 network | ours (s / epoch) | PyTorch (s / epoch) | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for r in epoch_seconds(args.epoch_batches):
+        t = r.get("torch")
+        print(f"| {r['net']} | {r['ours']:.0f} | {t:.0f} | {r['ours'] / t:.2f} |" if t else
+              f"| {r['net']} | {r['ours']:.0f} | - | - |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
