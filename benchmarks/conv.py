@@ -18,13 +18,27 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+
+def _threads_from_argv():
+    """--threads must act before numpy loads OpenBLAS, so it is read first."""
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return None
+
+
+if _threads_from_argv():
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _threads_from_argv()
+
+import numpy as np  # noqa: E402
 from numpy.lib.stride_tricks import as_strided
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tinygrad_nndl as tg  # noqa: E402
-from tinygrad_nndl import nn  # noqa: E402
+from tinygrad_nndl import nn, optim  # noqa: E402
 import tinygrad_nndl.nn.functional as F  # noqa: E402
 
 try:
@@ -35,7 +49,7 @@ except ImportError:   # the comparison column is left out
 LAYERS = {"conv1 20x5x5 + pool": (1, 28, 20), "conv2 40x5x5 + pool": (20, 12, 40)}
 
 
-def median_time(fn, repeats):
+def best_time(fn, repeats):
     fn()   # warm up (allocations, BLAS threads)
     times = []
     for _ in range(repeats):
@@ -58,17 +72,21 @@ def numpy_layer(x, w, b, g_out, need_input_grad):
     cols = cols.reshape(c * k * k, -1)
     z = (w.reshape(o, -1) @ cols).reshape(o, n, ho, wo)
     z += b.reshape(o, 1, 1, 1)
-    # 2x2 max pool with the index of the first maximum
+    # 2x2 max pool: elementwise maxima of the four strided slices, and the
+    # first maximum's offset by comparisons (masked writes are 5x slower)
     quads = [z[:, :, i::2, j::2] for i in range(2) for j in range(2)]
-    best, idx = quads[0].copy(), np.zeros(quads[0].shape, np.uint8)
-    for q, v in enumerate(quads[1:], 1):
-        take = v > best
-        np.copyto(best, v, where=take)
-        idx[take] = q
+    best = quads[0].copy()
+    for v in quads[1:]:
+        np.maximum(best, v, out=best)
+    idx, unset = np.zeros(best.shape, np.uint8), np.ones(best.shape, bool)
+    for q, v in enumerate(quads):
+        first = (v == best) & unset
+        unset ^= first
+        idx += first * np.uint8(q)
     # backward: pool, then conv
     gz = np.zeros_like(z)
     for q in range(4):
-        gz[:, :, q // 2::2, q % 2::2] = np.where(idx == q, g_out, 0)
+        np.multiply(g_out, idx == q, out=gz[:, :, q // 2::2, q % 2::2])
     gz2 = gz.reshape(o, -1)
     gw = gz2 @ cols.T
     gb = gz2.sum(axis=1)
@@ -106,8 +124,8 @@ def layer_times(batch, repeats):
         def plain():
             numpy_layer(x, w, b, g_onhw, not first)
 
-        row = {"layer": name, "batch": batch, "ours": median_time(ours, repeats),
-               "numpy": median_time(plain, repeats)}
+        row = {"layer": name, "batch": batch, "ours": best_time(ours, repeats),
+               "numpy": best_time(plain, repeats)}
         if torch is not None:
             tconv = torch.nn.Conv2d(c, o, 5)
             tx = torch.tensor(x, requires_grad=not first)
@@ -117,15 +135,16 @@ def layer_times(batch, repeats):
                 y = torch.nn.functional.max_pool2d(tconv(tx), 2)
                 y.backward(tgrad)
 
-            row["torch"] = median_time(theirs, repeats)
+            row["torch"] = best_time(theirs, repeats)
         rows.append(row)
     return rows
 
 
 # ----- chapter 6 networks: seconds per epoch ------------------------------------
-def epoch_seconds(batches, repeats_unused=None):
-    """Time ``batches`` training steps (mini-batch 10) of each network and
-    scale to the 5,000 steps of an epoch over 50,000 images."""
+def epoch_seconds(batches):
+    """Time ``batches`` training steps (mini-batch 10) of each network (the
+    fastest of 3 runs) and scale to the 5,000 steps of an epoch over 50,000
+    images (the expanded networks' epochs are 5x longer: 250,000 images)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
     import network3
     rows = []
@@ -135,8 +154,6 @@ def epoch_seconds(batches, repeats_unused=None):
     for name in network3.NETS:
         tg.manual_seed(0)
         model = network3.build(name)
-        opt = tg.optim.SGD(model.parameters(), lr=0.03) if hasattr(tg, "optim") else None
-        from tinygrad_nndl import optim
         opt = optim.SGD(model.parameters(), lr=0.03)
         model.train()
 
@@ -148,7 +165,8 @@ def epoch_seconds(batches, repeats_unused=None):
                 loss.backward()
                 opt.step()
 
-        row = {"net": name, "ours": median_time(ours, 1) / batches * 5000}
+        steps = 25_000 if network3.NETS[name][6] else 5_000   # expanded data: 250,000 images
+        row = {"net": name, "ours": best_time(ours, 3) / batches * steps}
         if torch is not None:
             tmodel = network3.to_torch(model)
             topt = torch.optim.SGD(tmodel.parameters(), lr=0.03)
@@ -163,7 +181,7 @@ def epoch_seconds(batches, repeats_unused=None):
                     loss.backward()
                     topt.step()
 
-            row["torch"] = median_time(theirs, 1) / batches * 5000
+            row["torch"] = best_time(theirs, 3) / batches * steps
         rows.append(row)
     return rows
 
@@ -174,11 +192,16 @@ def main():
     p.add_argument("--epoch-batches", type=int, default=200,
                    help="training steps timed per network for the epoch estimate")
     p.add_argument("--skip-epochs", action="store_true", help="only the layer table")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads for numpy and torch (default: all cores). On a busy "
+                        "machine use 1: a multithreaded BLAS waiting for a core it shares "
+                        "slows small matmuls by 10-30x")
     args = p.parse_args()
     if torch is not None:
-        torch.set_num_threads(os.cpu_count() or 1)
-    print(f"numpy {np.__version__}" + (f", torch {torch.__version__} "
-                                        f"({torch.get_num_threads()} threads)" if torch else ""))
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    print(f"numpy {np.__version__} (OpenBLAS threads: {blas})" + (
+        f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""))
     head = "| layer | batch | ours (ms) | numpy im2col (ms) | ours / numpy |"
     sep = "| --- | ---: | ---: | ---: | ---: |"
     if torch is not None:
