@@ -40,6 +40,24 @@ class ConvGeometry(NamedTuple):
     in_hw: tuple       # (H, W) of the unpadded input
     out_hw: tuple      # (Ho, Wo)
 
+    def __repr__(self):   # short, for draw_graph's op labels
+        return describe(self)
+
+
+def describe(geo):
+    """'5×5 stride 2 pad 1' and so on: only what differs from the defaults."""
+    parts = ["×".join(map(str, geo.kernel))]
+    if set(geo.stride) != {1}:
+        parts.append("stride " + "×".join(map(str, geo.stride)))
+    if set(geo.dilation) != {1}:
+        parts.append("dilation " + "×".join(map(str, geo.dilation)))
+    (t, b), (l, r) = geo.pads
+    if t or b or l or r:
+        parts.append("pad " + (str(t) if len({t, b, l, r}) == 1 else f"{t},{b},{l},{r}"))
+    if getattr(geo, "groups", 1) != 1:
+        parts.append(f"groups {geo.groups}")
+    return " ".join(parts)
+
 
 def _padded(x, pads):
     """x with zeros around its last two axes (a new array only when needed)."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
+from .conv import describe
 
 
 class PoolGeometry(NamedTuple):
@@ -25,6 +26,9 @@ class PoolGeometry(NamedTuple):
     pads: tuple       # ((top, bottom), (left, right)); bottom/right cover ceil_mode's extra windows
     in_hw: tuple
     out_hw: tuple
+
+    def __repr__(self):   # short, for draw_graph's op labels
+        return describe(self)
 
 
 def _offsets(geo):
