@@ -13,6 +13,7 @@ from ..ops.conv import ConvGeometry
 from ..tensor.dtypes import float32
 from . import init
 from .module import Module, Parameter
+from .padding import pad
 
 
 def _tuple(value, n, what, who):
@@ -176,7 +177,6 @@ class _ConvNd(Module):
         """padding_mode other than zeros: pad explicitly, then convolve unpadded."""
         if self.padding_mode == "zeros":
             return x, self.padding
-        from .pooling import pad
         k = self.kernel_size
         if self.padding == "valid":
             return x, 0
