@@ -62,19 +62,22 @@ def best_time(fn, repeats):
 # ----- the same math in plain numpy --------------------------------------------
 def numpy_layer(x, w, b, g_out, need_input_grad):
     """conv (valid, stride 1) + bias + 2x2 max-pool, forward and backward, by
-    hand: im2col from a strided view, one matmul each way, col2im by kernel
+    hand, in the layout that makes numpy fastest: images stored (C, H, W, N),
+    the batch innermost, so that every window row is one long contiguous run.
+    im2col from a strided view, one matmul each way, col2im by kernel
     offsets, the pool by its four strided slices."""
-    n, c, h, wd = x.shape
+    xt = np.ascontiguousarray(x.transpose(1, 2, 3, 0))   # free for an input laid out so
+    c, h, wd, n = xt.shape
     o, _, k, _ = w.shape
     ho, wo = h - k + 1, wd - k + 1
-    sn, sc, sh, sw = x.strides
-    cols = np.ascontiguousarray(as_strided(x, (c, k, k, n, ho, wo), (sc, sh, sw, sn, sh, sw)))
+    sc, sh, sw, sn = xt.strides
+    cols = np.ascontiguousarray(as_strided(xt, (c, k, k, ho, wo, n), (sc, sh, sw, sh, sw, sn)))
     cols = cols.reshape(c * k * k, -1)
-    z = (w.reshape(o, -1) @ cols).reshape(o, n, ho, wo)
+    z = (w.reshape(o, -1) @ cols).reshape(o, ho, wo, n)
     z += b.reshape(o, 1, 1, 1)
     # 2x2 max pool: elementwise maxima of the four strided slices, and the
     # first maximum's offset by comparisons (masked writes are 5x slower)
-    quads = [z[:, :, i::2, j::2] for i in range(2) for j in range(2)]
+    quads = [z[:, i::2, j::2] for i in range(2) for j in range(2)]
     best = quads[0].copy()
     for v in quads[1:]:
         np.maximum(best, v, out=best)
@@ -86,17 +89,17 @@ def numpy_layer(x, w, b, g_out, need_input_grad):
     # backward: pool, then conv
     gz = np.zeros_like(z)
     for q in range(4):
-        np.multiply(g_out, idx == q, out=gz[:, :, q // 2::2, q % 2::2])
+        np.multiply(g_out, idx == q, out=gz[:, q // 2::2, q % 2::2])
     gz2 = gz.reshape(o, -1)
     gw = gz2 @ cols.T
     gb = gz2.sum(axis=1)
     gx = None
     if need_input_grad:
-        dcols = (w.reshape(o, -1).T @ gz2).reshape(c, k, k, n, ho, wo)
-        gx = np.zeros((c, n, h, wd), dtype=x.dtype)
+        dcols = (w.reshape(o, -1).T @ gz2).reshape(c, k, k, ho, wo, n)
+        gx = np.zeros((c, h, wd, n), dtype=xt.dtype)
         for i in range(k):
             for j in range(k):
-                gx[:, :, i:i + ho, j:j + wo] += dcols[:, i, j]
+                gx[:, i:i + ho, j:j + wo] += dcols[:, i, j]
     return best, gw, gb, gx
 
 
@@ -109,8 +112,13 @@ def layer_times(batch, repeats):
         w = (rng.standard_normal((o, c, 5, 5)) * 0.1).astype(np.float32)
         b = rng.standard_normal(o).astype(np.float32)
         g = rng.standard_normal((batch, o, (size - 4) // 2, (size - 4) // 2)).astype(np.float32)
-        # numpy's pool output is laid out (O, N, ...) as ours; give it g in that layout
-        g_onhw = np.ascontiguousarray(g.transpose(1, 0, 2, 3))
+        # Both work in (C, H, W, N) memory throughout: the images arrive (N, C, H, W)
+        # and the first layer transposes them; a later layer's input and the
+        # gradient from above are already laid out so.
+        if not first:
+            x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        g = np.ascontiguousarray(g.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        g_chwn = g.transpose(1, 2, 3, 0)
 
         conv = nn.Conv2d(c, o, 5)
         pool = nn.MaxPool2d(2)
@@ -122,14 +130,14 @@ def layer_times(batch, repeats):
             y.backward(gt)
 
         def plain():
-            numpy_layer(x, w, b, g_onhw, not first)
+            numpy_layer(x, w, b, g_chwn, not first)
 
         row = {"layer": name, "batch": batch, "ours": best_time(ours, repeats),
                "numpy": best_time(plain, repeats)}
         if torch is not None:
             tconv = torch.nn.Conv2d(c, o, 5)
-            tx = torch.tensor(x, requires_grad=not first)
-            tgrad = torch.tensor(g)
+            tx = torch.tensor(np.ascontiguousarray(x), requires_grad=not first)
+            tgrad = torch.tensor(np.ascontiguousarray(g))
 
             def theirs():
                 y = torch.nn.functional.max_pool2d(tconv(tx), 2)
