@@ -204,3 +204,14 @@ def test_chapter6_network_state_dict_both_ways():
             tp.mul_(1.5)
     model.load_state_dict({k: v.numpy() for k, v in tmodel.state_dict().items()})
     np.testing.assert_allclose(model(x).data, tmodel(tx).detach().numpy(), rtol=1e-10)
+
+
+def test_max_pool2d_nan_goes_where_pytorch_sends_it():
+    a = np.array([[[[1.0, np.nan, 0.0, 5.0], [np.nan, 0.0, 7.0, 7.0]]]])
+    (x, tx) = _both(a)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    tout, tidx = TF.max_pool2d(tx, 2, return_indices=True)
+    np.testing.assert_array_equal(idx.data, tidx.numpy())
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())

@@ -177,6 +177,9 @@ class _ConvNd(Module):
         """padding_mode other than zeros: pad explicitly, then convolve unpadded."""
         if self.padding_mode == "zeros":
             return x, self.padding
+        if x.ndim not in (self._dims + 1, self._dims + 2):
+            raise ValueError(f"{self._who()}: expected a {self._dims + 2}-D input (or "
+                             f"{self._dims + 1}-D unbatched), got input of shape {tuple(x.shape)}")
         k = self.kernel_size
         if self.padding == "valid":
             return x, 0

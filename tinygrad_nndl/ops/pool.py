@@ -81,7 +81,7 @@ def _disjoint(geo):
 
 def max_pool_forward(x, geo):
     """The maximum of every window and, per window, the offset k of its first
-    maximum. Elementwise maxima and comparisons over the kh*kw strided slices:
+    maximum (of its last NaN, if any: NaN propagates, as in PyTorch). Elementwise maxima and comparisons over the kh*kw strided slices:
     masked writes (np.copyto with where, boolean indexing) would cost 5x more."""
     xp = _pad(x, geo, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
     views = [xp[index] for _, index in _offsets(geo)]
@@ -96,11 +96,9 @@ def max_pool_forward(x, geo):
         unset ^= first
         if k:
             idx += first * idx.dtype.type(k)
-    if x.dtype.kind == "f" and unset.any():   # NaN windows: the gradient goes to a NaN
+    if x.dtype.kind == "f" and unset.any():   # NaN windows: to the last NaN, as PyTorch
         for k, v in enumerate(views):
-            first = unset & np.isnan(v)
-            idx[first] = k
-            unset &= ~first
+            idx[unset & np.isnan(v)] = k
     return best, idx
 
 
