@@ -1,6 +1,6 @@
 """The book's chapter 6 networks (network3.py) on numpy, built from torch.nn's modules.
 
-    python examples/network3.py                          # conv net, 1 epoch on 5,000 images
+    python examples/network3.py                          # conv net, 3 epochs on 5,000 images
     python examples/network3.py --net conv2 --epochs 2   # two conv-pool layers
     python examples/network3.py --list                   # the networks and the book's figures
 
@@ -244,8 +244,8 @@ def parse_args(argv=None):
                                     for k, v in NETS.items()))
     p.add_argument("--net", choices=list(NETS), default="conv",
                    help="which of the book's networks (default: conv)")
-    p.add_argument("--epochs", type=int, default=1,
-                   help="epochs to train (default 1; the book trains 60, or 40 for dropout)")
+    p.add_argument("--epochs", type=int, default=3,
+                   help="epochs to train (default 3; the book trains 60, or 40 for dropout)")
     p.add_argument("--eta", type=float, default=None,
                    help="learning rate (default: the book's for --net)")
     p.add_argument("--lmbda", type=float, default=None,

@@ -337,3 +337,52 @@ def test_errors_name_the_layer_and_the_shapes():
     with pytest.raises(ValueError):
         conv(tg.zeros(2, 2, 8, 8))
     np.testing.assert_array_equal(conv.weight.data, w)   # nothing changed
+
+
+# ----- examples/network3.py ---------------------------------------------------------
+def _network3():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "examples" / "network3.py"
+    spec = importlib.util.spec_from_file_location("network3", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_network3_initialization_and_l2_are_the_books():
+    network3 = _network3()
+    tg.manual_seed(0)
+    model = network3.build("relu").double()
+    conv1, conv2 = model[0].conv.weight.data, model[1].conv.weight.data
+    # n_out = filters * 5 * 5 / (2 * 2): 125 and 250
+    assert abs(conv1.std() * math.sqrt(125) - 1) < 0.1 and abs(conv2.std() * math.sqrt(250) - 1) < 0.05
+    assert abs(model[3].fc.weight.data.std() * math.sqrt(100) - 1) < 0.05
+    assert not model[4].fc.weight.data.any() and not model[4].fc.bias.data.any()
+    # one SGD step with the weight decay equals one step on network3's cost:
+    # mean log-likelihood + lambda/2 * sum w^2 / (n / m)
+    n, m, eta, lmbda = 50_000, 10, 0.03, 0.1
+    nn.init.normal_(model[4].fc.weight, 0, 0.1)
+    rng = np.random.default_rng(0)
+    x, y = _t(rng.random((m, 1, 28, 28)), False), tg.tensor(rng.integers(0, 10, m))
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    cost = F.cross_entropy(model(x), y) + 0.5 * lmbda * sum((w * w).sum() for w in weights) / (n / m)
+    grads = tg.autograd.grad(cost, list(model.parameters()))
+    want = [p.data - eta * g.data for p, g in zip(model.parameters(), grads)]
+    optimizer = network3.make_optimizer(model, eta, lmbda, m, n)
+    optimizer.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    optimizer.step()
+    for p, w in zip(model.parameters(), want):
+        np.testing.assert_allclose(p.data, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.mnist
+def test_network3_trains_on_mnist(capsys):
+    from pathlib import Path
+    data = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+    if not (data / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip("MNIST is not in ../shared/data/mnist")
+    _network3().main(["--net", "conv2", "--epochs", "1", "--limit", "300", "--data-dir", str(data)])
+    out = capsys.readouterr().out
+    assert "300 training images" in out and "corresponding test accuracy" in out
