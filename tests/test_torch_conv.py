@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
@@ -107,6 +107,9 @@ def test_max_pool2d(args):
     (x, tx) = _both(a)
     out, idx = F.max_pool2d(x, dilation=d, return_indices=True, **kw)
     tout, tidx = TF.max_pool2d(tx, dilation=d, return_indices=True, **kw)
+    # A dilated window can fall wholly on padding: -inf, and an index PyTorch
+    # makes up past the input's edge. Not compared.
+    assume(torch.isfinite(tout).all())
     np.testing.assert_array_equal(idx.data, tidx.numpy())
     _compare(out, tout, (x,), (tx,))
 
