@@ -196,7 +196,8 @@ def epoch_seconds(batches):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeats", type=int, default=20, help="timed runs per case (the fastest is kept)")
+    p.add_argument("--repeats", type=int, default=20,
+                   help="timed runs per case (the fastest is kept)")
     p.add_argument("--epoch-batches", type=int, default=200,
                    help="training steps timed per network for the epoch estimate")
     p.add_argument("--skip-epochs", action="store_true", help="only the layer table")

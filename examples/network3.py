@@ -52,7 +52,7 @@ import numpy as np
 
 import tinygrad_nndl as tg
 from tinygrad_nndl import nn, optim
-from tinygrad_nndl.data import MNIST, DataLoader, TensorDataset, book_split
+from tinygrad_nndl.data import MNIST, DataLoader, TensorDataset
 from tinygrad_nndl.nn import functional as F
 
 ROOT = Path(__file__).resolve().parents[1]

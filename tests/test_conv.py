@@ -15,7 +15,8 @@ from tinygrad_nndl.nn import functional as F
 
 # ----- the definitions, one output element at a time ------------------------------
 def loop_conv2d(x, w, b, stride, pad, dilation, groups):
-    """z[n, o, y, x] = b[o] + sum_{c, i, j} w[o, c, i, j] * xpad[n, g*C/G + c, y*s + i*d, x*s + j*d]."""
+    """z[n, o, y, x] = b[o] + sum over c, i, j of
+    w[o, c, i, j] * xpad[n, g*C/G + c, y*s + i*d, x*s + j*d]."""
     (sh, sw), ((pt, pb), (pl, pr)), (dh, dw) = stride, pad, dilation
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
@@ -357,7 +358,8 @@ def test_network3_initialization_and_l2_are_the_books():
     model = network3.build("relu").double()
     conv1, conv2 = model[0].conv.weight.data, model[1].conv.weight.data
     # n_out = filters * 5 * 5 / (2 * 2): 125 and 250
-    assert abs(conv1.std() * math.sqrt(125) - 1) < 0.1 and abs(conv2.std() * math.sqrt(250) - 1) < 0.05
+    assert abs(conv1.std() * math.sqrt(125) - 1) < 0.1
+    assert abs(conv2.std() * math.sqrt(250) - 1) < 0.05
     assert abs(model[3].fc.weight.data.std() * math.sqrt(100) - 1) < 0.05
     assert not model[4].fc.weight.data.any() and not model[4].fc.bias.data.any()
     # one SGD step with the weight decay equals one step on network3's cost:
@@ -367,7 +369,8 @@ def test_network3_initialization_and_l2_are_the_books():
     rng = np.random.default_rng(0)
     x, y = _t(rng.random((m, 1, 28, 28)), False), tg.tensor(rng.integers(0, 10, m))
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
-    cost = F.cross_entropy(model(x), y) + 0.5 * lmbda * sum((w * w).sum() for w in weights) / (n / m)
+    l2 = sum((w * w).sum() for w in weights)
+    cost = F.cross_entropy(model(x), y) + 0.5 * lmbda * l2 / (n / m)
     grads = tg.autograd.grad(cost, list(model.parameters()))
     want = [p.data - eta * g.data for p, g in zip(model.parameters(), grads)]
     optimizer = network3.make_optimizer(model, eta, lmbda, m, n)

@@ -130,9 +130,9 @@ def test_adaptive_avg_pool2d(size):
     assert nn.AdaptiveAvgPool2d(size)(x).shape == torch.nn.AdaptiveAvgPool2d(size)(tx).shape
 
 
-@pytest.mark.parametrize("mode,pads", [("constant", (1, 2, -1, 3)), ("constant", (0, 0, 2, 1, 1, 0)),
-                                       ("reflect", (2, 1, 3, 0)), ("replicate", (3, 1, 0, 2)),
-                                       ("circular", (2, 1, 3, 2))])
+@pytest.mark.parametrize("mode,pads", [
+    ("constant", (1, 2, -1, 3)), ("constant", (0, 0, 2, 1, 1, 0)), ("reflect", (2, 1, 3, 0)),
+    ("replicate", (3, 1, 0, 2)), ("circular", (2, 1, 3, 2))])
 def test_pad(mode, pads):
     (x, tx) = _both(np.random.default_rng(3).standard_normal((2, 3, 5, 4)))
     value = 1.5 if mode == "constant" else None

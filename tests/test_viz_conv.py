@@ -27,7 +27,8 @@ def test_feature_map_shapes_are_written_on_the_edges_between_the_layers():
     full = viz.draw_graph(loss, params=model).source
     g = viz.draw_graph(loss, params=model, shapes_on_edges=True).source
     labels = [label for _, _, label in _edge_labels(g)]
-    for shape in ("2×20×24×24", "2×20×12×12", "2×40×8×8", "2×40×4×4", "2×640", "2×10"):
+    for shape in ("2×20×24×24", "2×20×12×12", "2×40×8×8", "2×40×4×4", "2×640",
+                  "2×10"):
         assert shape in labels
     # no intermediate tensor box is left; parameters, input and output stay
     assert "(2, 20, 24, 24) float32" in full and "(2, 20, 24, 24) float32" not in g

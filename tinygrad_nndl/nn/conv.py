@@ -26,6 +26,22 @@ def _tuple(value, n, what, who):
     return value
 
 
+class LazyName:
+    """A layer's name for error messages, built only when one is raised (a
+    module's forward would otherwise format its repr on every call)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make):
+        self.make = make
+
+    def __str__(self):
+        return self.make()
+
+    def __format__(self, spec):
+        return format(self.make(), spec)
+
+
 def _shape(t):
     return tuple(t.shape)
 
@@ -213,7 +229,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, input):
         x, padding = self._padded_input(input)
-        return _conv2d(self._who(), x, self.weight, self.bias, self.stride, padding,
+        return _conv2d(LazyName(self._who), x, self.weight, self.bias, self.stride, padding,
                        self.dilation, self.groups)
 
 
@@ -224,5 +240,5 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         x, padding = self._padded_input(input)
-        return _conv1d(self._who(), x, self.weight, self.bias, self.stride, padding,
+        return _conv1d(LazyName(self._who), x, self.weight, self.bias, self.stride, padding,
                        self.dilation, self.groups)

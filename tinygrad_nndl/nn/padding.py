@@ -29,6 +29,7 @@ def pad(input, pad, mode="constant", value=None):
             raise ValueError(f"pad: negative padding {pad} needs mode 'constant', got {mode!r}")
         limit = n - 1 if mode == "reflect" else n
         if (lo or hi) and (max(lo, hi) > limit or (mode == "replicate" and n == 0)):
-            raise ValueError(f"pad: {mode} padding {pad} must be {'<' if mode == 'reflect' else '<='}"
-                             f" the padded dimension's size (input of shape {shape})")
+            bound = "<" if mode == "reflect" else "<="
+            raise ValueError(f"pad: {mode} padding {pad} must be {bound} the padded dimension's "
+                             f"size (input of shape {shape})")
     return P.Pad.apply(input, pads=tuple(pairs), mode=mode, value=0.0 if value is None else value)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..ops import pool as P
 from ..tensor.tensor import Tensor
-from .conv import _tuple
+from .conv import LazyName, _tuple
 from .module import Module
 
 
@@ -140,7 +140,8 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return _max_pool2d(f"MaxPool2d({self.extra_repr()})", input, self.kernel_size,
+        who = LazyName(lambda: f"MaxPool2d({self.extra_repr()})")
+        return _max_pool2d(who, input, self.kernel_size,
                            self.stride, self.padding, self.dilation, self.ceil_mode,
                            self.return_indices)
 
@@ -159,7 +160,8 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        return _avg_pool2d(f"AvgPool2d({self.extra_repr()})", input, self.kernel_size,
+        who = LazyName(lambda: f"AvgPool2d({self.extra_repr()})")
+        return _avg_pool2d(who, input, self.kernel_size,
                            self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                            self.divisor_override)
 
