@@ -167,6 +167,9 @@ def test_batchnorm_train_then_eval(cls, shape, kw):
     _compare(ours(x), theirs(tx), (x,), (tx,))
     if ours.affine:
         np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), **TOL)
+    fresh = getattr(nn, cls)(3, **kw).double().eval()   # PyTorch's state dict loads unchanged
+    fresh.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    np.testing.assert_allclose(fresh(x).data, theirs(tx).detach().numpy(), **TOL)
 
 
 def _network3():
