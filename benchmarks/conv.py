@@ -10,7 +10,8 @@ PyTorch's CPU convolution when torch is importable. Then the seconds per
 epoch (50,000 images, mini-batch 10) of each chapter 6 network, estimated
 from timed training steps, ours beside PyTorch's.
 
-Times are the fastest of ``--repeats`` runs; ratios are ours / theirs.
+Times are the fastest of ``--repeats`` runs, the candidates taking turns;
+ratios are ours / theirs.
 """
 import argparse
 import os
@@ -49,14 +50,19 @@ except ImportError:   # the comparison column is left out
 LAYERS = {"conv1 20x5x5 + pool": (1, 28, 20), "conv2 40x5x5 + pool": (20, 12, 40)}
 
 
-def best_time(fn, repeats):
-    fn()   # warm up (allocations, BLAS threads)
-    times = []
+def best_times(fns, repeats):
+    """name -> the fastest of ``repeats`` runs of fns[name]. The candidates
+    take turns, one run each per round, so that a busy spell of a shared
+    machine slows them all alike instead of whichever ran during it."""
+    for fn in fns.values():
+        fn()   # warm up (allocations, BLAS threads)
+    best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)   # the least disturbed run: the machine is shared
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 # ----- the same math in plain numpy --------------------------------------------
@@ -132,8 +138,7 @@ def layer_times(batch, repeats):
         def plain():
             numpy_layer(x, w, b, g_chwn, not first)
 
-        row = {"layer": name, "batch": batch, "ours": best_time(ours, repeats),
-               "numpy": best_time(plain, repeats)}
+        fns = {"ours": ours, "numpy": plain}
         if torch is not None:
             tconv = torch.nn.Conv2d(c, o, 5)
             tx = torch.tensor(np.ascontiguousarray(x), requires_grad=not first)
@@ -143,8 +148,8 @@ def layer_times(batch, repeats):
                 y = torch.nn.functional.max_pool2d(tconv(tx), 2)
                 y.backward(tgrad)
 
-            row["torch"] = best_time(theirs, repeats)
-        rows.append(row)
+            fns["torch"] = theirs
+        rows.append({"layer": name, "batch": batch, **best_times(fns, repeats)})
     return rows
 
 
@@ -174,7 +179,7 @@ def epoch_seconds(batches):
                 opt.step()
 
         steps = 25_000 if network3.NETS[name][6] else 5_000   # expanded data: 250,000 images
-        row = {"net": name, "ours": best_time(ours, 3) / batches * steps}
+        fns = {"ours": ours}
         if torch is not None:
             tmodel = network3.to_torch(model)
             topt = torch.optim.SGD(tmodel.parameters(), lr=0.03)
@@ -189,8 +194,9 @@ def epoch_seconds(batches):
                     loss.backward()
                     topt.step()
 
-            row["torch"] = best_time(theirs, 3) / batches * steps
-        rows.append(row)
+            fns["torch"] = theirs
+        times = best_times(fns, 3)
+        rows.append({"net": name, **{k: t / batches * steps for k, t in times.items()}})
     return rows
 
 

@@ -219,6 +219,10 @@ def test_max_pool_gradient_goes_to_the_first_maximum_and_indices():
     np.testing.assert_array_equal(x.grad.data, [[[[0, 1, 1, 0], [0, 0, 0, 0]]]])
     np.testing.assert_array_equal(idx.data, [[[[1, 2]]]])   # h * W + w in the input plane
     assert idx.dtype == np.int64
+    x.grad = None
+    F.max_pool2d(x, 2).backward(_t([[[[np.nan, 2.0]]]], False))
+    # a NaN gradient reaches the maximum only, not the window's other elements
+    np.testing.assert_array_equal(x.grad.data, [[[[0, np.nan, 2, 0], [0, 0, 0, 0]]]])
 
 
 def test_max_pool_nan_propagates_and_second_derivatives():

@@ -118,6 +118,11 @@ def max_pool_forward(x, geo):
     return best, idx
 
 
+def _finite_sum(a):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(a.sum()))
+
+
 def scatter_forward(g, geo, idx=None, scale=None):
     """zeros like the input, plus every output's gradient at the window
     positions it came from: where idx says (max) or all, times scale (avg)."""
@@ -125,8 +130,10 @@ def scatter_forward(g, geo, idx=None, scale=None):
         g = g * scale
     out = zeros_in_layout(_padded_shape(g.shape[:-2] + geo.in_hw, geo), g, g.dtype)
     disjoint = _disjoint(geo)
-    # g * mask is the fast masked write, but NaN * 0 is NaN, not 0
-    multiply = disjoint and (idx is None or g.dtype.kind != "f" or np.isfinite(g).all())
+    # g * mask is the fast masked write, but NaN * 0 is NaN, not 0. A finite sum
+    # proves every element finite (a NaN or inf would carry into it) in one
+    # fast pass; an overflowing sum just takes the exact path.
+    multiply = disjoint and (idx is None or g.dtype.kind != "f" or _finite_sum(g))
     for k, index in _offsets(geo):
         view = out[index]
         if idx is None:
