@@ -27,8 +27,9 @@ quantity the book reports:
   99.23, 99.37 on the expanded data, 99.43, 99.60 with dropout). The book
   reports the best of three runs.
 
-Chapter 6's full runs take hours on two cores (the conv rows ~20-90 s an
-epoch, 60 epochs; the expanded rows 5x that): run them one row at a time,
+Chapter 6's full runs are long on two cores (the conv rows 20-60 s an epoch,
+25-60 minutes a seed; the expanded rows 5x that, 3-4 hours): run them one
+row at a time,
 
     python benchmarks/book_numbers.py --only ch6-conv --seeds 3 --json ch6-conv.json
     python benchmarks/book_numbers.py --only ch6-relu --seeds 1 --epochs 20
