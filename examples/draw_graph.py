@@ -16,7 +16,10 @@ numbers they show:
      state, wm = hidden state, with their values (checked against the
      equations by hand);
   4. graph_lstm_folded.svg: a 50-step nn.LSTM with collapse=True: the unrolled
-     steps folded into one, as the textbook draws an RNN.
+     steps folded into one, as the textbook draws an RNN;
+  5. graph_conv.svg: chapter 6's network (two conv-pool layers, FC 100,
+     softmax) with shapes_on_edges=True: its layers, and the feature maps
+     10×20×24×24 ... flowing between them on the edges.
 """
 import argparse
 import re
@@ -111,6 +114,21 @@ def lstm_folded(out_dir, steps=50):
     save_svg(g, out_dir, "graph_lstm_folded")
 
 
+def conv_network(out_dir):
+    """The book's conv2 network of examples/network3.py (same layers)."""
+    tg.manual_seed(4)
+    model = nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.Sigmoid(),
+                          nn.Conv2d(20, 40, 5), nn.MaxPool2d(2), nn.Sigmoid(), nn.Flatten(),
+                          nn.Linear(40 * 4 * 4, 100), nn.Sigmoid(), nn.Linear(100, 10))
+    x, y = tg.rand(10, 1, 28, 28), tg.randint(0, 10, (10,))
+    loss = nn.functional.cross_entropy(model(x), y)
+    full = viz.draw_graph(loss, params=model)
+    g = viz.draw_graph(loss, params=model, shapes_on_edges=True)
+    print(f"5. chapter 6 network: {count_nodes(full)} nodes with tensors drawn, "
+          f"{count_nodes(g)} with feature-map shapes on the edges")
+    save_svg(g, out_dir, "graph_conv")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parents[1]
@@ -121,6 +139,7 @@ def main():
     mlp_in_book_notation(args.out_dir)
     lstm_step(args.out_dir)
     lstm_folded(args.out_dir)
+    conv_network(args.out_dir)
 
 
 if __name__ == "__main__":

@@ -35,3 +35,8 @@ from .dropout import dropout  # noqa: E402,F401
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402,F401
                      cross_entropy, l1_penalty, l2_penalty, mse_loss, nll_loss, one_hot,
                      quadratic_cost)
+
+# Convolution, pooling and padding (nn/conv.py, nn/pooling.py).
+from .conv import conv1d, conv2d  # noqa: E402,F401
+from .padding import pad  # noqa: E402,F401
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402,F401

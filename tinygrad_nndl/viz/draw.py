@@ -6,6 +6,7 @@ from ..nn.module import Module
 from ..tensor.tensor import Tensor
 from .collapse import fold_repeats
 from .cut import cut
+from .edges import shapes_on_edges as _shapes_on_edges
 from .graph import Value, as_roots, build, ident
 from .labels import label_all
 from .lstm import annotate_lstm, open_lstm_steps
@@ -70,7 +71,8 @@ def _not_drawn(graph):
 
 
 def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="LR",
-               max_nodes=None, book_notation=False, collapse=False, legend=True):
+               max_nodes=None, book_notation=False, collapse=False, legend=True,
+               shapes_on_edges=False):
     """Draw the graph that autograd recorded for ``root`` (a Tensor, or a list
     of Tensors drawn together) and return it as a ``graphviz.Digraph``.
 
@@ -112,6 +114,12 @@ def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="L
             drawn once, with dashed edges into the next repeat, so that the
             drawing does not grow with the number of steps.
         legend: draw the legend.
+        shapes_on_edges: draw intermediate tensors that carry nothing but
+            their shape (no name, no gradient kept) as labels on the edges
+            between the ops, ``10×20×24×24``: a convolutional network then
+            reads as its layers, conv -> pool -> activation, with the feature
+            maps flowing between them. With ``collapse`` identical blocks
+            (same layers, same shapes) are folded first.
 
     The graph is read off the nodes autograd recorded (``grad_fn`` and
     ``next_functions``, as torchviz does), which outlive backward: it can be
@@ -160,6 +168,8 @@ def draw_graph(root, *, params=None, show_data=False, show_grad=True, rankdir="L
     label_all(graph, show_data, show_grad)
     if collapse:
         fold_repeats(graph)
+    if shapes_on_edges:
+        _shapes_on_edges(graph)
     if max_nodes is not None:
         cut(graph, max_nodes)
     if book_notation is not False:
