@@ -16,7 +16,7 @@ import numpy as np
 from ..tensor.tensor import Tensor
 from ..tensor.version import check_unchanged, clock
 from .function import FREED, _check_finite
-from .grad_mode import enable_grad, mode
+from .grad_mode import ANOMALY, enable_grad, mode
 from .sinks import accumulate, cast, run_hooks, tensor_hooks
 
 
@@ -33,7 +33,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     handed = set(map(id, root_grads))   # what the user holds: never made a .grad
     for node, g in zip(roots, root_grads):
         _send(pending, heap, leaves, node, g)
-    anomaly, last_inplace = mode.anomaly, clock.last_inplace
+    anomaly, last_inplace = mode.state & ANOMALY, clock.last_inplace
     while heap:
         node = heappop(heap)[1]
         g = pending.pop(node)
@@ -72,11 +72,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         if not retain_graph:
             node.release()
     for acc in leaves:
-        leaf, g = acc.variable, pending.pop(acc)
+        leaf, g = acc._leaf(), pending.pop(acc)
         if leaf is None:   # the leaf is gone: nobody can read its gradient
             continue
-        g = cast(g, leaf.data.dtype, create_graph)
-        hooks = getattr(leaf, "_hooks", None)
+        if g.dtype is not leaf.data.dtype:
+            g = cast(g, leaf.data.dtype, create_graph)
+        hooks = acc.hooks
         if hooks:
             g = run_hooks(hooks, leaf.shape, g, create_graph, handed)
         if capture is None:

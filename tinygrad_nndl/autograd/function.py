@@ -33,6 +33,7 @@ from .grad_mode import ANOMALY, GRAD, mode
 
 _new = object.__new__
 _INPUTS, _OUTPUT, _VIEW = 1, 2, 4   # Function._keeps
+_RELEASED = {"inputs": None, "arrays": None, "out": None, "released": True, "special": True}
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _FLOAT64 = np.dtype(np.float64)
 
@@ -68,12 +69,13 @@ class AccumulateGrad:
     leaf's ``.grad``. The leaf keeps its accumulator; the accumulator refers
     back to the leaf weakly, so the two make no reference cycle."""
 
-    __slots__ = ("_leaf",)
+    __slots__ = ("_leaf", "hooks")
     seq = 0   # older than every op: the walk reaches accumulators last
     next_nodes = ()
 
     def __init__(self, leaf):
         self._leaf = weakref.ref(leaf)
+        self.hooks = None   # the leaf's tensor hooks (Tensor.register_hook)
 
     @property
     def variable(self):
@@ -205,10 +207,10 @@ class Function:
 
     def release(self):
         """Let go of the saved values (backward without retain_graph)."""
-        self.inputs = self.arrays = self.out = None
+        fields = self.__dict__
+        fields.update(_RELEASED)
         for name in self.saved_attrs:
-            self.__dict__.pop(name, None)
-        self.released = self.special = True
+            fields.pop(name, None)
 
     def pre_hooks_dict(self):
         """The hooks of the output's gradient (``Tensor.register_hook``), made on first use."""

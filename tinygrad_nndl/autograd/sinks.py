@@ -63,7 +63,7 @@ def accumulate(t, g, create_graph, handed):
         g = np.asarray(g)
     old = t._grad
     if old is None:
-        if g.base is not None or id(g) in handed or not g.flags.writeable:
+        if g.base is not None or id(g) in handed:   # (a read-only array is a view too)
             g = g.copy()
         handed.add(id(g))
         t._grad = Tensor._make(g, None)

@@ -153,27 +153,29 @@ class Optimizer:
         """A gradient must be a Tensor of its parameter's shape and dtype: a
         (1,)-shaped one would otherwise broadcast silently into the update."""
         for gi, group in enumerate(self.param_groups):
-            names = group.get("param_names")
             for i, p in enumerate(group["params"]):
-                g = p.grad
-                if g is None:
-                    continue
-                label = (f"parameter {names[i]!r}" if names
-                         else f"parameter {i} of group {gi}")
-                if not isinstance(g, Tensor):
-                    raise TypeError(f"{self._name}.step: the gradient of {label} is a "
-                                    f"{type(g).__name__}, not a Tensor; nothing was updated")
-                if g.shape != p.shape:
-                    raise ValueError(f"{self._name}.step: the gradient of {label} has shape "
-                                     f"{tuple(g.shape)}, the parameter {tuple(p.shape)}; "
-                                     f"nothing was updated")
-                if g.dtype != p.dtype:
-                    raise TypeError(f"{self._name}.step: the gradient of {label} is "
-                                    f"{g.dtype}, the parameter {p.dtype}; nothing was "
-                                    f"updated")
-                if not p.data.flags.writeable:
-                    raise ValueError(f"{self._name}.step: {label} (shape {tuple(p.shape)}) "
-                                     f"is a read-only array; nothing was updated")
+                g = p._grad
+                if g is not None and (not isinstance(g, Tensor) or g.data.shape != p.data.shape
+                                      or g.data.dtype != p.data.dtype
+                                      or not p.data.flags.writeable):
+                    self._refuse_grad(gi, i, p, g)
+
+    def _refuse_grad(self, gi, i, p, g):
+        names = self.param_groups[gi].get("param_names")
+        label = f"parameter {names[i]!r}" if names else f"parameter {i} of group {gi}"
+        if not isinstance(g, Tensor):
+            raise TypeError(f"{self._name}.step: the gradient of {label} is a "
+                            f"{type(g).__name__}, not a Tensor; nothing was updated")
+        if g.shape != p.shape:
+            raise ValueError(f"{self._name}.step: the gradient of {label} has shape "
+                             f"{tuple(g.shape)}, the parameter {tuple(p.shape)}; "
+                             f"nothing was updated")
+        if g.dtype != p.dtype:
+            raise TypeError(f"{self._name}.step: the gradient of {label} is "
+                            f"{g.dtype}, the parameter {p.dtype}; nothing was "
+                            f"updated")
+        raise ValueError(f"{self._name}.step: {label} (shape {tuple(p.shape)}) "
+                         f"is a read-only array; nothing was updated")
 
     # ----- state dict -------------------------------------------------------
     def state_dict(self):

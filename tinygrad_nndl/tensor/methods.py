@@ -7,6 +7,7 @@ are PyTorch's.
 import numpy as np
 
 from ..autograd import api
+from ..autograd.function import accumulator
 from ..autograd.grad_mode import GRAD, mode
 from ..ops import elementwise as E
 from ..ops import linalg as L
@@ -24,9 +25,34 @@ _add, _sub, _mul, _div = E.Add.apply, E.Sub.apply, E.Mul.apply, E.Div.apply
 _PLAIN = {Tensor, float, int}   # operands that need no conversion
 
 
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._key = hooks, object()
+        hooks[self._key] = hook
+
+    def remove(self):
+        self._hooks.pop(self._key, None)
+
+
 class _Methods:
     """Written as a class so that the methods read as Tensor's own; ``attach``
     copies them onto Tensor."""
+
+    def register_hook(self, hook):
+        """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is
+        computed; a returned Tensor replaces the gradient. Returns a handle with
+        ``.remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that "
+                               "doesn't require gradient")
+        if self._ctx is not None:   # on the node, as PyTorch: it runs on the node's gradient
+            self._ctx.dtype = self.data.dtype
+            return _HookHandle(self._ctx.pre_hooks_dict(), hook)
+        acc = accumulator(self)   # a leaf's hooks run where its gradient lands
+        if acc.hooks is None:
+            acc.hooks = {}
+        return _HookHandle(acc.hooks, hook)
+
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (reverse mode)."""

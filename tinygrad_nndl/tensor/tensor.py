@@ -47,15 +47,6 @@ def _numpy_index(index):
     return index
 
 
-class _HookHandle:
-    def __init__(self, hooks, hook):
-        self._hooks, self._key = hooks, object()
-        hooks[self._key] = hook
-
-    def remove(self):
-        self._hooks.pop(self._key, None)
-
-
 class Tensor:
     """An n-dimensional array that records the ops applied to it.
 
@@ -64,10 +55,10 @@ class Tensor:
     """
 
     # data, _grad, _ctx and _requires_grad are set on every tensor (the ops' hot
-    # path); the rest only when used and read with getattr: a leaf's hooks and
+    # path); the rest only when used and read with getattr: a leaf's
     # AccumulateGrad, and the links between views and their base.
-    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_hooks", "_acc", "_base",
-                 "_views", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_acc", "_base", "_views",
+                 "__weakref__")
     # numpy defers to Tensor's reflected operators: ndarray * Tensor is a Tensor.
     __array_ufunc__ = None
     # Identity hash: == is elementwise, as in PyTorch.
@@ -168,21 +159,6 @@ class Tensor:
     def retains_grad(self):
         ref = self._ctx.retained if self._ctx is not None else None
         return ref is not None and ref() is self
-
-    def register_hook(self, hook):
-        """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is
-        computed; a returned Tensor replaces the gradient. Returns a handle with
-        ``.remove()``."""
-        if not self._requires_grad:
-            raise RuntimeError("register_hook: cannot register a hook on a tensor that "
-                               "doesn't require gradient")
-        if self._ctx is not None:   # on the node, as PyTorch: it runs on the node's gradient
-            self._ctx.dtype = self.data.dtype
-            return _HookHandle(self._ctx.pre_hooks_dict(), hook)
-        hooks = getattr(self, "_hooks", None)
-        if hooks is None:
-            hooks = self._hooks = {}
-        return _HookHandle(hooks, hook)
 
     # ----- array facts ----------------------------------------------------
     @property

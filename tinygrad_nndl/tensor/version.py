@@ -24,47 +24,57 @@ class _Clock:
 clock = _Clock()
 
 # Version counters, one per numpy buffer (so every view and alias of a buffer
-# shares it, as PyTorch's views share theirs): id(buffer) -> (weakref to the
-# buffer, [the clock reading of each in-place change]). In-place changes are
-# rare, so a tensor's version is looked up here instead of being paid for on
-# every op; the weakref makes a reused id start again at version 0.
-_changes = {}
+# shares it, as PyTorch's views share theirs), kept in a table by the buffer's
+# id: in-place changes are rare, so a tensor's version is looked up here
+# instead of being paid for on every op. The weakref makes a reused id start
+# again at version 0.
+class _Counter:
+    __slots__ = ("ref", "count", "recent")
+    KEEP = 16   # clock readings of the latest changes kept, for "expected version"
+
+    def __init__(self, ref):
+        self.ref, self.count, self.recent = ref, 0, []
 
 
-def _owner(array):
-    return array if array.base is None else array.base
+_counters = {}
 
 
-def _stamps(array):
-    owner = _owner(array)
-    entry = _changes.get(id(owner))
-    if entry is None or entry[0]() is not owner:
-        return ()
-    return entry[1]
+def _counter(array, make):
+    owner = array if array.base is None else array.base
+    counter = _counters.get(id(owner))
+    if counter is not None and counter.ref() is owner:
+        return counter
+    if not make:
+        return None
+    key = id(owner)
+    counter = _counters[key] = _Counter(weakref.ref(owner, lambda _: _counters.pop(key, None)))
+    return counter
 
 
 def mark_modified(array):
     """Bump the version of ``array``'s buffer: it was changed in place."""
-    owner = _owner(array)
-    entry = _changes.get(id(owner))
-    if entry is None or entry[0]() is not owner:
-        key = id(owner)
-        entry = _changes[key] = (weakref.ref(owner, lambda _, key=key: _changes.pop(key, None)),
-                                 [])
+    counter = _counter(array, True)
     clock.last_inplace = stamp = next(sequence)
-    entry[1].append(stamp)
+    counter.count += 1
+    recent = counter.recent
+    recent.append(stamp)
+    if len(recent) > _Counter.KEEP:
+        del recent[0]
 
 
 def version(array):
     """How many in-place changes ``array``'s buffer has seen (``Tensor._version``)."""
-    return len(_stamps(array))
+    counter = _counter(array, False)
+    return 0 if counter is None else counter.count
 
 
 def version_at(array, when):
-    """The buffer's version at clock reading ``when``."""
-    return sum(1 for s in _stamps(array) if s < when)
-
-
+    """The buffer's version at clock reading ``when`` (at least that, when more
+    changes came since than the counter remembers)."""
+    counter = _counter(array, False)
+    if counter is None:
+        return 0
+    return counter.count - sum(1 for s in counter.recent if s >= when)
 
 
 def check_unchanged(arrays, out, when, who):
