@@ -1,8 +1,9 @@
 """Data: datasets, mini-batch loading, and the book's data sets (torch.utils.data
 and torchvision.datasets names).
 
-- ``DataLoader``, ``TensorDataset``, ``Subset``, ``random_split``: mini-batches
-  by fancy indexing, no per-sample Python loop.
+- ``DataLoader``, ``Dataset``, ``TensorDataset``, ``Subset``, ``random_split``
+  and the samplers: mini-batches by fancy indexing, no per-sample Python loop.
+  This package is also ``tinygrad_nndl.utils.data`` (PyTorch's path).
 - ``load_digits`` / ``digits_split``: scikit-learn's 8x8 digits, the embedded default.
 - ``MNIST``, ``FashionMNIST``, ``book_split``: the IDX gz files, optionally
   downloaded (SHA-256 checked, atomic writes); the book's 50,000 / 10,000 split.
@@ -13,10 +14,13 @@ from .digits import digits_split, load_digits
 from .download import DownloadError, download_file
 from .idx import IDXError, read_idx
 from .loader import DataLoader, default_collate
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                      SubsetRandomSampler, WeightedRandomSampler)
 from .mnist import MNIST, FashionMNIST, book_split
 from .pickle_safe import ArrayUnpickler, load_mnist_pkl
 
 __all__ = ["Dataset", "Subset", "TensorDataset", "random_split", "DataLoader",
-           "default_collate", "load_digits", "digits_split", "MNIST", "FashionMNIST",
+           "default_collate", "Sampler", "SequentialSampler", "RandomSampler",
+           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "load_digits", "digits_split", "MNIST", "FashionMNIST",
            "book_split", "read_idx", "IDXError", "download_file", "DownloadError",
            "load_mnist_pkl", "ArrayUnpickler"]
