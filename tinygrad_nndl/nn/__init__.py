@@ -1,5 +1,5 @@
 """Neural-network modules, initializers and functions (torch.nn names)."""
-from . import functional, init
+from . import functional, init, utils
 from .activation import Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .linear import Linear
 from .module import Module, ModuleList, Parameter, Sequential
