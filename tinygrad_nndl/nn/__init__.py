@@ -1,6 +1,9 @@
 """Neural-network modules, initializers and functions (torch.nn names)."""
 from . import functional, init, utils
-from .activation import Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (CELU, ELU, GELU, GLU, SELU, Flatten, Hardshrink, Hardsigmoid,
+                         Hardswish, Hardtanh, Identity, LeakyReLU, LogSigmoid, LogSoftmax, Mish,
+                         PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
+                         Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .linear import Linear
 from .module import Module, ModuleList, Parameter, Sequential
 from .dropout import Dropout
