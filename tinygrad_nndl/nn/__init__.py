@@ -10,4 +10,5 @@ from .dropout import Dropout
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .regularization import (EarlyStopping, WeightChangeStopping, add_input_noise,
                              augment_digits, expand_by_shifts, mixup, shift_rotate)
+from .sparse import Embedding
 from .rnn import LSTM, RNN, LSTMCell, LSTMGates, RNNCell

@@ -4,7 +4,7 @@ and computes out of place (see ``nn.functional``)."""
 import numpy as np
 
 from . import functional as F
-from .module import Module, Parameter
+from .module import Module, Parameter, _check_device
 
 
 class Sigmoid(Module):
@@ -194,8 +194,9 @@ class PReLU(Module):
     """leaky ReLU with a learned slope: ``num_parameters`` (1, or the number of
     channels) slopes starting at ``init``."""
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
+        _check_device(device, "PReLU")
         self.num_parameters = num_parameters
         self.weight = Parameter(np.full(num_parameters, init, dtype=np.dtype(dtype or np.float32)))
 

@@ -227,6 +227,7 @@ def prelu(input, weight):
 
 # Losses, penalties, dropout and embeddings (nn/losses.py, nn/dropout.py, nn/sparse.py).
 from .dropout import dropout  # noqa: E402,F401
+from .sparse import embedding  # noqa: E402,F401
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402,F401
                      cross_entropy, l1_penalty, l2_penalty, mse_loss, nll_loss, one_hot,
                      quadratic_cost)

@@ -6,7 +6,7 @@ import numpy as np
 from ..ops.linalg import Linear as LinearOp
 from ..tensor.dtypes import float32
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, _check_device
 
 
 class Linear(Module):
@@ -17,8 +17,9 @@ class Linear(Module):
     book's initializers.
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        _check_device(device, "Linear")
         self.in_features = in_features
         self.out_features = out_features
         dtype = np.dtype(dtype or float32)
