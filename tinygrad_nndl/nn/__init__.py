@@ -11,4 +11,4 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLo
 from .regularization import (EarlyStopping, WeightChangeStopping, add_input_noise,
                              augment_digits, expand_by_shifts, mixup, shift_rotate)
 from .sparse import Embedding
-from .rnn import LSTM, RNN, LSTMCell, LSTMGates, RNNCell
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, LSTMGates, RNNCell

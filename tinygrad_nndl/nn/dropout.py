@@ -17,7 +17,7 @@ def _check_p(p, fn):
         raise ValueError(f"{fn}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def dropout(input, p=0.5, training=True):
+def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1 - p);
     the identity when not training. Uses the library's seeded generator."""
     _check_p(p, "dropout")
