@@ -27,7 +27,7 @@ RNN it is a product of T matrices W_hh^T diag(tanh'), which shrinks (section
   sequence (the longest T), unit by unit;
 - ``training.png``: the training loss of each model and T.
 """
-import argparse
+import _cli
 import time
 from pathlib import Path
 
@@ -101,17 +101,20 @@ def input_gradient_norms(model, x, y):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = _cli.parser(__doc__)
     parser.add_argument("--lengths", type=int, nargs="+", default=[10, 50, 100],
-                        help="numbers of distractors T")
-    parser.add_argument("--hidden", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=1000, help="Adam steps per run")
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1e-2)
-    parser.add_argument("--test", type=int, default=1000, help="test sequences per T")
-    parser.add_argument("--seed", type=int, default=0, help="first seed")
-    parser.add_argument("--seeds", type=int, default=3, help="runs per model and length")
-    parser.add_argument("--out-dir", default="runs/lstm_memory")
+                        help="The numbers of distractors T to test, one run each.")
+    parser.add_argument("--hidden", type=int, default=32, help="Hidden units of every model.")
+    parser.add_argument("--steps", type=int, default=1000, help="Adam steps per run.")
+    parser.add_argument("--batch", type=int, default=64, help="Sequences per training step.")
+    parser.add_argument("--lr", type=float, default=1e-2, help="Adam's learning rate.")
+    parser.add_argument("--test", type=int, default=1000,
+                        help="Test sequences per length T.")
+    parser.add_argument("--seed", type=int, default=0, help="The first random seed.")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="Runs (seeds) per model and length.")
+    parser.add_argument("--out-dir", default="runs/lstm_memory",
+                        help="The folder the figures are written to.")
     args = parser.parse_args(argv)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
