@@ -21,6 +21,6 @@ from .pickle_safe import ArrayUnpickler, load_mnist_pkl
 
 __all__ = ["Dataset", "Subset", "TensorDataset", "random_split", "DataLoader",
            "default_collate", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "load_digits", "digits_split", "MNIST", "FashionMNIST",
-           "book_split", "read_idx", "IDXError", "download_file", "DownloadError",
+           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "load_digits",
+           "digits_split", "MNIST", "FashionMNIST", "book_split", "read_idx", "IDXError", "download_file", "DownloadError",
            "load_mnist_pkl", "ArrayUnpickler"]
