@@ -141,3 +141,16 @@ def test_order_lengths_and_splits_match_pytorch():
                                           [0.5, 0.3, 0.2])]
     assert Subset(TensorDataset(x), [3, 1])[1][0].item() == \
         tud.Subset(tud.TensorDataset(torch.from_numpy(x)), [3, 1])[1][0].item()
+
+
+def test_concat_dataset_and_random_split_with_a_generator():
+    from tinygrad_nndl.utils.data import ConcatDataset, get_worker_info
+    ds = ConcatDataset([TensorDataset(np.arange(3)), TensorDataset(np.arange(10, 12))])
+    assert len(ds) == 5 and ds[3][0].item() == 10 and ds[-1][0].item() == 11
+    assert [x.tolist() for (x,) in DataLoader(ds, batch_size=2)] == [[0, 1], [2, 10], [11]]
+    with pytest.raises(IndexError, match="index 5 is out of range"):
+        ds[5]
+    a = random_split(TensorDataset(np.arange(10)), [7, 3], generator=np.random.default_rng(4))
+    b = random_split(TensorDataset(np.arange(10)), [7, 3], generator=np.random.default_rng(4))
+    assert a[1].indices.tolist() == b[1].indices.tolist()
+    assert get_worker_info() is None

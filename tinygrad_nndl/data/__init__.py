@@ -9,17 +9,17 @@ and torchvision.datasets names).
   downloaded (SHA-256 checked, atomic writes); the book's 50,000 / 10,000 split.
 - ``load_mnist_pkl``: the book's ``mnist.pkl.gz`` through a restricted unpickler.
 """
-from .dataset import Dataset, Subset, TensorDataset, random_split
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .digits import digits_split, load_digits
 from .download import DownloadError, download_file
 from .idx import IDXError, read_idx
-from .loader import DataLoader, default_collate
+from .loader import DataLoader, default_collate, get_worker_info
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
 from .mnist import MNIST, FashionMNIST, book_split
 from .pickle_safe import ArrayUnpickler, load_mnist_pkl
 
-__all__ = ["Dataset", "Subset", "TensorDataset", "random_split", "DataLoader",
+__all__ = ["Dataset", "ConcatDataset", "get_worker_info", "Subset", "TensorDataset", "random_split", "DataLoader",
            "default_collate", "Sampler", "SequentialSampler", "RandomSampler",
            "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "load_digits",
            "digits_split", "MNIST", "FashionMNIST", "book_split", "read_idx", "IDXError", "download_file", "DownloadError",

@@ -37,6 +37,11 @@ def default_collate(samples):
     return to_array(arrays)
 
 
+def get_worker_info():
+    """None: the DataLoader never starts worker processes (see DataLoader)."""
+    return None
+
+
 def _as_tensors(fields):
     """Arrays to Tensors, through tuples and dicts (what a batch holds)."""
     if isinstance(fields, np.ndarray):
