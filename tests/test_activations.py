@@ -173,3 +173,19 @@ def test_logsigmoid_and_softplus_extremes_match_pytorch():
         np.testing.assert_allclose(F.softplus(tg.tensor(v), beta, thr).data,
                                    torch.nn.functional.softplus(torch.tensor(v), beta, thr).numpy(),
                                    rtol=1e-6)
+
+
+def test_rrelu_uses_the_mean_slope_in_eval_and_random_slopes_in_training():
+    x = tg.tensor(np.linspace(-3, 3, 101), requires_grad=True)
+    m = nn.RReLU(0.1, 0.3)
+    np.testing.assert_allclose(m.eval()(x).data, np.where(x.data >= 0, x.data, 0.2 * x.data))
+    y = m.train()(x)
+    ratio = y.data[x.data < 0] / x.data[x.data < 0]
+    assert ((0.1 <= ratio) & (ratio <= 0.3)).all() and ratio.std() > 0.01
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data[x.data < 0], ratio)
+
+
+def test_softmax2d_normalizes_over_channels():
+    x = tg.randn(2, 3, 4, 5)
+    np.testing.assert_allclose(nn.Softmax2d()(x).data.sum(1), np.ones((2, 4, 5)), rtol=1e-6)

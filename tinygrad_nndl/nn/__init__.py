@@ -2,8 +2,8 @@
 from . import functional, init, utils
 from .activation import (CELU, ELU, GELU, GLU, SELU, Flatten, Hardshrink, Hardsigmoid,
                          Hardswish, Hardtanh, Identity, LeakyReLU, LogSigmoid, LogSoftmax, Mish,
-                         PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
-                         Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
+                         PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d, Softmin,
+                         Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .linear import Linear
 from .module import Module, ModuleList, Parameter, Sequential
 from .dropout import Dropout

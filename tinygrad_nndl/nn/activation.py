@@ -90,6 +90,18 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
+class RReLU(Module):
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, x):
+        return F.rrelu(x, self.lower, self.upper, self.training)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}"
+
+
 class ELU(Module):
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
@@ -230,6 +242,16 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     def forward(self, x):
         return x.log_softmax(self.dim)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) images."""
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-D or 4-D input, got shape "
+                             f"{tuple(x.shape)}")
+        return x.softmax(-3)
 
 
 class Softmin(Softmax):

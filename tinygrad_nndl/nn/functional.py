@@ -17,6 +17,7 @@ import numpy as np
 from ..ops.erf import Erf as _Erf
 from ..ops.linalg import Linear as _LinearOp
 from ..ops.softplus import Softplus as _Softplus
+from ..tensor.random import generator
 from ..tensor.tensor import Tensor
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -103,6 +104,17 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x for x > 0, negative_slope * x otherwise."""
     x = _tensor(input, "leaky_relu")
     return x.where(x.data > 0, x * negative_slope)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: while training each negative element gets its own
+    slope drawn from U(lower, upper) (the library's generator); otherwise the
+    mean slope (lower + upper) / 2."""
+    x = _tensor(input, "rrelu")
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2)
+    slopes = generator().uniform(lower, upper, x.shape).astype(x.dtype)
+    return x.where(x.data >= 0, x * slopes)
 
 
 def _elu_negative(x, alpha, inner=1.0):
