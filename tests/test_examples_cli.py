@@ -2,6 +2,7 @@
 help for every option (issue 16: descriptions stopped mid-sentence and most
 options had none)."""
 import argparse
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ def _parser_of(script, monkeypatch):
     def catch(self, args=None, namespace=None):
         raise _Parsed(self)
     monkeypatch.setattr(argparse.ArgumentParser, "parse_args", catch)
+    monkeypatch.setattr(os, "environ", dict(os.environ))   # lstm_memory sets BLAS threads
     monkeypatch.syspath_prepend(str(EXAMPLES))
     monkeypatch.setattr(sys, "argv", [str(script)])
     with pytest.raises(_Parsed) as caught:

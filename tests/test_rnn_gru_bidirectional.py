@@ -5,7 +5,7 @@ import pytest
 
 import tinygrad_nndl as tg
 from tinygrad_nndl import nn
-from tinygrad_nndl.autograd import gradcheck
+from tinygrad_nndl.autograd import gradcheck, gradgradcheck
 
 
 def _sig(x):
@@ -58,6 +58,25 @@ def test_gru_gradients_match_finite_differences():
     h0 = tg.tensor(np.random.default_rng(4).standard_normal((2, 1, 3)), requires_grad=True)
     assert gradcheck(lambda a, b: gru(a, b)[0], [x, h0])
     assert gradcheck(lambda w: gru(x, h0)[1], [gru.weight_hh_l0_reverse])
+
+
+def test_gru_step_op_has_exact_second_derivatives():
+    cell = nn.GRUCell(2, 3).double()
+    x = tg.tensor(np.random.default_rng(9).standard_normal((2, 2)), requires_grad=True)
+    h = tg.tensor(np.random.default_rng(10).standard_normal((2, 3)), requires_grad=True)
+    assert gradcheck(lambda a, b: cell(a, b), [x, h])
+    assert gradgradcheck(lambda a, b: cell(a, b), [x, h])
+    gru = nn.GRU(2, 3).double()
+    xs = tg.tensor(np.random.default_rng(11).standard_normal((3, 1, 2)), requires_grad=True)
+    assert gradgradcheck(lambda a: gru(a)[0], [xs])
+    assert gradcheck(lambda w: gru(xs)[0], [gru.weight_hh_l0])
+    assert gradcheck(lambda b: gru(xs)[0], [gru.bias_hh_l0])
+
+
+def test_gru_step_op_reports_bad_shapes():
+    from tinygrad_nndl.ops.gru import GRUProjectedStep
+    with pytest.raises(ValueError, match=r"(?i)GRUProjectedStep: expected a projection P"):
+        GRUProjectedStep.apply(tg.zeros(2, 1, 6), tg.zeros(1, 3), tg.zeros(6, 2), None, t=0)
 
 
 def test_bidirectional_runs_the_reverse_direction_on_the_reversed_sequence():

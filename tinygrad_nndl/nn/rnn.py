@@ -30,6 +30,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..ops.gru import GRUProjectedStep
 from ..ops.recurrent import (LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection, lstm_gates,
                              lstm_projected_gates)
 from ..tensor.dtypes import float32, is_floating
@@ -524,17 +525,6 @@ class LSTM(_RNNBase):
                            for g in a))
 
 
-def _gru_step(gi, h, w_hh, b_hh, H):
-    """One GRU step from gi = x_t W_ih^T + b_ih (B, 3H), in PyTorch's gate order
-    r, z, n: r = sigma(gi_r + gh_r), z = sigma(gi_z + gh_z),
-    n = tanh(gi_n + r * gh_n), h' = (1 - z) n + z h, gh = h W_hh^T + b_hh."""
-    gh = F.linear(h, w_hh, b_hh)
-    rz = (gi[:, :2 * H] + gh[:, :2 * H]).sigmoid()
-    r, z = rz[:, :H], rz[:, H:]
-    n = (gi[:, 2 * H:] + r * gh[:, 2 * H:]).tanh()
-    return n + z * (h - n)
-
-
 class GRUCell(_CellBase):
     """One GRU step (torch.nn.GRUCell), gates in PyTorch's order r, z, n (row
     blocks of weight_ih (3H, D) and weight_hh (3H, H))::
@@ -557,8 +547,8 @@ class GRUCell(_CellBase):
             hx = None if hx is None else hx.reshape(1, H)
         if hx is None:
             hx = _zeros((batch, H), self.weight_hh.dtype)
-        h = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh,
-                      self.bias_hh, H)
+        P = F.linear(input, self.weight_ih, self.bias_ih).reshape(1, batch, 3 * H)
+        h = GRUProjectedStep.apply(P, hx, self.weight_hh, self.bias_hh, t=0)
         return h if batched else h.reshape(H)
 
 
@@ -569,7 +559,8 @@ class GRU(_RNNBase):
 
     ``forward(input, hx=None) -> (output, h_n)``; see ``_RNNBase`` for shapes.
     The input projection of the whole sequence is one matmul before the loop;
-    b_hh stays in each step, since r multiplies its n block.
+    b_hh stays in each step, since r multiplies its n block. Each step is one
+    ``ops.gru.GRUProjectedStep`` node.
     """
 
     _blocks = 3
@@ -586,6 +577,6 @@ class GRU(_RNNBase):
         h = _zeros((batch, H), w_hh.dtype) if h is None else h
         hs = []
         for t in order:
-            h = _gru_step(P[t], h, w_hh, b_hh, H)
+            h = GRUProjectedStep.apply(P, h, w_hh, b_hh, t=t)
             hs.append(h)
         return hs, [h]
