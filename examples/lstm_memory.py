@@ -2,7 +2,7 @@
 
     python examples/lstm_memory.py [--lengths 10 50 100] [--steps 1000] [--seeds 3]
                                    [--out-dir runs/lstm_memory]
-    # slow: about 20 minutes of CPU time with the defaults; --seeds 1 takes a third
+    # 6 minutes of CPU time with the defaults; --seeds 1 takes a third
 
 Each sequence starts with one of 4 symbols, followed by T random distractor
 symbols (4 others, one-hot inputs of size 8); after the last step the network
