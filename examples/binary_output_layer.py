@@ -14,7 +14,7 @@ of the exercise's claim: whenever the old outputs meet its assumption (one >= 0.
 the other nine < 0.01), the code is exactly that digit's once c >= ln(99)/0.9.
 Saves a bar chart of the accuracies and the 4x10 weight pattern.
 """
-import argparse
+import _cli
 import math
 import time
 from pathlib import Path
@@ -73,11 +73,16 @@ def train_classifier(xtr, ytr, hidden, epochs, eta, batch_size):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mnist", action="store_true", help="MNIST instead of the 8x8 digits")
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--out-dir", default="runs/binary_output_layer")
+    parser = _cli.parser(__doc__)
+    parser.add_argument("--mnist", action="store_true",
+                        help="Train on MNIST (784-30-10) instead of the 8x8 digits (64-30-10).")
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA),
+                        help="The folder holding MNIST's IDX gz files (used with --mnist).")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="Training epochs of the classifier; by default 30 on the digits "
+                             "and 10 on MNIST.")
+    parser.add_argument("--out-dir", default="runs/binary_output_layer",
+                        help="The folder the figure is written to.")
     args = parser.parse_args(argv)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)

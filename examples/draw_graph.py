@@ -1,9 +1,11 @@
 """The graph autograd builds, drawn with graphviz in the book's notation.
 
-    python examples/draw_graph.py [--out-dir docs/img]
+    python examples/draw_graph.py [--out-dir runs/draw_graph]
+    python examples/draw_graph.py --out-dir docs/img     # refresh the README's figures
 
-Writes four small SVGs (needs the Graphviz ``dot`` program) and prints the
-numbers they show:
+Writes four small SVGs into runs/draw_graph/ unless told otherwise (needs the
+graphviz package, ``pip install -e ".[viz]"``, and Graphviz's ``dot``
+program) and prints the numbers they show:
   1. graph_scalar.svg: micrograd's neuron o = tanh(x1 w1 + x2 w2 + b), with each
      value and gradient (Karpathy's lecture: do/dn = 0.5, do/dx1 = -1.5,
      do/dw1 = 1, do/dx2 = 0.5, do/dw2 = 0);
@@ -21,14 +23,17 @@ numbers they show:
      softmax) with shapes_on_edges=True: its layers, and the feature maps
      10×20×24×24 ... flowing between them on the edges.
 """
-import argparse
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 
+import _cli
 import tinygrad_nndl as tg
-from tinygrad_nndl import nn, viz
+from tinygrad_nndl import nn
+
+viz = None   # imported in main(), after --help: it needs the optional graphviz package
 
 
 def save_svg(graph, out_dir, name):
@@ -130,10 +135,16 @@ def conv_network(out_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parents[1]
-                        / "docs" / "img")
+    global viz
+    parser = _cli.parser(__doc__)
+    parser.add_argument("--out-dir", type=Path, default=Path("runs") / "draw_graph",
+                        help="The folder the SVGs are written to; docs/img replaces the "
+                             "README's figures.")
     args = parser.parse_args()
+    try:
+        from tinygrad_nndl import viz
+    except ImportError as e:
+        sys.exit(f"examples/draw_graph.py: {e}")
     args.out_dir.mkdir(parents=True, exist_ok=True)
     scalar_neuron(args.out_dir)
     mlp_in_book_notation(args.out_dir)

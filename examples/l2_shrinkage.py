@@ -15,7 +15,7 @@ plots, per eigen-direction, (q_i . w~) / (q_i . w*) against lambda_i with the cu
 lambda / (lambda + alpha): directions of small curvature are shrunk to 0, those of
 large curvature are kept.
 """
-import argparse
+import _cli
 import math
 from pathlib import Path
 
@@ -51,10 +51,13 @@ def minimize(loss, d, alpha, lam_min, lam_max, steps):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--alphas", default="0.01,0.1,1")
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--out-dir", default="runs/l2_shrinkage")
+    parser = _cli.parser(__doc__)
+    parser.add_argument("--alphas", default="0.01,0.1,1",
+                        help="The L2 strengths alpha to compare, separated by commas.")
+    parser.add_argument("--steps", type=int, default=2000,
+                        help="SGD steps (heavy-ball momentum) per alpha.")
+    parser.add_argument("--out-dir", default="runs/l2_shrinkage",
+                        help="The folder the figures are written to.")
     args = parser.parse_args(argv)
     alphas = [float(a) for a in args.alphas.split(",")]
     out = Path(args.out_dir)

@@ -10,7 +10,7 @@ barely moves for the first epochs. With the cross-entropy the gradient is
 when the neuron is most wrong. Prints both costs and outputs along the way and
 the starting gradients against their closed forms; draws both cost curves.
 """
-import argparse
+import _cli
 import math
 from pathlib import Path
 
@@ -44,12 +44,14 @@ def train(cost_name, w0, b0, eta, epochs):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--eta", type=float, default=0.15)
-    parser.add_argument("--w", type=float, default=2.0)
-    parser.add_argument("--b", type=float, default=2.0)
-    parser.add_argument("--out-dir", default="runs/learning_slowdown")
+    parser = _cli.parser(__doc__)
+    parser.add_argument("--epochs", type=int, default=300,
+                        help="Gradient-descent steps for each cost.")
+    parser.add_argument("--eta", type=float, default=0.15, help="The learning rate.")
+    parser.add_argument("--w", type=float, default=2.0, help="The neuron's starting weight.")
+    parser.add_argument("--b", type=float, default=2.0, help="The neuron's starting bias.")
+    parser.add_argument("--out-dir", default="runs/learning_slowdown",
+                        help="The folder the figure is written to.")
     args = parser.parse_args(argv)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)

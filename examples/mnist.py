@@ -11,7 +11,8 @@ DataLoader of shuffled mini-batches, a forward pass, the cost, ``backward()``
 (backpropagation: BP1-BP4) and ``optimizer.step()`` (w -> w - (eta/m) sum dC/dw).
 After each epoch it prints the book's line ("Epoch 3: 9412 / 10000", on the
 validation set); at the end the test accuracy. It saves a checkpoint
-(``tinygrad_nndl.save``) and a plot of accuracy and cost per epoch in ``--out``.
+(``tinygrad_nndl.save``) and a plot of accuracy and cost per epoch in
+``--out-dir`` (runs/mnist/ by default).
 
 The costs (``--cost``), with z the output layer's weighted input:
   quadratic      sigmoid output, C = (1/2n) sum ||a - y||^2 (chapter 1, eq. 6)
@@ -22,7 +23,7 @@ The model ends at z; the output activation is part of the cost, as in the
 book's ``delta`` methods. ``--lmbda`` adds the L2 term (lambda/2n) sum w^2 as
 ``SGD(weight_decay=lambda/n)`` on the weights (eq. 93; biases are not decayed).
 """
-import argparse
+import _cli
 import json
 import sys
 import time
@@ -48,32 +49,36 @@ COSTS = ("quadratic", "cross-entropy", "softmax")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _cli.parser(__doc__)
     p.add_argument("--dataset", choices=("digits", "mnist", "fashion-mnist"), default="digits",
-                   help="digits: scikit-learn's 8x8 digits, no download (default)")
+                   help="The data set: digits is scikit-learn's 8x8 digits (no download); "
+                        "mnist and fashion-mnist read the IDX gz files.")
     p.add_argument("--data-dir", default="data",
-                   help="folder holding the IDX gz files, or their mnist/ or fashion-mnist/ "
-                        "subfolder (default: ./data)")
+                   help="The folder holding the IDX gz files, or their mnist/ or "
+                        "fashion-mnist/ subfolder.")
     p.add_argument("--download", action="store_true",
-                   help="fetch missing MNIST files into --data-dir (SHA-256 checked)")
+                   help="Fetch missing MNIST files into --data-dir (SHA-256 checked).")
     p.add_argument("--sizes", type=int, nargs="+", default=None,
-                   help="layer sizes as the book's Network([...]); default: "
-                        "<inputs> 30 10, e.g. 784 30 10 for MNIST")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=10, help="the mini-batch size m")
-    p.add_argument("--eta", type=float, default=3.0, help="the learning rate")
-    p.add_argument("--cost", choices=COSTS, default="quadratic")
+                   help="The layer sizes, as the book's Network([...]); by default "
+                        "<inputs> 30 10, e.g. 784 30 10 for MNIST.")
+    p.add_argument("--epochs", type=int, default=30, help="Passes over the training set.")
+    p.add_argument("--batch-size", type=int, default=10, help="The mini-batch size m.")
+    p.add_argument("--eta", type=float, default=3.0, help="The learning rate eta.")
+    p.add_argument("--cost", choices=COSTS, default="quadratic",
+                   help="The cost and output layer (see the costs above the code).")
     p.add_argument("--lmbda", type=float, default=0.0,
-                   help="L2 regularization lambda (weight_decay = lambda / n)")
+                   help="The L2 regularization lambda (weight_decay = lambda / n).")
     p.add_argument("--init", choices=("large", "default"), default="large",
-                   help="large: N(0, 1) weights (chapter 1); default: N(0, 1/n_in) "
-                        "(chapter 3); biases N(0, 1) in both")
+                   help="The weight initialization: large is N(0, 1) (chapter 1), default "
+                        "is N(0, 1/n_in) (chapter 3); biases are N(0, 1) in both.")
     p.add_argument("--dropout", type=float, default=0.0,
-                   help="dropout probability on the hidden layers' outputs")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs", help="output folder (default: runs/)")
-    p.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
+                   help="The dropout probability on the hidden layers' outputs.")
+    p.add_argument("--seed", type=int, default=0,
+                   help="The seed of the initialization and of the mini-batch order.")
+    p.add_argument("--out-dir", "--out", dest="out_dir", default="runs/mnist",
+                   help="The folder the checkpoint, plot and history are written to, as "
+                        "<dataset>.npz, .png and .json.")
+    p.add_argument("--no-progress", action="store_true", help="Hide the tqdm progress bars.")
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1 or args.eta <= 0:
         p.error("--epochs and --batch-size must be >= 1 and --eta > 0")
@@ -204,7 +209,7 @@ def main(argv=None):
 
     correct, n, _ = evaluate(model, test, cost)
     history["test_accuracy"] = correct / n
-    out = Path(args.out)
+    out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / args.dataset
     tg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),

@@ -243,22 +243,23 @@ def parse_args(argv=None):
                                     f"  {k:13s} {v[0]} (book: {v[7]:.2f}%, {v[5]} epochs)"
                                     for k, v in NETS.items()))
     p.add_argument("--net", choices=list(NETS), default="conv",
-                   help="which of the book's networks (default: conv)")
+                   help="Which of the book's networks to train (default: conv).")
     p.add_argument("--epochs", type=int, default=3,
-                   help="epochs to train (default 3; the book trains 60, or 40 for dropout)")
+                   help="Epochs to train (default 3; the book trains 60, or 40 for dropout).")
     p.add_argument("--eta", type=float, default=None,
-                   help="learning rate (default: the book's for --net)")
+                   help="Learning rate (default: the book's for --net).")
     p.add_argument("--lmbda", type=float, default=None,
-                   help="L2 lambda as network3's cost (default: the book's for --net)")
-    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (book: 10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialization and "
-                                                       "the shuffling")
+                   help="L2 lambda as in network3's cost (default: the book's for --net).")
+    p.add_argument("--batch-size", type=int, default=10,
+                   help="Mini-batch size (default 10, the book's).")
+    p.add_argument("--seed", type=int, default=0,
+                   help="Seed of the initialization and the shuffling (default 0).")
     p.add_argument("--limit", type=int, default=5000,
-                   help="train on the first N of the 50,000 training images (before "
-                        "expansion); 0 = all (default 5000, for a run under a minute)")
+                   help="Train on the first N of the 50,000 training images (before "
+                        "expansion); 0 means all (default 5000, for a run under a minute).")
     p.add_argument("--data-dir", default=str(DEFAULT_DATA),
-                   help="folder with MNIST's IDX gz files (default: ../shared/data/mnist)")
-    p.add_argument("--list", action="store_true", help="list the networks and exit")
+                   help="Folder with MNIST's IDX gz files (default: ../shared/data/mnist).")
+    p.add_argument("--list", action="store_true", help="List the networks and exit.")
     args = p.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1 or args.limit < 0:
         p.error("--epochs and --batch-size must be >= 1, --limit >= 0")

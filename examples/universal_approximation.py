@@ -17,7 +17,7 @@ Draws (PNG, matplotlib Agg) and prints:
 The network builders (``TowerNetwork``, ``bump_network``, ``grid_towers``) are what
 tests/notes/test_ch4_universality.py checks against closed forms.
 """
-import argparse
+import _cli
 import math
 import time
 from pathlib import Path
@@ -154,12 +154,16 @@ def fit_by_gradient_descent(n_bumps, x, steps, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out-dir", default="runs/universal_approximation")
-    parser.add_argument("--w", type=float, default=1e4, help="weight of the step neurons")
-    parser.add_argument("--h", type=float, default=1e4, help="weight h of the bump neurons")
+    parser = _cli.parser(__doc__)
+    parser.add_argument("--out-dir", default="runs/universal_approximation",
+                        help="The folder the figures are written to.")
+    parser.add_argument("--w", type=float, default=1e4,
+                        help="The input weight of the step neurons (large: a sharp step).")
+    parser.add_argument("--h", type=float, default=1e4,
+                        help="The weight h of the bump neurons' output.")
     parser.add_argument("--fit-steps", type=int, default=3000,
-                        help="Adam steps for the trained 10-bump architecture (0: skip)")
+                        help="Adam steps for training the 10-bump architecture from a random "
+                             "start; 0 skips it.")
     args = parser.parse_args(argv)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)

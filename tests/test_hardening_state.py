@@ -250,7 +250,7 @@ def test_generators_drive_dropout_and_shuffling_apart_from_the_library_generator
 
     def run(seed):
         g = tg.Generator(seed)
-        order = np.concatenate([b[0].data for b in DataLoader(ds, batch_size=7, generator=g)])
+        order = np.concatenate([b[0].data for b in DataLoader(ds, batch_size=7, shuffle=True, generator=g)])
         mask = F.dropout(x, 0.5, generator=tg.Generator(seed)).data
         return order, mask
 
@@ -271,7 +271,7 @@ def test_generators_drive_dropout_and_shuffling_apart_from_the_library_generator
 def test_generator_state_replays_an_epoch():
     ds = TensorDataset(np.arange(10.0))
     g = tg.Generator(5)
-    loader = DataLoader(ds, batch_size=3, generator=g)
+    loader = DataLoader(ds, batch_size=3, shuffle=True, generator=g)
     next(iter(loader))
     saved = g.get_state()
     first = [b[0].data.tolist() for b in loader]
@@ -296,7 +296,7 @@ _TRAIN = textwrap.dedent("""
     net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.4), nn.Linear(16, 3))
     opt = optim.Adam(net.parameters(), lr=0.01)
     shuffle = tg.Generator(7)
-    loader = DataLoader(ds, batch_size=8, generator=shuffle)
+    loader = DataLoader(ds, batch_size=8, shuffle=True, generator=shuffle)
     step, skip = 0, 0
     if mode == "resume":
         ck = tg.load(path)

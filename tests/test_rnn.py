@@ -509,5 +509,7 @@ def test_cell_and_rnn_shape_errors(no_step):
         nn.LSTM(3, 0)
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
-    with pytest.raises(NotImplementedError, match="bidirectional"):
-        nn.LSTM(3, 4, 1, True, False, 0.0, True)
+    with pytest.raises(ValueError, match=r"dropout must be a number in \[0, 1\]"):
+        nn.LSTM(3, 4, 2, dropout=1.5)
+    with pytest.raises(NotImplementedError, match="proj_size"):
+        nn.LSTM(3, 4, proj_size=2)

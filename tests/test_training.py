@@ -3,6 +3,7 @@ backward, SGD step) on the embedded digits and on a real-MNIST subset, and the
 main job (examples/mnist.py) end to end."""
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +81,9 @@ def test_digits_softmax_with_l2_learns_to_95_percent(digits):
 
 
 def _example():
+    # the examples import their shared examples/_cli.py, as `python examples/x.py` does
+    if str(ROOT / "examples") not in sys.path:
+        sys.path.append(str(ROOT / "examples"))
     spec = importlib.util.spec_from_file_location("mnist_example", ROOT / "examples" / "mnist.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -89,7 +93,7 @@ def _example():
 def test_main_job_trains_saves_a_checkpoint_that_reproduces_its_test_accuracy(
         digits, tmp_path, capsys):
     example = _example()
-    history = example.main(["--epochs", "5", "--out", str(tmp_path), "--no-progress"])
+    history = example.main(["--epochs", "5", "--out-dir", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
     epochs = re.findall(r"^Epoch (\d+): (\d+) / 300", out, flags=re.M)
     assert [int(e) for e, _ in epochs] == list(range(5))

@@ -212,11 +212,25 @@ def save(obj, path):
 
 
 # ----- reading ------------------------------------------------------------------
-def load(path):
+def load(path, map_location=None, *, weights_only=True, mmap=None, **kwargs):
     """Read a checkpoint written by ``save``: the same nesting, with Tensors
     (and Parameters) where they were saved, ``requires_grad`` as saved.
     Files or entries that would need unpickling are refused with ValueError;
-    so are corrupt archives and malformed structure records."""
+    so are corrupt archives and malformed structure records.
+
+    torch.load's ``map_location`` (None or the CPU: 'cpu', a device of type
+    'cpu'; tensors are always loaded into host memory), ``weights_only``
+    (nothing but data is ever loaded: no pickle) and ``mmap`` are accepted so
+    that ``torch.load(path, map_location="cpu", weights_only=True)`` runs."""
+    if kwargs:
+        raise TypeError(f"load: unexpected arguments {sorted(kwargs)}")
+    if map_location is not None:
+        kind = map_location if isinstance(map_location, str) else getattr(map_location, "type",
+                                                                          None)
+        if not isinstance(kind, str) or kind.split(":")[0] != "cpu":
+            raise RuntimeError(f"load: map_location={map_location!r} is not available: "
+                               f"tinygrad_nndl runs on numpy, on the CPU only; use 'cpu' or "
+                               f"leave it out")
     path = os.fspath(path)
     with open(path, "rb") as f:
         arrays = _read_entries(f, path)

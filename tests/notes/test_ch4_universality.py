@@ -8,6 +8,7 @@ from that one fact by adding up the weighted inputs.
 """
 import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ from tinygrad_nndl import nn
 from .conftest import as_tensor, floats, sigmoid_np
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "universal_approximation.py"
+if str(EXAMPLE.parent) not in sys.path:   # the example imports examples/_cli.py
+    sys.path.append(str(EXAMPLE.parent))
 _spec = importlib.util.spec_from_file_location("universal_approximation", EXAMPLE)
 ua = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ua)

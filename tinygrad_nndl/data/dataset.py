@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..tensor.dtypes import to_array
-from ..tensor.random import generator
+from ..tensor.random import generator as _library_generator
 from ..tensor.tensor import Tensor
 
 
@@ -109,14 +109,44 @@ class Subset(Dataset):
         return self.dataset.get_batch(take_rows((self.indices,), indices, "Subset")[0])
 
 
-def random_split(dataset, lengths, seed=None):
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another (torch's ConcatDataset)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: needs at least one dataset")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for a dataset of "
+                             f"{n} samples")
+        index %= n
+        k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+def random_split(dataset, lengths, generator=None, *, seed=None):
     """Split ``dataset`` into non-overlapping random Subsets (torch.utils.data.random_split).
 
     ``lengths`` are sizes summing to ``len(dataset)``, or fractions summing to 1
     (the remainder of the rounding is dealt one by one, as PyTorch does). The
-    permutation comes from ``np.random.default_rng(seed)``, or from the
-    library's generator (``manual_seed``) when ``seed`` is None.
+    permutation comes from ``generator`` (a ``numpy.random.Generator``), from
+    ``np.random.default_rng(seed)``, or from the library's generator
+    (``manual_seed``) when both are None.
     """
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        if seed is None and isinstance(generator, (int, np.integer)) \
+                and not isinstance(generator, bool):
+            generator, seed = None, generator   # random_split(ds, lengths, 0): a seed
+        else:
+            raise TypeError(f"random_split: generator must be a numpy.random.Generator, got "
+                            f"{type(generator).__name__}")
     n = len(dataset)
     lengths = list(lengths)
     if lengths and all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1):
@@ -127,7 +157,8 @@ def random_split(dataset, lengths, seed=None):
     if any(int(x) != x or x < 0 for x in lengths) or sum(lengths) != n:
         raise ValueError(f"random_split: lengths {lengths} must be non-negative integers "
                          f"summing to the dataset's length {n}, or fractions summing to 1")
-    rng = np.random.default_rng(seed) if seed is not None else generator()
+    rng = (generator if generator is not None
+           else np.random.default_rng(seed) if seed is not None else _library_generator())
     perm = rng.permutation(n)
     bounds = np.cumsum([0] + [int(x) for x in lengths])
     return [Subset(dataset, perm[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]

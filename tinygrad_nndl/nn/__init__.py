@@ -1,6 +1,9 @@
 """Neural-network modules, initializers and functions (torch.nn names)."""
-from . import functional, init
-from .activation import Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from . import functional, init, utils
+from .activation import (CELU, ELU, GELU, GLU, SELU, Flatten, Hardshrink, Hardsigmoid,
+                         Hardswish, Hardtanh, Identity, LeakyReLU, LogSigmoid, LogSoftmax, Mish,
+                         PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d, Softmin,
+                         Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .linear import Linear
 from .conv import Conv1d, Conv2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -8,4 +11,5 @@ from .batchnorm import BatchNorm1d, BatchNorm2d
 from .module import Module, ModuleList, Parameter, Sequential
 from .dropout import Dropout
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from .rnn import LSTM, RNN, LSTMCell, LSTMGates, RNNCell
+from .sparse import Embedding
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, LSTMGates, RNNCell

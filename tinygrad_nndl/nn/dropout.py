@@ -18,7 +18,7 @@ def _check_p(p, fn):
         raise ValueError(f"{fn}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def dropout(input, p=0.5, training=True, *, generator=None):
+def dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
     """Zero each element with probability p and scale the rest by 1/(1 - p);
     the identity when not training. The mask comes from ``generator`` (a
     ``tinygrad_nndl.Generator``), or from the library's seeded generator."""

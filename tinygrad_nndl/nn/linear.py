@@ -8,7 +8,7 @@ from ..ops.linalg import LinearActivation
 from ..tensor.dtypes import float32
 from ..tensor.tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, _check_device
 
 
 class Linear(Module):
@@ -19,8 +19,9 @@ class Linear(Module):
     book's initializers.
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        _check_device(device, "Linear")
         self.in_features = in_features
         self.out_features = out_features
         dtype = np.dtype(dtype or float32)

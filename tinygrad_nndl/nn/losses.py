@@ -222,7 +222,17 @@ def _index_loss(op, input, t, weight, ignore_index, reduction, fn):
                     scale=_scale(reduction, count, fn))
 
 
-def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated size_average / reduce flags, turned into a reduction."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else ("mean" if size_average else "sum")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
     """Softmax output layer plus log-likelihood cost, fused:
     -ln softmax(z)_y (eq. 80) computed as logsumexp(z) - z_y, finite for logits
     of any size. Its gradient softmax(z) - one_hot(y) is eq. 81-82
@@ -233,17 +243,38 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     (N,), (N, d1, ...) or ()), or class probabilities of the input's shape.
     A class index out of range raises IndexError naming it. With ``weight``
     (shape (C,)) a mean divides by the summed weights of the targets, as in
-    PyTorch; ``ignore_index`` entries contribute nothing.
+    PyTorch; ``ignore_index`` entries contribute nothing. ``label_smoothing``
+    eps mixes the target with the uniform distribution: (1 - eps) times the
+    loss above plus eps/C times the summed -ln softmax(z)_c over the classes
+    (PyTorch's formula, weights and ignore_index included).
     """
     fn = "cross_entropy"
     input = _input(input, fn)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{fn}: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
     t = _index_array(target)
-    if t is not None:
-        return _index_loss(L.SoftmaxCrossEntropy, input, t, weight, ignore_index,
-                           reduction, fn)
-    target = _float_target(target, input, fn)
-    _same_shape(input, target, fn, "target (class probabilities)")
     axis = _class_axis(input, fn)
+    n_classes = input.shape[axis]
+    if t is not None:
+        loss = _index_loss(L.SoftmaxCrossEntropy, input, t, weight, ignore_index,
+                           reduction, fn)
+        if not label_smoothing:
+            return loss
+        return (loss * (1 - label_smoothing)
+                + _smoothing_term(input, t, weight, ignore_index, reduction, axis, fn)
+                * (label_smoothing / n_classes))
+    target = _float_target(target, input, fn)
+    expected = tuple(input.shape[:axis] + input.shape[axis + 1:])
+    if tuple(target.shape) == expected and tuple(target.shape) != tuple(input.shape):
+        raise TypeError(f"{fn}: target of shape {tuple(target.shape)} holds floating-point "
+                        f"values; class labels must be integer class indices (convert them "
+                        f"with target.long()), or give class probabilities of the input's "
+                        f"shape {tuple(input.shape)}")
+    _same_shape(input, target, fn, "target (class probabilities)")
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
     terms = target * input.log_softmax(axis)
     if weight is not None:
         shape = [1] * input.ndim
@@ -252,16 +283,42 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     return _reduce(-terms.sum(axis), reduction, fn)
 
 
-def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+def _smoothing_term(input, t, weight, ignore_index, reduction, axis, fn):
+    """-sum_c w_c ln softmax(z)_c per element, 0 where ignored, reduced as
+    PyTorch reduces it (a mean divides by the targets' summed weights)."""
+    logp = input.log_softmax(axis)
+    shape = [1] * input.ndim
+    shape[axis] = input.shape[axis]
+    w = None
+    if weight is not None:
+        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight,
+                       dtype=input.dtype)
+        logp = logp * w.reshape(shape)
+    keep = t != ignore_index
+    smooth = -logp.sum(axis)
+    if not keep.all():
+        smooth = smooth * keep.astype(input.dtype)
+    if reduction == "none":
+        return smooth
+    if reduction == "sum":
+        return smooth.sum()
+    count = float(w[t[keep]].sum()) if w is not None else float(keep.sum())
+    return smooth.sum() * (1.0 / count if count else float("nan"))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
     """Negative log-likelihood -x_y of log-probabilities x (the cost of eq. 80
     after a LogSoftmax layer; ``cross_entropy`` fuses both). Shapes, weight and
     ignore_index as in ``cross_entropy`` with class-index targets."""
     fn = "nll_loss"
     input = _input(input, fn)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     t = _index_array(target)
     if t is None:
-        raise TypeError(f"{fn}: target must hold integer class indices, got floating "
-                        f"values (for class probabilities use cross_entropy)")
+        raise TypeError(f"{fn}: target must hold integer class indices (convert them with "
+                        f"target.long()), got floating values (for class probabilities use "
+                        f"cross_entropy)")
     return _index_loss(L.NegativeLogLikelihood, input, t, weight, ignore_index, reduction, fn)
 
 
@@ -344,8 +401,9 @@ def _total(terms):
 
 # ----- modules ----------------------------------------------------------------
 class _LossModule(Module):
-    def __init__(self, reduction="mean"):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
+        reduction = _legacy_reduction(size_average, reduce, reduction)
         _scale(reduction, 1, type(self).__name__)
         self.reduction = reduction
 
@@ -354,8 +412,8 @@ class _LossModule(Module):
 
 
 class _WeightedLoss(_LossModule):
-    def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
         if weight is not None and not isinstance(weight, Tensor):
             weight = Tensor(np.asarray(weight))
         # A buffer, as in PyTorch: it appears in the state dict when given.
@@ -373,8 +431,9 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(weight, reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
+        super().__init__(weight, size_average, reduce, reduction)
         if pos_weight is not None and not isinstance(pos_weight, Tensor):
             pos_weight = Tensor(np.asarray(pos_weight))
         self.register_buffer("pos_weight", pos_weight)
@@ -386,8 +445,9 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(weight, reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
@@ -396,6 +456,14 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(NLLLoss):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be between 0.0 and "
+                             f"1.0, got {label_smoothing}")
+        self.label_smoothing = label_smoothing
+
     def forward(self, input, target):
         return cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
-                             reduction=self.reduction)
+                             reduction=self.reduction, label_smoothing=self.label_smoothing)

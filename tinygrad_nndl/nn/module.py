@@ -8,6 +8,34 @@ from ..tensor.dtypes import to_array
 from ..tensor.tensor import Tensor
 
 
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "vulkan", "ipu", "hpu",
+                 "mtia", "privateuseone")
+
+
+def _device_type(device):
+    """'cpu' for 'cpu', 'cpu:0', a torch.device('cpu') or any object whose
+    ``.type`` is 'cpu'; the type name of another device; None if ``device`` is
+    not a device at all (a dtype, say)."""
+    if isinstance(device, str):
+        kind = device.split(":")[0]
+        return kind if kind in _DEVICE_TYPES else None
+    kind = getattr(device, "type", None)
+    return kind if isinstance(kind, str) else None
+
+
+def _check_device(device, who):
+    """Accept None and the CPU; any other device raises, saying why."""
+    if device is None:
+        return
+    kind = _device_type(device)
+    if kind is None:
+        raise TypeError(f"{who}: device must be 'cpu' or a device object, got {device!r}")
+    if kind != "cpu":
+        raise RuntimeError(f"{who}: device {str(device)!r} is not available: tinygrad_nndl "
+                           f"runs on numpy, on the CPU only; use 'cpu' or leave the device "
+                           f"out")
+
+
 class Parameter(Tensor):
     """A leaf Tensor that a Module registers as a parameter (requires grad by default).
 
@@ -174,12 +202,42 @@ class Module:
             p.requires_grad = requires_grad
         return self
 
-    def to(self, dtype):
-        """Cast every floating-point parameter and buffer to the floating-point
-        ``dtype`` in place. An integer dtype raises TypeError, as in PyTorch:
-        integer parameters could not require gradients."""
-        dtype = np.dtype(dtype)
+    def to(self, *args, **kwargs):
+        """PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(tensor)`` (its dtype), with ``device=``, ``dtype=``,
+        ``non_blocking=`` keywords. A dtype casts every parameter and floating
+        buffer in place; the device must be the CPU ('cpu', 'cpu:0' or a
+        device object of type 'cpu'): any other raises, as this library runs
+        on numpy. Returns the module."""
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"Module.to: unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, bool):          # the positional non_blocking flag
+                continue
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif _device_type(a) is not None:
+                device = a
+            else:
+                dtype = a
+        _check_device(device, "Module.to")
+        if dtype is not None:
+            self._cast(np.dtype(dtype))
+        return self
+
+    def cpu(self):
+        """The module itself: its parameters already live in host memory."""
+        return self
+
+    def cuda(self, device=None):
+        _check_device("cuda", "Module.cuda")
+
+    def _cast(self, dtype):
         if dtype.kind != "f":
+            # integer parameters could not require gradients: PyTorch refuses too
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
                             f"desired dtype={dtype}")
         for p in self.parameters():
@@ -199,17 +257,16 @@ class Module:
     def float(self):
         return self.to(np.float32)
 
+    def half(self):
+        return self.to(np.float16)
+
     # ----- state dict -----------------------------------------------------
     def state_dict(self):
         """name -> detached Tensor, ordered as PyTorch's (each module's own
-        parameters, then its buffers, then its children)."""
-        out = OrderedDict()
-        for mod_name, module in self.named_modules():
-            for registry in (module._parameters, module._buffers):
-                for name, t in registry.items():
-                    if t is not None:
-                        out[f"{mod_name}.{name}" if mod_name else name] = t.detach()
-        return out
+        parameters, then its buffers, then its children). A module reached
+        twice (the same Linear twice in a Sequential) is listed under each of
+        its names, as in PyTorch; ``parameters()`` lists its tensors once."""
+        return OrderedDict((k, t.detach()) for k, t in self._named_state_tensors())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values in. Every problem is found before anything changes:
@@ -236,12 +293,16 @@ class Module:
             tensors[key]._mark_modified()
         return missing, unexpected
 
-    def _named_state_tensors(self):
-        for mod_name, module in self.named_modules():
-            for registry in (module._parameters, module._buffers):
-                for name, t in registry.items():
-                    if t is not None:
-                        yield (f"{mod_name}.{name}" if mod_name else name), t
+    def _named_state_tensors(self, prefix=""):
+        """(key, tensor) of the state dict: a walk that does not skip modules
+        seen before, as PyTorch's state_dict does not."""
+        for registry in (self._parameters, self._buffers):
+            for name, t in registry.items():
+                if t is not None:
+                    yield prefix + name, t
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module._named_state_tensors(f"{prefix}{name}.")
 
     # ----- calling and printing -------------------------------------------
     def forward(self, *args, **kwargs):

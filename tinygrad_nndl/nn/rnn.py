@@ -30,6 +30,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..ops.gru import GRUProjectedStep
 from ..ops.recurrent import (LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection, lstm_gates,
                              lstm_projected_gates)
 from ..tensor.dtypes import float32, is_floating
@@ -37,7 +38,7 @@ from ..tensor.functions import cat
 from ..tensor.tensor import Tensor
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, _check_device
 
 LSTMGates = namedtuple("LSTMGates", ["save", "rem", "ltm_prime", "focus"])
 LSTMGates.__doc__ = """The gate activations of a run, for inspection (no gradient):
@@ -109,8 +110,9 @@ class _CellBase(Module):
 
     _blocks = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, *, dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
+        _check_device(device, type(self).__name__)
         _check_sizes(type(self).__name__, input_size, hidden_size, 1)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
         dtype = np.dtype(dtype or float32)
@@ -156,11 +158,12 @@ class RNNCell(_CellBase):
     ``forward(input, hx=None) -> h'``; input (B, D) or (D,), hx like h'.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *, dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
         if nonlinearity not in _ACTIVATIONS:
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}, expected 'tanh' "
                              f"or 'relu'")
-        super().__init__(input_size, hidden_size, bias, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -237,36 +240,59 @@ def _check_sizes(who, input_size, hidden_size, num_layers):
 
 class _RNNBase(Module):
     """Stacked recurrent layers with PyTorch's parameters
-    (weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}) and shapes:
-    input (T, B, D), or (B, T, D) with ``batch_first``, or unbatched (T, D);
-    initial and final states (num_layers, B, H), or (num_layers, H) unbatched.
-    ``dropout`` and ``bidirectional`` are accepted for PyTorch's signature but
-    only at their defaults."""
+    (weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, and the same
+    with the suffix ``_reverse`` for the backward direction of a
+    ``bidirectional`` layer) and shapes: input (T, B, D), or (B, T, D) with
+    ``batch_first``, or unbatched (T, D); output features H, or 2H
+    bidirectional ([forward, backward] at each step); initial and final
+    states (num_layers * num_directions, B, H), or without B unbatched, ordered
+    layer 0 forward, layer 0 backward, layer 1 forward, ...
+
+    ``dropout`` p > 0 applies dropout (``F.dropout``) to the outputs of every
+    layer but the last while the module is training, as PyTorch does.
+    """
 
     _blocks = 1
+    _fold_hh_bias = True   # b_hh joins b_ih in the projection (not for the GRU's n gate)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, dtype=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
         who = type(self).__name__
+        _check_device(device, who)
         _check_sizes(who, input_size, hidden_size, num_layers)
-        if dropout or bidirectional:
-            raise NotImplementedError(f"{who}: dropout between layers and bidirectional "
-                                      f"layers are not implemented (got dropout={dropout}, "
-                                      f"bidirectional={bidirectional})")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
+                or not 0 <= dropout <= 1:
+            raise ValueError(f"{who}: dropout must be a number in [0, 1] (the probability "
+                             f"of zeroing an element), got {dropout!r}")
+        if proj_size:
+            raise NotImplementedError(f"{who}: proj_size (LSTM with projections) is not "
+                                      f"implemented, got proj_size={proj_size}")
         self.input_size, self.hidden_size = input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bool(bias), bool(batch_first)
+        self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
+        self.proj_size = 0
         dtype = np.dtype(dtype or float32)
         rows = self._blocks * hidden_size
         for k in range(num_layers):
-            cols = input_size if k == 0 else hidden_size
-            setattr(self, f"weight_ih_l{k}", Parameter(np.empty((rows, cols), dtype=dtype)))
-            setattr(self, f"weight_hh_l{k}", Parameter(np.empty((rows, hidden_size),
-                                                                dtype=dtype)))
-            if bias:
-                setattr(self, f"bias_ih_l{k}", Parameter(np.empty(rows, dtype=dtype)))
-                setattr(self, f"bias_hh_l{k}", Parameter(np.empty(rows, dtype=dtype)))
+            cols = input_size if k == 0 else hidden_size * self.num_directions
+            for sfx in self._suffixes:
+                setattr(self, f"weight_ih_l{k}{sfx}", Parameter(np.empty((rows, cols),
+                                                                         dtype=dtype)))
+                setattr(self, f"weight_hh_l{k}{sfx}", Parameter(np.empty((rows, hidden_size),
+                                                                         dtype=dtype)))
+                if bias:
+                    setattr(self, f"bias_ih_l{k}{sfx}", Parameter(np.empty(rows, dtype=dtype)))
+                    setattr(self, f"bias_hh_l{k}{sfx}", Parameter(np.empty(rows, dtype=dtype)))
         self.reset_parameters()
+
+    @property
+    def num_directions(self):
+        return 2 if self.bidirectional else 1
+
+    @property
+    def _suffixes(self):
+        return ("", "_reverse") if self.bidirectional else ("",)
 
     def reset_parameters(self):
         """U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, as PyTorch."""
@@ -274,15 +300,16 @@ class _RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def layer_parameters(self, k):
-        """(weight_ih, weight_hh, bias_ih, bias_hh) of layer k; biases None without bias."""
-        get = lambda name: getattr(self, f"{name}_l{k}", None)  # noqa: E731
+    def layer_parameters(self, k, suffix=""):
+        """(weight_ih, weight_hh, bias_ih, bias_hh) of layer k (``suffix``
+        '_reverse' for its backward direction); biases None without bias."""
+        get = lambda name: getattr(self, f"{name}_l{k}{suffix}", None)  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
     @property
     def all_weights(self):
-        return [[p for p in self.layer_parameters(k) if p is not None]
-                for k in range(self.num_layers)]
+        return [[p for p in self.layer_parameters(k, sfx) if p is not None]
+                for k in range(self.num_layers) for sfx in self._suffixes]
 
     def _check(self, input, states):
         """Validate the input and initial states; return (batched, T, B).
@@ -297,13 +324,15 @@ class _RNNBase(Module):
             raise ValueError(f"{who}: expected input with {self.input_size} features "
                              f"(input_size) in its last dimension, got shape {_shape(input)}")
         batched = input.ndim == 3
+        layers = self.num_layers * self.num_directions
         if batched:
             steps, batch = input.shape[:2][::-1] if self.batch_first else input.shape[:2]
-            want = (self.num_layers, batch, self.hidden_size)
+            want = (layers, batch, self.hidden_size)
         else:
             steps, batch = input.shape[0], 1
-            want = (self.num_layers, self.hidden_size)
-        layout = f"(num_layers, {'batch, ' if batched else ''}hidden_size) for"
+            want = (layers, self.hidden_size)
+        first = "num_layers * num_directions" if self.bidirectional else "num_layers"
+        layout = f"({first}, {'batch, ' if batched else ''}hidden_size) for"
         _check_states(who, states, want, layout, input)
         return batched, steps, batch
 
@@ -313,34 +342,59 @@ class _RNNBase(Module):
             return input.reshape(steps, 1, self.input_size)
         return input.permute(1, 0, 2) if self.batch_first else input
 
-    def _projection(self, xs, k):
+    def _projection(self, xs, k, suffix=""):
         """Layer k's input projection of the whole sequence xs (T, B, D) in one
-        matmul, P = x W_ih^T + b_ih + b_hh, (T, B, G * H): step t takes P[t]."""
-        w_ih, _, b_ih, b_hh = self.layer_parameters(k)
-        return SequenceProjection.apply(xs, w_ih, None if b_ih is None else b_ih + b_hh)
+        matmul, P = x W_ih^T + b_ih (+ b_hh), (T, B, G * H): step t takes P[t]."""
+        w_ih, _, b_ih, b_hh = self.layer_parameters(k, suffix)
+        b = b_ih if b_ih is None or not self._fold_hh_bias else b_ih + b_hh
+        return SequenceProjection.apply(xs, w_ih, b)
 
-    def _initial(self, s, k, batched):
-        """Layer k's slice of an initial state, as (B, H); None stays None."""
+    def _initial(self, s, i, batched):
+        """Slice i (layer * directions + direction) of an initial state, as
+        (B, H); None stays None."""
         if s is None:
             return None
-        return s[k] if batched else s[k].reshape(1, self.hidden_size)
+        return s[i] if batched else s[i].reshape(1, self.hidden_size)
 
     def _stack(self, hs, batch):
-        """A layer's per-step (B, H) outputs as (T, B, H): the next layer's input."""
+        """A direction's per-step (B, H) outputs as (T, B, H)."""
         if not hs:
             return _zeros((0, batch, self.hidden_size), self.weight_hh_l0.dtype)
         return cat(hs, dim=0).reshape(len(hs), batch, self.hidden_size)
 
     def _sequence(self, out, batched, steps):
-        """The top layer's (T, B, H) outputs in PyTorch's layout."""
+        """The top layer's (T, B, D*H) outputs in PyTorch's layout."""
         if not batched:
-            return out.reshape(steps, self.hidden_size)
+            return out.reshape(steps, self.hidden_size * self.num_directions)
         return out.permute(1, 0, 2) if self.batch_first else out
 
     def _final(self, per_layer, batched, batch):
-        H = self.hidden_size
-        shape = (self.num_layers, batch, H) if batched else (self.num_layers, H)
+        H, n = self.hidden_size, self.num_layers * self.num_directions
+        shape = (n, batch, H) if batched else (n, H)
         return cat(per_layer, dim=0).reshape(shape)
+
+    def _run(self, input, initial, names):
+        """The stacked, possibly bidirectional, recurrence: ``self._direction``
+        runs one direction of one layer. Returns (output, final states)."""
+        batched, steps, batch = self._check(input, list(zip(names, initial)))
+        xs = self._time_major(input, batched, steps)
+        finals = [[] for _ in initial]
+        for k in range(self.num_layers):
+            outs = []
+            for d, sfx in enumerate(self._suffixes):
+                i = k * self.num_directions + d
+                P = self._projection(xs, k, sfx)
+                start = [self._initial(s, i, batched) for s in initial]
+                order = range(steps - 1, -1, -1) if d else range(steps)
+                hs, last = self._direction(P, k, sfx, start, batch, order)
+                outs.append(self._stack(hs[::-1] if d else hs, batch))
+                for f, v in zip(finals, last):
+                    f.append(v)
+            xs = outs[0] if len(outs) == 1 else cat(outs, dim=-1)
+            if self.dropout and self.training and k < self.num_layers - 1:
+                xs = F.dropout(xs, self.dropout, training=True)
+        return (self._sequence(xs, batched, steps),
+                [self._final(f, batched, batch) for f in finals])
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -350,6 +404,10 @@ class _RNNBase(Module):
             s += ", bias=False"
         if self.batch_first:
             s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
         return s
 
 
@@ -362,32 +420,28 @@ class RNN(_RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, *, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in _ACTIVATIONS:
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}, expected 'tanh' or "
                              f"'relu'")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype=dtype)
+                         bidirectional, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
-        batched, steps, batch = self._check(input, [("hx", hx)])
-        H, dtype = self.hidden_size, self.weight_hh_l0.dtype
+        output, (h_n,) = self._run(input, [hx], ["hx"])
+        return output, h_n
+
+    def _direction(self, P, k, suffix, start, batch, order):
         activation = _ACTIVATIONS[self.nonlinearity]
-        xs = self._time_major(input, batched, steps)
-        finals = []
-        for k in range(self.num_layers):
-            P = self._projection(xs, k)
-            w_hh = self.layer_parameters(k)[1]
-            h = self._initial(hx, k, batched)
-            h = _zeros((batch, H), dtype) if h is None else h
-            outputs = []
-            for t in range(steps):
-                h = _rnn_step(P[t], h, w_hh, activation)
-                outputs.append(h)
-            finals.append(h)
-            xs = self._stack(outputs, batch)
-        return self._sequence(xs, batched, steps), self._final(finals, batched, batch)
+        w_hh = self.layer_parameters(k, suffix)[1]
+        h = start[0]
+        h = _zeros((batch, self.hidden_size), w_hh.dtype) if h is None else h
+        hs = []
+        for t in order:
+            h = _rnn_step(P[t], h, w_hh, activation)
+            hs.append(h)
+        return hs, [h]
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -399,8 +453,10 @@ class LSTM(_RNNBase):
 
     ``forward(input, hx=None, return_gates=False) -> (output, (h_n, c_n))``
     with input (T, B, D) ((B, T, D) with ``batch_first``; unbatched (T, D)),
-    hx = (h_0, c_0) of shape (num_layers, B, H) (zeros when None), output the
-    top layer's wm_t for every t, and h_n, c_n the last wm and ltm of every layer.
+    hx = (h_0, c_0) of shape (num_layers * num_directions, B, H) (zeros when
+    None), output the top layer's wm_t for every t, and h_n, c_n the last wm
+    and ltm of every layer and direction. ``dropout`` and ``bidirectional``
+    as in ``_RNNBase``.
 
     Each layer projects the whole input sequence in one matmul before its
     loop, P = x W_ih^T + b_ih + b_hh (``ops.recurrent.SequenceProjection``),
@@ -408,42 +464,49 @@ class LSTM(_RNNBase):
     P[t] and adding wm_{t-1} W_hh^T. Backward, the engine gathers the steps'
     deltas into dC/dP, and dC/dW_ih = dP^T x is one matmul over all steps (BP4).
 
-    With ``return_gates=True`` a third element holds the gates of every step
-    and layer (``LSTMGates``, each of shape (num_layers,) + output.shape, no
-    gradient). They are recomputed from each step's inputs after the loop (one
-    more matmul per step), so the option costs nothing when off.
+    With ``return_gates=True`` (one direction only) a third element holds the
+    gates of every step and layer (``LSTMGates``, each of shape
+    (num_layers,) + output.shape, no gradient). They are recomputed from each
+    step's inputs after the loop (one more matmul per step), so the option
+    costs nothing when off.
     """
 
     _blocks = 4
 
     def forward(self, input, hx=None, return_gates=False):
         h0, c0 = _split_hx(type(self).__name__, hx)
-        batched, steps, batch = self._check(input, [("h_0", h0), ("c_0", c0)])
-        H, dtype = self.hidden_size, self.weight_hh_l0.dtype
-        xs = self._time_major(input, batched, steps)
-        h_n, c_n, gates = [], [], []
-        for k in range(self.num_layers):
-            P = self._projection(xs, k)
-            w_hh = self.layer_parameters(k)[1]
-            state = _pack_state(self._initial(h0, k, batched), self._initial(c0, k, batched),
-                                batch, H, dtype)
-            first = state
-            states, outputs = [], []
-            for t in range(steps):
-                state = LSTMProjectedStep.apply(P, state, w_hh, t=t)
-                states.append(state)
-                outputs.append(_block(state, WM, H))   # created with its step: drawn as one
-            xs = self._stack(outputs, batch)
-            last = states[-1] if states else first
-            h_n.append(_block(last, WM, H))
-            c_n.append(_block(last, LTM, H))
-            if return_gates:
-                gates.append(self._layer_gates(P.data, [first] + states[:-1], w_hh.data))
-        output = self._sequence(xs, batched, steps)
-        final = (self._final(h_n, batched, batch), self._final(c_n, batched, batch))
+        if return_gates and self.bidirectional:
+            raise NotImplementedError("LSTM: return_gates=True is implemented for one "
+                                      "direction only (bidirectional=False)")
+        self._gates_per_layer = [] if return_gates else None
+        try:
+            output, (h_n, c_n) = self._run(input, [h0, c0], ["h_0", "c_0"])
+            gates = self._gates_per_layer
+        finally:
+            self._gates_per_layer = None
         if not return_gates:
-            return output, final
-        return output, final, self._gates(gates, output.shape, steps, batch)
+            return output, (h_n, c_n)
+        steps = output.shape[-3] if output.ndim == 3 and not self.batch_first else \
+            (output.shape[1] if output.ndim == 3 else output.shape[0])
+        batch = 1 if output.ndim == 2 else (output.shape[0] if self.batch_first
+                                            else output.shape[1])
+        return output, (h_n, c_n), self._gates(gates, output.shape, steps, batch)
+
+    def _direction(self, P, k, suffix, start, batch, order):
+        H = self.hidden_size
+        w_hh = self.layer_parameters(k, suffix)[1]
+        state = _pack_state(start[0], start[1], batch, H, w_hh.dtype)
+        first = state
+        states, outputs = [], []
+        for t in order:
+            state = LSTMProjectedStep.apply(P, state, w_hh, t=t)
+            states.append(state)
+            outputs.append(_block(state, WM, H))   # created with its step: drawn as one
+        last = states[-1] if states else first
+        if self._gates_per_layer is not None:
+            self._gates_per_layer.append(self._layer_gates(P.data, [first] + states[:-1],
+                                                           w_hh.data))
+        return outputs, [_block(last, WM, H), _block(last, LTM, H)]
 
     def _layer_gates(self, P, states, w_hh):
         """One layer's gates at every step, (4, T, B, H), recomputed from the steps'
@@ -460,3 +523,60 @@ class LSTM(_RNNBase):
         a = np.ascontiguousarray(a, dtype=self.weight_hh_l0.dtype)
         return LSTMGates(*(Tensor._make(g.reshape((self.num_layers,) + tuple(out_shape)), None)
                            for g in a))
+
+
+class GRUCell(_CellBase):
+    """One GRU step (torch.nn.GRUCell), gates in PyTorch's order r, z, n (row
+    blocks of weight_ih (3H, D) and weight_hh (3H, H))::
+
+        r  = sigma(x W_ir^T + b_ir + h W_hr^T + b_hr)     reset gate
+        z  = sigma(x W_iz^T + b_iz + h W_hz^T + b_hz)     update gate
+        n  = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))
+        h' = (1 - z) * n + z * h
+
+    ``forward(input, hx=None) -> h'``; input (B, D) or (D,), hx like h'.
+    """
+
+    _blocks = 3
+
+    def forward(self, input, hx=None):
+        batched, batch = self._check(input, [("hx", hx)])
+        H = self.hidden_size
+        if not batched:
+            input = input.reshape(1, -1)
+            hx = None if hx is None else hx.reshape(1, H)
+        if hx is None:
+            hx = _zeros((batch, H), self.weight_hh.dtype)
+        P = F.linear(input, self.weight_ih, self.bias_ih).reshape(1, batch, 3 * H)
+        h = GRUProjectedStep.apply(P, hx, self.weight_hh, self.bias_hh, t=0)
+        return h if batched else h.reshape(H)
+
+
+class GRU(_RNNBase):
+    """Stacked GRU (torch.nn.GRU): the gated recurrence of ``GRUCell``, with
+    PyTorch's parameters (weight_ih_l{k} (3H, D), gate order r, z, n),
+    ``batch_first``, ``num_layers``, ``dropout`` and ``bidirectional``.
+
+    ``forward(input, hx=None) -> (output, h_n)``; see ``_RNNBase`` for shapes.
+    The input projection of the whole sequence is one matmul before the loop;
+    b_hh stays in each step, since r multiplies its n block. Each step is one
+    ``ops.gru.GRUProjectedStep`` node.
+    """
+
+    _blocks = 3
+    _fold_hh_bias = False
+
+    def forward(self, input, hx=None):
+        output, (h_n,) = self._run(input, [hx], ["hx"])
+        return output, h_n
+
+    def _direction(self, P, k, suffix, start, batch, order):
+        H = self.hidden_size
+        _, w_hh, _, b_hh = self.layer_parameters(k, suffix)
+        h = start[0]
+        h = _zeros((batch, H), w_hh.dtype) if h is None else h
+        hs = []
+        for t in order:
+            h = GRUProjectedStep.apply(P, h, w_hh, b_hh, t=t)
+            hs.append(h)
+        return hs, [h]

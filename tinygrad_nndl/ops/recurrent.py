@@ -48,8 +48,6 @@ class _LazySum:
     the value through ``__array__``. The first sum makes an object that only
     the engine holds, so later ones are added into it in place."""
 
-    __array_ufunc__ = None   # ndarray + this must come to __radd__, not broadcast it
-
     def __radd__(self, other):
         return self + other
 
@@ -57,9 +55,9 @@ class _LazySum:
         value = self.dense()
         return value if dtype is None else value.astype(dtype, copy=False)
 
-    @property
-    def shape(self):
-        return self.dense().shape
+    def __getattr__(self, name):
+        """Any other use (a consumer that reshapes it, say) reads the value."""
+        return getattr(self.dense(), name)
 
 
 class RowsSum(_LazySum):
@@ -67,10 +65,10 @@ class RowsSum(_LazySum):
     P[t]. Sums of them fill one buffer, so the T steps cost T row writes, not
     T dense (T, B, 4H) arrays."""
 
-    __slots__ = ("shape_", "rows", "buffer", "dtype")
+    __slots__ = ("shape", "rows", "buffer", "dtype")
 
     def __init__(self, shape, index, values):
-        self.shape_, self.rows, self.buffer, self.dtype = shape, [(index, values)], None, values.dtype
+        self.shape, self.rows, self.buffer, self.dtype = shape, [(index, values)], None, values.dtype
 
     def __add__(self, other):
         out = self if self.buffer is not None else RowsSum._owned(self)
@@ -84,12 +82,12 @@ class RowsSum(_LazySum):
     @staticmethod
     def _owned(rows):
         out = RowsSum.__new__(RowsSum)
-        out.shape_, out.rows, out.dtype = rows.shape_, [], rows.dtype
+        out.shape, out.rows, out.dtype = rows.shape, [], rows.dtype
         out.buffer = rows.dense().copy() if rows.buffer is not None else rows._scatter()
         return out
 
     def _scatter(self):
-        buffer = np.zeros(self.shape_, self.dtype)
+        buffer = np.zeros(self.shape, self.dtype)
         for index, values in self.rows:
             buffer[index] += values
         return buffer

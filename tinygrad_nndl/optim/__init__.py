@@ -1,11 +1,14 @@
-"""Optimizers (torch.optim names): SGD, Adam and learning-rate schedules.
+"""Optimizers (torch.optim names): SGD, Adam, AdamW, RMSprop, Adagrad and
+learning-rate schedules.
 
 Each updates ``p.data`` in place with numpy, outside the graph, following
-PyTorch's update rules step for step.
+PyTorch's update rules step for step; state dicts have PyTorch's layout.
 """
 from . import lr_scheduler
-from .adam import Adam
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

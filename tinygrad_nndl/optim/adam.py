@@ -1,4 +1,5 @@
-"""Adam (Kingma and Ba, 2015), with PyTorch's update rule."""
+"""Adam (Kingma and Ba, 2015) and AdamW (Loshchilov and Hutter, 2019), with
+PyTorch's update rules."""
 import math
 
 import numpy as np
@@ -10,25 +11,31 @@ class Adam(Optimizer):
     """Per-weight step sizes from running moments of the gradient, exactly as
     torch.optim.Adam computes them (t counts this parameter's steps):
 
-    - g <- g + weight_decay w (L2 added to the gradient, not AdamW's decay)
+    - g <- g + weight_decay w (L2 added to the gradient), or with
+      ``decoupled_weight_decay`` (AdamW) w <- (1 - lr weight_decay) w instead
     - m <- m + (1 - beta1)(g - m),  v <- beta2 v + (1 - beta2) g^2
       (with ``amsgrad``, v_max <- max(v_max, v) is used in place of v below)
     - w <- w - (lr / (1 - beta1^t)) m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    ``foreach``, ``capturable``, ``differentiable`` and ``fused`` are accepted
+    for PyTorch's signature and have no effect (there is one implementation).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def _check_options(self, o):
         super()._check_options(o)
         if not o["eps"] >= 0:
-            raise ValueError(f"Adam: invalid epsilon {o['eps']}")
+            raise ValueError(f"{self._name}: invalid epsilon {o['eps']}")
         betas = o["betas"]
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas}")
+            raise ValueError(f"{self._name}: betas must be two numbers in [0, 1), got {betas}")
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns the
@@ -38,7 +45,11 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             amsgrad = group["amsgrad"]
-            for p, g in self._gradients(group):
+            decoupled = group.get("decoupled_weight_decay", False)
+            wd = group["weight_decay"]
+            for p, g in self._gradients(group, l2=not decoupled):
+                if decoupled and wd:
+                    p.data *= 1 - lr * wd
                 s = state.get(p)
                 if s is None:
                     s = state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
@@ -58,3 +69,15 @@ class Adam(Optimizer):
                 p.data -= (lr / (1 - beta1 ** t)) * (m / denom)
                 p._mark_modified()   # a graph that saved the old values must not backward
         return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (torch.optim.AdamW): each step first
+    shrinks w <- (1 - lr weight_decay) w, then takes Adam's step on the
+    gradient alone. weight_decay defaults to 1e-2, as in PyTorch."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)

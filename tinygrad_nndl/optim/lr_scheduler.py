@@ -12,6 +12,8 @@ epochs, and stop once eta is 1/128 of its first value::
             break
 """
 import math
+import types
+from collections import Counter
 
 from .optimizer import Optimizer
 
@@ -34,12 +36,20 @@ class LRScheduler:
                                    f"'initial_lr' to resume from (last_epoch={last_epoch})")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        self.step()
+        # As PyTorch: the constructor's step is "initial" (it sets the starting
+        # lr, or keeps a resumed one) and _step_count counts every step.
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self):
         raise NotImplementedError
 
     def step(self):
+        self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
@@ -51,7 +61,7 @@ class LRScheduler:
 
     def state_dict(self):
         """Every attribute but the optimizer (as in PyTorch)."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_is_initial")}
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
@@ -72,6 +82,97 @@ class StepLR(LRScheduler):
         if self.last_epoch == 0 or self.last_epoch % self.step_size:
             return lrs
         return [lr * self.gamma for lr in lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply each group's lr by ``gamma`` every epoch: lr_t = lr_0 gamma^t."""
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        return lrs if self._is_initial else [lr * self.gamma for lr in lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply each group's lr by ``gamma`` at each epoch listed in
+    ``milestones`` (by gamma^k for a milestone listed k times)."""
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        if self.last_epoch not in self.milestones:
+            return lrs
+        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in lrs]
+
+
+class LambdaLR(LRScheduler):
+    """lr_t = lr_0 * lr_lambda(t), with one function for all groups or a list
+    of one per group."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        n = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n:
+                raise ValueError(f"LambdaLR: expected {n} lr_lambdas, one per parameter "
+                                 f"group, got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * n
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self):
+        """As PyTorch: the functions are left out (None), callable objects
+        keep their attributes."""
+        out = super().state_dict()
+        out["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
+                             for fn in self.lr_lambdas]
+        return out
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        saved = state_dict.pop("lr_lambdas", [])
+        super().load_state_dict(state_dict)
+        for fn, attrs in zip(self.lr_lambdas, saved):
+            if attrs is not None:
+                fn.__dict__.update(attrs)
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr_t = eta_min + (lr_0 - eta_min)(1 + cos(pi t / T_max)) / 2, computed
+    step by step with PyTorch's recursive form (so that a change of lr made
+    by hand carries on, as there); past T_max it rises back, a cosine of
+    period 2 T_max."""
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        if int(T_max) != T_max or T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got "
+                             f"{T_max!r}")
+        self.T_max, self.eta_min = int(T_max), eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups, T, lo = self.optimizer.param_groups, self.T_max, self.eta_min
+        t = self.last_epoch
+        if self._is_initial:
+            return [group["lr"] for group in groups]
+        if self._step_count == 1 and t > 0:   # resumed at epoch t: the closed form
+            return [lo + (base - lo) * (1 + math.cos(t * math.pi / T)) / 2
+                    for base in self.base_lrs]
+        if (t - 1 - T) % (2 * T) == 0:
+            return [group["lr"] + (base - lo) * (1 - math.cos(math.pi / T)) / 2
+                    for base, group in zip(self.base_lrs, groups)]
+        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+                * (group["lr"] - lo) + lo for group in groups]
 
 
 class ReduceLROnPlateau(LRScheduler):

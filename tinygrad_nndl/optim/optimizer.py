@@ -42,11 +42,12 @@ class Optimizer:
         return type(self).__name__
 
     @staticmethod
-    def _gradients(group):
+    def _gradients(group, l2=True):
         """(p, g) for each parameter of the group that has a gradient: g is its
         gradient (negated with ``maximize``) plus ``weight_decay`` * p, the L2
-        term of the book's eq. 93 when weight_decay = lambda/n."""
-        wd, maximize = group["weight_decay"], group["maximize"]
+        term of the book's eq. 93 when weight_decay = lambda/n (``l2=False``
+        leaves it out, for decoupled weight decay)."""
+        wd, maximize = group["weight_decay"] if l2 else 0, group["maximize"]
         for p in group["params"]:
             g = p.grad
             if g is None:
