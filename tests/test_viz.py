@@ -459,7 +459,7 @@ def test_book_notation_after_a_backward_that_freed_the_graph():
     for l in ("²", "³"):
         layer = nodes[title[f"z{l}"]]["cluster"]
         assert {nodes[k]["lines"][0] for k in nodes if nodes[k]["cluster"] == layer} == \
-            {"LinearActivation (one op)", f"z{l}", "Sigmoid"}
+            {"LinearSigmoid (one op)", f"z{l}", "Sigmoid"}
     assert "BP1" in label and "retain_grads" not in label
     assert "backward() without retain_graph=True has freed" in label
 
@@ -812,7 +812,7 @@ def test_render_writes_svg_and_png_with_the_labels(tmp_path):
     path = g.render(tmp_path / "mlp", format="svg")
     svg = Path(path).read_text(encoding="utf-8")
     assert path.endswith(".svg") and svg.lstrip().startswith("<?xml")
-    for text in ("z²", "a³", "w² (0.weight)", "LinearActivation (one op)", "Sigmoid", "legend"):
+    for text in ("z²", "a³", "w² (0.weight)", "LinearSigmoid (one op)", "Sigmoid", "legend"):
         assert f">{text}</text>" in svg, text
     png = g.render(tmp_path / "mlp", format="png")
     assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -4,19 +4,29 @@ Networks and Deep Learning* fall out of the chain rule."""
 import importlib
 
 from .tensor.tensor import MaxResult, Tensor
-from .tensor.dtypes import (bool_, double, float16, float32, float64, int32, int64,  # noqa: F401
-                            long)
+from .tensor.dtypes import (bool, bool_, double, float, float16, float32, float64, half,  # noqa: F401,A004
+                            int, int8, int16, int32, int64, long, short, uint8)
+from .tensor.device import device  # noqa: F401
 from .tensor.random import manual_seed
 from .tensor.rng_state import Generator, get_rng_state, set_rng_state
 from .tensor.creation import (arange, empty, eye, from_numpy, full, full_like, linspace,
                               ones, ones_like, rand, rand_like, randint, randn, randn_like,
                               randperm, tensor, zeros, zeros_like)
-from .tensor.functions import (abs, amax, amin, argmax, argmin, cat, clamp, exp, flatten, log,  # noqa: A004
-                               log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum,
-                               permute, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack,
-                               sum, tanh, transpose, unsqueeze, where)
+from .tensor.functions import (abs, allclose, amax, amin, argmax, argmin, argsort, as_tensor,  # noqa: A004
+                               bmm, broadcast_to, cat, ceil, chunk, clamp, clone, concat,
+                               concatenate, cos, count_nonzero, cumsum, diag, diagonal, dot, einsum,
+                               exp, flatten, flip, floor, gather, get_default_dtype, index_select,
+                               is_floating_point, is_tensor, isclose, isfinite, isinf, isnan, log,
+                               log_softmax, logical_and, logical_not, logical_or, logical_xor,
+                               logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mm,
+                               movedim, narrow, nonzero, norm, numel, outer, permute, pow,
+                               reciprocal, relu, reshape, roll, round, rsqrt, select,
+                               set_printoptions, sigmoid, sin, softmax, sort, split, sqrt, squeeze,
+                               stack, std, sum, swapaxes, t, tan, tanh, tile, topk, trace,
+                               transpose, tril, triu, trunc, unbind, unsqueeze, var, where)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd
+from . import linalg
 from . import memory
 
 # Freed graph buffers stay in the process for the next step instead of

@@ -56,7 +56,7 @@ def make_series(n=48, length=12, seed=2):
 def mlp_program(torch, data, init, checkpoint_path, epochs=3):
     nn = torch.nn
     from_data = torch.utils.data
-    device = "cpu"
+    device = torch.device("cpu")
 
     x, y = data
     loader = from_data.DataLoader(from_data.TensorDataset(torch.tensor(x), torch.tensor(y)),
@@ -80,6 +80,7 @@ def mlp_program(torch, data, init, checkpoint_path, epochs=3):
         model.train()
         losses = []
         for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
             opt.zero_grad()
             loss = criterion(model(xb), yb)
             loss.backward()

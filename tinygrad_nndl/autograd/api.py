@@ -27,7 +27,7 @@ def root_grad(t, gradient, create_graph, what):
         one = _ONES.get(data.dtype)
         if one is None:
             one = _ONES[data.dtype] = np.ones((), data.dtype)
-        one = one.reshape(data.shape).copy()   # copying a kept one beats np.ones_like
+        one = one.copy() if not data.shape else one.reshape(data.shape).copy()   # beats ones_like
         return Tensor._make(one, None) if create_graph else one
     if isinstance(gradient, Tensor):
         gradient = gradient if create_graph else gradient.data
@@ -67,9 +67,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """Accumulate d(tensors)/d(leaf) into the leaves' ``.grad``
     (torch.autograd.backward; ``tensor.backward()`` is this for one tensor).
     With ``inputs`` only those tensors' ``.grad`` is touched."""
-    tensors = _tensors(tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
+    if type(tensors) is Tensor and grad_tensors is None and inputs is None:   # loss.backward()
+        run_backward([tensors._ctx or accumulator(tensors)],
+                     [root_grad(tensors, None, create_graph, "backward")], retain_graph,
+                     create_graph)
+        return
+    tensors = _tensors(tensors, "backward")
     roots = [_node(t) for t in tensors]
     root_grads = _grads_for(tensors, grad_tensors, create_graph, "backward")
     if inputs is None:

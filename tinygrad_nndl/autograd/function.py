@@ -33,7 +33,6 @@ from .grad_mode import ANOMALY, GRAD, mode
 
 _new = object.__new__
 _INPUTS, _OUTPUT, _VIEW = 1, 2, 4   # Function._keeps
-_RELEASED = {"inputs": None, "arrays": None, "out": None, "released": True, "special": True}
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _FLOAT64 = np.dtype(np.float64)
 
@@ -207,10 +206,10 @@ class Function:
 
     def release(self):
         """Let go of the saved values (backward without retain_graph)."""
-        fields = self.__dict__
-        fields.update(_RELEASED)
+        self.inputs = self.arrays = self.out = None
+        self.released = self.special = True
         for name in self.saved_attrs:
-            fields.pop(name, None)
+            self.__dict__.pop(name, None)
 
     def pre_hooks_dict(self):
         """The hooks of the output's gradient (``Tensor.register_hook``), made on first use."""

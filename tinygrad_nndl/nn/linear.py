@@ -4,8 +4,8 @@ import math
 import numpy as np
 
 from ..ops.linalg import Linear as LinearOp
-from ..ops.linalg import LinearActivation
-from ..tensor.dtypes import float32
+from ..ops.linalg import FUSED_LAYERS
+from ..tensor.dtypes import float32, torch_name
 from ..tensor.tensor import Tensor
 from . import init
 from .module import Module, Parameter, _check_device
@@ -46,18 +46,22 @@ class Linear(Module):
         if shape[-1:] != (self.in_features,):
             raise ValueError(f"Linear: expected input with last dimension {self.in_features}, "
                              f"got shape {tuple(shape)}")
+        if x.data.dtype != self.weight.data.dtype:   # PyTorch raises; numpy would promote
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                               f"{torch_name(x.data.dtype)} and "
+                               f"{torch_name(self.weight.data.dtype)}")
         return x
 
     def fuse_next(self, module):
-        """A function doing this layer and ``module`` in one graph node when
+        """The op doing this layer and ``module`` in one graph node when
         ``module`` is an activation that can be fused (``nn.Sequential`` asks),
         else None. Subclasses that change forward are never fused."""
-        activation = type(module).__dict__.get("fusable_activation")
-        if activation is None or type(self).forward is not Linear.forward:
-            return None
-        weight, bias = self.weight, self.bias
-        return lambda x: LinearActivation.apply(self._checked(x), weight, bias,
-                                                activation=activation)
+        op = FUSED_LAYERS.get(type(module).__dict__.get("fusable_activation"))
+        return op if type(self).forward is Linear.forward else None
+
+    def forward_fused(self, op, x):
+        """This layer and its activation as ``op`` (see ``fuse_next``)."""
+        return op.apply(self._checked(x), self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

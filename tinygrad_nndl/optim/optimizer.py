@@ -49,12 +49,14 @@ class Optimizer:
         leaves it out, for decoupled weight decay)."""
         wd, maximize = group["weight_decay"] if l2 else 0, group["maximize"]
         for p in group["params"]:
-            g = p.grad
+            g = p._grad
             if g is None:
                 continue
             g = -g.data if maximize else g.data
-            if wd:
-                g = g + wd * p.data
+            if wd:   # one new array: the gradient itself is the user's to keep
+                decayed = p.data * wd
+                decayed += g
+                g = decayed
             yield p, g
 
     def _check_options(self, options):
@@ -126,9 +128,9 @@ class Optimizer:
         place (a gradient recorded with create_graph is detached first)."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = p.grad
+                g = p._grad
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 elif g is not None:
                     if g.grad_fn is not None or not g.data.flags.writeable:
                         p.grad = Tensor._make(np.zeros_like(g.data), None)

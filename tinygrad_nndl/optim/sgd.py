@@ -1,4 +1,5 @@
 """Stochastic gradient descent, with PyTorch's momentum and weight decay."""
+from ..tensor.version import mark_modified
 from .optimizer import Optimizer
 
 
@@ -36,7 +37,7 @@ class SGD(Optimizer):
         """One update of every parameter that has a gradient; returns the
         closure's loss if a closure was given."""
         loss = self._evaluate(closure)
-        state = self.state
+        state, changed = self.state, []
         for group in self.param_groups:
             lr, mu = group["lr"], group["momentum"]
             damp, nesterov = group["dampening"], group["nesterov"]
@@ -52,5 +53,6 @@ class SGD(Optimizer):
                         buf += g if damp == 0 else (1 - damp) * g
                     g = g + mu * buf if nesterov else buf
                 p.data -= lr * g
-                p._mark_modified()   # a graph that saved the old values must not backward
+                changed.append(p.data)
+        mark_modified(*changed)   # a graph that saved the old values must not backward
         return loss

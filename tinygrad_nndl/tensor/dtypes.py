@@ -8,9 +8,29 @@ float64 = np.dtype(np.float64)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+uint8 = np.dtype(np.uint8)
+# torch's aliases (these names shadow builtins only inside this module, which
+# uses none of them)
 long = int64
-float = float32   # noqa: A001 - the same alias torch has
+int = int32   # noqa: A001
+short = int16
+float = float32   # noqa: A001
 double = float64
+half = float16
+bool = bool_   # noqa: A001
+
+# torch's names of the scalar types, for messages that quote PyTorch's
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+                "bool": "Bool"}
+
+
+def torch_name(dtype):
+    """PyTorch's name of a dtype's scalar type: float64 -> 'Double'."""
+    dtype = np.dtype(dtype)
+    return _TORCH_NAMES.get(dtype.name, dtype.name)
 
 _DEFAULT_BY_KIND = {"f": float32, "i": int64, "u": int64, "b": bool_}
 

@@ -1,8 +1,12 @@
 """torch-style free functions: ``cat``, ``stack``, ``where`` and the ops of
 Tensor as functions (``tinygrad_nndl.exp(x)`` is ``x.exp()``)."""
+import sys
+import numpy as np
+
 from ..ops import elementwise as E
 from ..ops import movement as M
-from .tensor import Tensor, _operand, _value
+from ..ops.einsum import Einsum, parse
+from .tensor import PRINT_OPTIONS, Tensor, _operand, _value
 
 
 def _as_tensor(x):
@@ -37,8 +41,14 @@ def stack(tensors, dim=0):
     return cat([t.unsqueeze(dim) for t in tensors], dim=dim)
 
 
-def where(condition, input, other):
-    """``condition ? input : other`` elementwise, broadcasting all three."""
+def where(condition, input=None, other=None):  # noqa: A002 - torch's name
+    """``condition ? input : other`` elementwise, broadcasting all three; with
+    the condition alone, the indices of its non-zero elements, one int64
+    tensor per dimension (``nonzero(as_tuple=True)``)."""
+    if input is None and other is None:
+        return _as_tensor(condition).nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(): give both input and other, or the condition alone")
     return E.Where.apply(_value(condition), _operand(input), _operand(other))
 
 
@@ -82,28 +92,28 @@ def clamp(x, min=None, max=None):
     return _as_tensor(x).clamp(min, max)
 
 
-def sum(x, dim=None, keepdim=False):  # noqa: A001 - torch.sum
-    return _as_tensor(x).sum(dim, keepdim)
+def sum(x, dim=None, keepdim=False, **kwargs):  # noqa: A001 - torch.sum
+    return _as_tensor(x).sum(dim, keepdim, **kwargs)
 
 
-def mean(x, dim=None, keepdim=False):
-    return _as_tensor(x).mean(dim, keepdim)
+def mean(x, dim=None, keepdim=False, **kwargs):
+    return _as_tensor(x).mean(dim, keepdim, **kwargs)
 
 
-def logsumexp(x, dim, keepdim=False):
-    return _as_tensor(x).logsumexp(dim, keepdim)
+def logsumexp(x, dim=None, keepdim=False, **kwargs):
+    return _as_tensor(x).logsumexp(dim, keepdim, **kwargs)
 
 
-def softmax(x, dim):
-    return _as_tensor(x).softmax(dim)
+def softmax(x, dim=None, **kwargs):
+    return _as_tensor(x).softmax(dim, **kwargs)
 
 
-def log_softmax(x, dim):
-    return _as_tensor(x).log_softmax(dim)
+def log_softmax(x, dim=None, **kwargs):
+    return _as_tensor(x).log_softmax(dim, **kwargs)
 
 
-def argmax(x, dim=None, keepdim=False):
-    return _as_tensor(x).argmax(dim, keepdim)
+def argmax(x, dim=None, keepdim=False, **kwargs):
+    return _as_tensor(x).argmax(dim, keepdim, **kwargs)
 
 
 def abs(x):  # noqa: A001 - torch.abs
@@ -114,24 +124,24 @@ def pow(x, exponent):  # noqa: A001 - torch.pow
     return _as_tensor(x) ** exponent
 
 
-def max(x, dim=None, keepdim=False):  # noqa: A001 - torch.max
-    return _as_tensor(x).max(dim, keepdim)
+def max(x, dim=None, keepdim=False, **kwargs):  # noqa: A001 - torch.max
+    return _as_tensor(x).max(dim, keepdim, **kwargs)
 
 
-def min(x, dim=None, keepdim=False):  # noqa: A001 - torch.min
-    return _as_tensor(x).min(dim, keepdim)
+def min(x, dim=None, keepdim=False, **kwargs):  # noqa: A001 - torch.min
+    return _as_tensor(x).min(dim, keepdim, **kwargs)
 
 
-def amax(x, dim=None, keepdim=False):
-    return _as_tensor(x).amax(dim, keepdim)
+def amax(x, dim=None, keepdim=False, **kwargs):
+    return _as_tensor(x).amax(dim, keepdim, **kwargs)
 
 
-def amin(x, dim=None, keepdim=False):
-    return _as_tensor(x).amin(dim, keepdim)
+def amin(x, dim=None, keepdim=False, **kwargs):
+    return _as_tensor(x).amin(dim, keepdim, **kwargs)
 
 
-def argmin(x, dim=None, keepdim=False):
-    return _as_tensor(x).argmin(dim, keepdim)
+def argmin(x, dim=None, keepdim=False, **kwargs):
+    return _as_tensor(x).argmin(dim, keepdim, **kwargs)
 
 
 def reshape(x, *shape):
@@ -156,3 +166,302 @@ def transpose(x, dim0, dim1):
 
 def permute(x, *dims):
     return _as_tensor(x).permute(*dims)
+
+
+def var(x, dim=None, unbiased=True, keepdim=False, **kwargs):
+    return _as_tensor(x).var(dim, unbiased, keepdim, **kwargs)
+
+
+def std(x, dim=None, unbiased=True, keepdim=False, **kwargs):
+    return _as_tensor(x).std(dim, unbiased, keepdim, **kwargs)
+
+
+def sin(x):
+    return _as_tensor(x).sin()
+
+
+def cos(x):
+    return _as_tensor(x).cos()
+
+
+def clone(x, *, memory_format=None):
+    return _as_tensor(x).clone()
+
+
+def t(x):
+    return _as_tensor(x).t()
+
+
+def masked_fill(x, mask, value):
+    return _as_tensor(x).masked_fill(mask, value)
+
+
+def flip(x, dims):
+    return _as_tensor(x).flip(dims)
+
+
+def chunk(x, chunks, dim=0):
+    return _as_tensor(x).chunk(chunks, dim)
+
+
+def split(x, split_size_or_sections, dim=0):
+    return _as_tensor(x).split(split_size_or_sections, dim)
+
+
+def unbind(x, dim=0):
+    return _as_tensor(x).unbind(dim)
+
+
+def mm(x, mat2):
+    return _as_tensor(x).mm(mat2)
+
+
+def bmm(x, mat2):
+    return _as_tensor(x).bmm(mat2)
+
+
+def dot(x, other):
+    return _as_tensor(x).dot(other)
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    return _as_tensor(x).norm(p, dim, keepdim, dtype)
+
+
+def nonzero(x, *, as_tuple=False):
+    return _as_tensor(x).nonzero(as_tuple=as_tuple)
+
+
+def isnan(x):
+    return _as_tensor(x).isnan()
+
+
+def isinf(x):
+    return _as_tensor(x).isinf()
+
+
+def isfinite(x):
+    return _as_tensor(x).isfinite()
+
+
+def isclose(x, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _as_tensor(x).isclose(other, rtol, atol, equal_nan)
+
+
+def allclose(x, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _as_tensor(x).allclose(other, rtol, atol, equal_nan)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(x):
+    return x.is_floating_point()
+
+
+def numel(x):
+    return x.numel()
+
+
+def einsum(equation, *operands):
+    """Einstein summation as torch.einsum: ``einsum('ij,jk->ik', a, b)`` (or
+    the operands as one list), with '...' and the implicit output of an
+    equation without '->'. Size-1 dimensions broadcast against their letter's
+    size (expanded first, so the gradient sums them back)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    operands = [_as_tensor(x) for x in operands]
+    terms, out = parse(equation, [x.ndim for x in operands])
+    sizes = {}
+    for term, x in zip(terms, operands):
+        for c, n in zip(term, x.shape):
+            if sizes.get(c, 1) not in (1, n) and n != 1:
+                raise ValueError(f"einsum: subscript {c!r} has size {n} for an operand of "
+                                 f"shape {x.shape}, which does not match the size "
+                                 f"{sizes[c]} it has elsewhere (equation {equation!r})")
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
+    used = "".join(terms)
+    if len(set(out)) != len(out) or any(c not in used for c in out):
+        raise ValueError(f"einsum: the output subscripts of {equation!r} must be distinct "
+                         f"and each appear in an operand")
+    operands = [x.expand(tuple(sizes[c] for c in term)) if len(set(term)) == len(term)
+                else x for term, x in zip(terms, operands)]
+    return Einsum.apply(*operands, equation=",".join(terms) + "->" + out)
+
+
+_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+             "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+             "full": dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80)}
+_print_state = dict(_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """How Tensor reprs print (torch.set_printoptions): digits after the point,
+    the size from which the middle is summarized with '...', the elements
+    kept at each end, the line width; ``profile`` 'default', 'short' or
+    'full'; ``sci_mode`` True/False forces or forbids scientific notation
+    (None: numpy decides). Only Tensor reprs change, not numpy's own printing."""
+    state = _print_state
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r} "
+                             f"(expected one of {sorted(_PROFILES)})")
+        state.update(_PROFILES[profile])
+    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems,
+                 linewidth=linewidth)
+    state.update({k: v for k, v in given.items() if v is not None})
+    state["sci_mode"] = sci_mode
+    threshold = state["threshold"]
+    opts = {"precision": int(state["precision"]),
+            "threshold": sys.maxsize if threshold == float("inf") else int(threshold),
+            "edgeitems": int(state["edgeitems"]), "max_line_width": int(state["linewidth"])}
+    if sci_mode is False:
+        opts["suppress_small"] = True
+    elif sci_mode:
+        digits = opts["precision"]
+        opts["formatter"] = {"float_kind": lambda v: np.format_float_scientific(
+            v, precision=digits, unique=False)}
+    PRINT_OPTIONS.clear()
+    PRINT_OPTIONS.update(opts)
+
+
+# thin torch-level spellings of Tensor methods
+def tile(x, dims):
+    return _as_tensor(x).tile(dims)
+
+
+def narrow(x, dim, start, length):
+    return _as_tensor(x).narrow(dim, start, length)
+
+
+def select(x, dim, index):
+    return _as_tensor(x).select(dim, index)
+
+
+def index_select(x, dim, index):
+    return _as_tensor(x).index_select(dim, index)
+
+
+def gather(x, dim, index):
+    return _as_tensor(x).gather(dim, index)
+
+
+def sort(x, dim=-1, descending=False, stable=False):
+    return _as_tensor(x).sort(dim, descending, stable)
+
+
+def argsort(x, dim=-1, descending=False, stable=False):
+    return _as_tensor(x).argsort(dim, descending, stable)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's name
+    return _as_tensor(x).topk(k, dim, largest, sorted)
+
+
+def cumsum(x, dim, *, dtype=None):
+    return _as_tensor(x).cumsum(dim, dtype=dtype)
+
+
+def roll(x, shifts, dims=None):
+    return _as_tensor(x).roll(shifts, dims)
+
+
+def tril(x, diagonal=0):
+    return _as_tensor(x).tril(diagonal)
+
+
+def triu(x, diagonal=0):
+    return _as_tensor(x).triu(diagonal)
+
+
+def outer(x, vec2):
+    return _as_tensor(x).outer(vec2)
+
+
+def trace(x):
+    return _as_tensor(x).trace()
+
+
+def diag(x, diagonal=0):
+    return _as_tensor(x).diag(diagonal)
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    return _as_tensor(x).diagonal(offset, dim1, dim2)
+
+
+def swapaxes(x, axis0, axis1):
+    return _as_tensor(x).swapaxes(axis0, axis1)
+
+
+def movedim(x, source, destination):
+    return _as_tensor(x).movedim(source, destination)
+
+
+def broadcast_to(x, size):
+    return _as_tensor(x).expand(size)
+
+
+def tan(x):
+    return _as_tensor(x).tan()
+
+
+def reciprocal(x):
+    return _as_tensor(x).reciprocal()
+
+
+def rsqrt(x):
+    return _as_tensor(x).rsqrt()
+
+
+def floor(x):
+    return _as_tensor(x).floor()
+
+
+def ceil(x):
+    return _as_tensor(x).ceil()
+
+
+def round(x, *, decimals=0):  # noqa: A001 - torch.round
+    return _as_tensor(x).round(decimals=decimals)
+
+
+def trunc(x):
+    return _as_tensor(x).trunc()
+
+
+def logical_and(x, other):
+    return _as_tensor(x).logical_and(other)
+
+
+def logical_or(x, other):
+    return _as_tensor(x).logical_or(other)
+
+
+def logical_xor(x, other):
+    return _as_tensor(x).logical_xor(other)
+
+
+def logical_not(x):
+    return _as_tensor(x).logical_not()
+
+
+def count_nonzero(x, dim=None):
+    return _as_tensor(x).count_nonzero(dim)
+
+
+concat = concatenate = cat
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a Tensor, without a copy when it already is one of that dtype."""
+    if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return data
+    return Tensor(data, dtype=dtype)
+
+
+def get_default_dtype():
+    """float32: the dtype of Python floats and of factories without a dtype."""
+    return np.dtype(np.float32)

@@ -4,6 +4,8 @@ imports no op, so the layers stay one-way (tensor <- autograd <- ops <- this).
 Each method is a thin call of a primitive op; names, arguments and semantics
 are PyTorch's.
 """
+from collections import namedtuple
+
 import numpy as np
 
 from ..autograd import api
@@ -12,7 +14,11 @@ from ..autograd.grad_mode import GRAD, mode
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import movement as M
+from ..ops import norm as NormOp
+from ..ops import scan as C
 from ..ops import reduce as R
+from ..ops import select as S
+from ..ops import trig as T
 from .device import as_device, device
 from .dtypes import is_floating
 from .random import generator
@@ -236,17 +242,30 @@ class _Methods:
     def isfinite(self):
         return Tensor._make(np.isfinite(self.data), None)
 
-    def all(self):
-        return Tensor._make(np.asarray(self.data.all()), None)
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("all", dim, keepdim, axis, keepdims)
+        axes = R.normalize_dims(dim, self.data.ndim)
+        return Tensor._make(np.asarray(self.data.all(axis=axes, keepdims=keepdim)), None)
 
-    def any(self):
-        return Tensor._make(np.asarray(self.data.any()), None)
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("any", dim, keepdim, axis, keepdims)
+        axes = R.normalize_dims(dim, self.data.ndim)
+        return Tensor._make(np.asarray(self.data.any(axis=axes, keepdims=keepdim)), None)
 
     # ----- reductions -----------------------------------------------------
-    def sum(self, dim=None, keepdim=False):
+    # numpy's names ``axis`` and ``keepdims`` are accepted as aliases of
+    # ``dim`` and ``keepdim``, as PyTorch accepts them
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("sum", dim, keepdim, axis, keepdims)
+        if dtype is not None:
+            return self.to(dtype).sum(dim, keepdim)
         return R.Sum.apply(self, axes=R.normalize_dims(dim, self.data.ndim), keepdims=keepdim)
 
-    def mean(self, dim=None, keepdim=False):
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        dim, keepdim = _alias("mean", dim, keepdim, axis, keepdims)
+        if dtype is not None:
+            return self.to(dtype).mean(dim, keepdim)
         axes = R.normalize_dims(dim, self.data.ndim)
         count = 1
         for a in axes:
@@ -255,10 +274,12 @@ class _Methods:
         return R.Sum.apply(self, axes=axes, keepdims=keepdim) * (1.0 / count if count
                                                                   else float("nan"))
 
-    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
         """Variance over ``dim``, dividing by n - correction (torch.var): by
         default correction = 1 (Bessel's), 0 with ``unbiased=False``. NaN when
         n <= correction, as in PyTorch."""
+        dim, keepdim = _alias("var", dim, keepdim, axis, keepdims)
         if correction is None:
             correction = 1 if unbiased else 0
         axes = R.normalize_dims(dim, self.data.ndim)
@@ -269,13 +290,17 @@ class _Methods:
         scale = 1.0 / (count - correction) if count > correction else float("nan")
         return (centered * centered).sum(dim, keepdim) * scale
 
-    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
+        dim, keepdim = _alias("std", dim, keepdim, axis, keepdims)
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
-    def amax(self, dim=None, keepdim=False):
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("amax", dim, keepdim, axis, keepdims)
         return R.Amax.apply(self, axes=R.normalize_dims(dim, self.data.ndim), keepdims=keepdim)
 
-    def amin(self, dim=None, keepdim=False):
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("amin", dim, keepdim, axis, keepdims)
         return R.Amin.apply(self, axes=R.normalize_dims(dim, self.data.ndim), keepdims=keepdim)
 
     def _extreme(self, dim, keepdim, reduce, arg):
@@ -294,27 +319,34 @@ class _Methods:
             indices = np.expand_dims(indices, axis)
         return MaxResult(values, Tensor._make(np.asarray(indices, dtype=np.int64), None))
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """No dim: the largest element. With dim: ``(values, indices)``; the
         gradient goes to the returned index, as in PyTorch."""
+        dim, keepdim = _alias("max", dim, keepdim, axis, keepdims)
         return self._extreme(dim, keepdim, Tensor.amax, np.argmax)
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("min", dim, keepdim, axis, keepdims)
         return self._extreme(dim, keepdim, Tensor.amin, np.argmin)
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The flat index for dim=None (keepdim: shape all ones, as PyTorch)."""
+        dim, keepdim = _alias("argmax", dim, keepdim, axis, keepdims)
         axis = None if dim is None else self._one_axis(dim)
         return Tensor._make(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdim),
                                        dtype=np.int64), None)
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The flat index for dim=None (keepdim: shape all ones, as PyTorch)."""
+        dim, keepdim = _alias("argmin", dim, keepdim, axis, keepdims)
         axis = None if dim is None else self._one_axis(dim)
         return Tensor._make(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdim),
                                        dtype=np.int64), None)
 
-    def logsumexp(self, dim, keepdim=False):
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("logsumexp", dim, keepdim, axis, keepdims)
+        if dim is None:
+            raise TypeError("logsumexp() missing required argument 'dim'")
         return R.LogSumExp.apply(self, axes=R.normalize_dims(dim, self.data.ndim),
                                  keepdims=keepdim)
 
@@ -323,13 +355,19 @@ class _Methods:
         axes = R.normalize_dims(dim, self.data.ndim)
         return axes[0] if axes else None
 
-    def softmax(self, dim):
+    def softmax(self, dim=None, *, axis=None):
+        dim, _ = _alias("softmax", dim, False, axis, None)
+        if dim is None:
+            raise TypeError("softmax() missing required argument 'dim'")
         axis = self._one_axis(dim)
         if axis is None:   # 0-d: the softmax of a single element, as PyTorch allows
             return self.reshape(1).softmax(0).reshape(())
         return R.Softmax.apply(self, axis=axis)
 
-    def log_softmax(self, dim):
+    def log_softmax(self, dim=None, *, axis=None):
+        dim, _ = _alias("log_softmax", dim, False, axis, None)
+        if dim is None:
+            raise TypeError("log_softmax() missing required argument 'dim'")
         axis = self._one_axis(dim)
         if axis is None:
             return self.reshape(1).log_softmax(0).reshape(())
@@ -500,6 +538,500 @@ class _Methods:
 
     def uniform_(self, a=0.0, b=1.0):
         return self.copy_(generator().uniform(a, b, self.data.shape))
+
+    # ----- the everyday PyTorch API (issue 16) ------------------------------
+    def clone(self, *, memory_format=None):
+        """A copy with its own memory, still in the graph (gradient passes through)."""
+        return S.Clone.apply(self)
+
+    def detach_(self):
+        """Cut this tensor from the graph in place: it becomes a leaf that does
+        not require grad."""
+        self._ctx = None
+        self._requires_grad = False
+        return self
+
+    def t(self):
+        """The transpose of a matrix; a 0-D or 1-D tensor as it is."""
+        if self.data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.data.ndim}D (shape {self.shape})")
+        return self.transpose(0, 1) if self.data.ndim == 2 else self
+
+    def sin(self):
+        return T.Sin.apply(self)
+
+    def cos(self):
+        return T.Cos.apply(self)
+
+    def masked_fill(self, mask, value):
+        """``value`` where the bool ``mask`` (broadcast) is True, self elsewhere;
+        the dtype stays self's. A 0-d Tensor value receives the gradient of the
+        filled elements."""
+        return S.MaskedFill.apply(self, _fill_value(self, value, "masked_fill"),
+                                  mask=_bool_mask(mask, "masked_fill"))
+
+    def masked_fill_(self, mask, value):
+        return self._inplace("masked_fill_", S.MaskedFill,
+                             _fill_value(self, value, "masked_fill_"),
+                             mask=_bool_mask(mask, "masked_fill_"))
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dim i (np.tile); sizes may
+        add leading dims. Written as unsqueeze, expand, reshape: the gradient
+        sums the copies."""
+        sizes = _shape_arg(sizes)
+        shape = self.data.shape
+        if len(sizes) < len(shape):
+            raise RuntimeError(f"repeat: number of dimensions of repeat dims ({len(sizes)}) "
+                               f"can not be smaller than number of dimensions of tensor "
+                               f"(shape {shape})")
+        if any(n < 0 for n in sizes):
+            raise RuntimeError(f"repeat: repeat dims must be non-negative, got {sizes}")
+        shape = (1,) * (len(sizes) - len(shape)) + shape
+        spread = self.reshape(tuple(d for n in shape for d in (1, n)))
+        tiled = spread.expand(tuple(d for r, n in zip(sizes, shape) for d in (r, n)))
+        return tiled.reshape(tuple(r * n for r, n in zip(sizes, shape)))
+
+    def flip(self, *dims):
+        dims = _shape_arg(dims)
+        return S.Flip.apply(self, axes=R.normalize_dims(dims, self.data.ndim)
+                            if dims else ())
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` views of equal size along ``dim`` (the last smaller),
+        as torch.chunk: ceil(n / chunks) elements each."""
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        n = self.data.shape[self._dim_of(dim, "chunk")]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Views along ``dim``: of ``split_size`` elements each (the last may be
+        smaller), or of the sizes in a list, which must add up to the dim's size."""
+        axis = self._dim_of(dim, "split")
+        n = self.data.shape[axis]
+        if isinstance(split_size_or_sections, (list, tuple)):
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                                   f"{n} (input tensor's size at dimension {dim}), but got "
+                                   f"split_sizes={sizes}")
+        else:
+            step = int(split_size_or_sections)
+            if step <= 0 and n:
+                raise RuntimeError(f"split expects split_size be non-negative and non-zero "
+                                   f"for a non-empty dimension, but got split_size={step}")
+            sizes = [min(step, n - start) for start in range(0, n, step)] if n else [0]
+        lead = (slice(None),) * axis
+        out, start = [], 0
+        for s in sizes:
+            out.append(self[lead + (slice(start, start + s),)])
+            start += s
+        return tuple(out)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, each without that dimension."""
+        axis = self._dim_of(dim, "unbind")
+        lead = (slice(None),) * axis
+        return tuple(self[lead + (i,)] for i in range(self.data.shape[axis]))
+
+    def _dim_of(self, dim, name):
+        if self.data.ndim == 0:
+            raise IndexError(f"{name}: a 0-d tensor has no dimension {dim}")
+        return R.normalize_dims(dim, self.data.ndim)[0]
+
+    def mm(self, mat2):
+        """Matrix product of two 2-D tensors (no broadcasting, as torch.mm)."""
+        _check_ranks("mm", (self, "self"), (mat2, "mat2"), ndim=2, kind="a matrix")
+        return L.MatMul.apply(self, mat2)
+
+    def bmm(self, mat2):
+        """Batched matrix product of (b, n, m) and (b, m, p) tensors."""
+        _check_ranks("bmm", (self, "batch1"), (mat2, "batch2"), ndim=3, kind="a 3D tensor")
+        if self.data.shape[0] != mat2.data.shape[0]:
+            raise RuntimeError(f"bmm: batch1 and batch2 must have the same batch size, got "
+                               f"shapes {self.shape} and {mat2.shape}")
+        return L.MatMul.apply(self, mat2)
+
+    def dot(self, other):
+        """The inner product of two 1-D tensors of equal length."""
+        if not isinstance(other, Tensor) or self.data.ndim != 1 or other.data.ndim != 1:
+            raise RuntimeError(f"dot: 1D tensors expected, but got {self.data.ndim}D and "
+                               f"{np.ndim(_value(other))}D tensors")
+        if self.data.shape != other.data.shape:
+            raise RuntimeError(f"dot: inconsistent tensor size, expected tensor "
+                               f"{list(self.shape)} and src {list(other.shape)} to have the "
+                               f"same number of elements")
+        return L.MatMul.apply(self, other)
+
+    inner = dot
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """torch.norm: the vector p-norm over ``dim`` (all elements for None);
+        'fro' is p = 2 over at most two dims. PyTorch's gradient: 0 at a zero
+        vector for p = 2."""
+        if isinstance(p, str):
+            if p == "fro" and (dim is None or isinstance(dim, (int, np.integer))
+                               or len(dim) <= 2):
+                p = 2
+            else:
+                raise NotImplementedError(f"norm: p={p!r} needs singular values, which "
+                                          f"tinygrad_nndl does not compute")
+        return NormOp.norm(self, 2.0 if p is None else p, dim, keepdim, dtype, "norm")
+
+    def isinf(self):
+        return Tensor._make(np.isinf(self.data), None)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """|self - other| <= atol + rtol |other|, elementwise (bool, no gradient)."""
+        return Tensor._make(np.asarray(np.isclose(self.data, _value(other), rtol=rtol,
+                                                  atol=atol, equal_nan=equal_nan)), None)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """True when every element is close (see isclose): a Python bool."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).data.all())
+
+    def nonzero(self, *, as_tuple=False):
+        """The indices of the non-zero elements: an (n, ndim) int64 tensor, or
+        with ``as_tuple`` one 1-D tensor per dimension (no gradient)."""
+        index = np.nonzero(np.atleast_1d(self.data))
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(np.int64), None) for i in index)
+        return Tensor._make(np.stack(index, axis=1).astype(np.int64)
+                            if self.data.ndim else np.zeros((len(index[0]), 0), np.int64), None)
+
+    def is_floating_point(self):
+        return is_floating(self.data.dtype)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        """A new leaf from ``data``, in self's dtype unless ``dtype`` is given."""
+        return Tensor(data, requires_grad=requires_grad, dtype=dtype or self.data.dtype)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        as_device(device)
+        data = np.full(_shape_arg((size,)), fill_value, dtype=dtype or self.data.dtype)
+        return Tensor(data, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_shape_arg(size), 0, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_shape_arg(size), 1, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    # ----- more of PyTorch's everyday Tensor API ----------------------------
+    def half(self):
+        return self.to(np.float16)
+
+    def short(self):
+        return self.to(np.int16)
+
+    def char(self):
+        return self.to(np.int8)
+
+    def byte(self):
+        return self.to(np.uint8)
+
+    def type_as(self, other):
+        return self.to(other.data.dtype)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def nelement(self):
+        return self.data.size
+
+    def ndimension(self):
+        return self.data.ndim
+
+    def element_size(self):
+        return self.data.itemsize
+
+    def contiguous(self, memory_format=None):
+        """Self: numpy copies whatever needs copying when it needs it."""
+        return self
+
+    def is_contiguous(self, memory_format=None):
+        return bool(self.data.flags.c_contiguous)
+
+    def swapaxes(self, axis0, axis1):
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
+    def movedim(self, source, destination):
+        n = self.data.ndim
+        src = [source] if isinstance(source, (int, np.integer)) else list(source)
+        dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+        if len(src) != len(dst):
+            raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} "
+                               f"dims) should contain the same number of dims as destination "
+                               f"({dst} dims)")
+        for d in src + dst:
+            R.normalize_dims(d, n)   # raises for a dim out of range
+        if len({d % n for d in src}) != len(src) or len({d % n for d in dst}) != len(dst):
+            raise RuntimeError(f"movedim: repeated dim in source {src} or destination {dst}")
+        return self.permute(_moved_axes(n, src, dst)) if n else self
+
+    moveaxis = movedim
+
+    def narrow(self, dim, start, length):
+        axis = self._dim_of(dim, "narrow")
+        n = self.data.shape[axis]
+        start = int(start) + n if int(start) < 0 else int(start)
+        if not (0 <= start <= n and 0 <= length and start + length <= n):
+            raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
+                             f"size ({n}) of dim {dim} (shape {self.shape})")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def select(self, dim, index):
+        axis = self._dim_of(dim, "select")
+        return self[(slice(None),) * axis + (index,)]
+
+    def index_select(self, dim, index):
+        """The entries ``index`` (a 1-D integer tensor) along ``dim``; repeated
+        indices add their gradients."""
+        index = np.asarray(_value(index))
+        if index.ndim > 1 or index.dtype.kind not in "iu":
+            raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape "
+                               f"{index.shape} of dtype {index.dtype}")
+        axis = self._dim_of(dim, "index_select") if self.data.ndim else 0
+        if not self.data.ndim:
+            return self.reshape(1)[index.reshape(-1)]
+        return self[(slice(None),) * axis + (index.reshape(-1),)]
+
+    def gather(self, dim, index):
+        """out[i][j][k] = self[index[i][j][k]][j][k] for dim 0 (and so on):
+        np.take_along_axis, with index smaller than self allowed, as PyTorch."""
+        index = np.asarray(_value(index))
+        if index.ndim != self.data.ndim or index.dtype.kind not in "iu":
+            raise RuntimeError(f"gather: index must be an integer tensor with as many "
+                               f"dimensions as the input ({self.data.ndim}), got shape "
+                               f"{index.shape} of dtype {index.dtype}")
+        if not self.data.ndim:
+            return self.reshape(1)[index.reshape(1)].reshape(())
+        axis = self._dim_of(dim, "gather")
+        for d, (m, n) in enumerate(zip(index.shape, self.data.shape)):
+            if d != axis and m > n:
+                raise RuntimeError(f"gather: Size does not match at dimension {d} expected "
+                                   f"index {index.shape} to be smaller than self {self.shape} "
+                                   f"apart from dimension {axis}")
+        grid = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+        grid[axis] = index
+        return self[tuple(grid)]
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """(values, indices) sorted along ``dim`` (stably); the values are
+        gathered, so the gradient goes back to where each came from."""
+        if not self.data.ndim:
+            return SortResult(self, Tensor._make(np.zeros((), np.int64), None))
+        axis = self._dim_of(dim, "sort")
+        key = -self.data if descending and self.data.dtype.kind != "b" else self.data
+        if descending and self.data.dtype.kind == "b":
+            key = ~self.data
+        order = np.argsort(key, axis=axis, kind="stable").astype(np.int64)
+        return SortResult(self.gather(axis, order), Tensor._make(order, None))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return self.sort(dim, descending, stable).indices
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's name
+        values, indices = self.sort(dim, descending=largest)
+        if not self.data.ndim:
+            return SortResult(values, indices)
+        axis = self._dim_of(dim, "topk")
+        if not 0 <= k <= self.data.shape[axis]:
+            raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size "
+                               f"{self.data.shape[axis]}")
+        keep = (slice(None),) * axis + (slice(0, k),)
+        return SortResult(values[keep], indices[keep])
+
+    def cumsum(self, dim, *, dtype=None):
+        x = self.to(dtype) if dtype is not None else self
+        if x.data.dtype.kind in "biu":   # PyTorch sums integers (and bools) as int64
+            x = x.to(np.int64)
+        if not x.data.ndim:
+            return x.clone()
+        return C.Cumsum.apply(x, axis=x._dim_of(dim, "cumsum"))
+
+    def roll(self, shifts, dims=None):
+        """Shift elements circularly along ``dims`` (the flattened tensor for None)."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: "
+                               f"{len(shifts)}, dims: {len(dims)}")
+        out = self
+        for shift, dim in zip(shifts, dims):
+            axis = self._dim_of(dim, "roll")
+            n = self.data.shape[axis]
+            if n:
+                out = out[(slice(None),) * axis + ((np.arange(n) - shift) % n,)]
+        return out
+
+    def tile(self, *dims):
+        dims = _shape_arg(dims)
+        return self.repeat((1,) * (self.data.ndim - len(dims)) + dims)
+
+    def tril(self, diagonal=0):
+        return self._triangle(np.tril, diagonal, "tril")
+
+    def triu(self, diagonal=0):
+        return self._triangle(np.triu, diagonal, "triu")
+
+    def _triangle(self, part, diagonal, name):
+        if self.data.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions, got "
+                               f"shape {self.shape}")
+        keep = part(np.ones(self.data.shape[-2:], dtype=bool), diagonal)
+        return E.Where.apply(keep, self, np.zeros((), self.data.dtype))
+
+    def outer(self, vec2):
+        if self.data.ndim != 1 or np.ndim(_value(vec2)) != 1:
+            raise RuntimeError(f"outer: expected 1-D tensors, got shapes {self.shape} and "
+                               f"{np.shape(_value(vec2))}")
+        return self.reshape(-1, 1) * _operand(vec2).reshape(1, -1)
+
+    ger = outer
+
+    def trace(self):
+        if self.data.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
+                               f"{self.data.ndim}")
+        n = min(self.data.shape)
+        return self[np.arange(n), np.arange(n)].sum()
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        a, b = (self._dim_of(d, "diagonal") for d in (dim1, dim2))
+        rest = [d for d in range(self.data.ndim) if d not in (a, b)]
+        moved = self.permute(tuple(rest) + (a, b))
+        rows, cols = self.data.shape[a], self.data.shape[b]
+        i = np.arange(max(0, -offset), min(rows, cols - offset)) if rows else np.arange(0)
+        return moved[(Ellipsis, i, i + offset)]
+
+    def diag(self, diagonal=0):
+        """A 1-D tensor's diagonal matrix, or a matrix's ``diagonal``-th diagonal."""
+        if self.data.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.data.ndim != 1:
+            raise RuntimeError(f"diag: matrix or a vector expected, got shape {self.shape}")
+        n = self.data.shape[0] + abs(diagonal)
+        i = np.arange(self.data.shape[0])
+        index = (i, i + diagonal) if diagonal >= 0 else (i - diagonal, i)
+        return M.IndexAdd.apply(self, shape=(n, n), index=index, accumulate=False)
+
+    def tan(self):
+        return self.sin() / self.cos()
+
+    def reciprocal(self):
+        return 1 / self if is_floating(self.data.dtype) else 1 / self.float()
+
+    def rsqrt(self):
+        return self.sqrt().reciprocal()
+
+    def floor(self):
+        return self._rounded(np.floor)
+
+    def ceil(self):
+        return self._rounded(np.ceil)
+
+    def trunc(self):
+        return self._rounded(np.trunc)
+
+    fix = trunc
+
+    def round(self, *, decimals=0):
+        return self._rounded(np.round if not decimals else
+                             (lambda a: np.round(a, decimals)))
+
+    def _rounded(self, fn):
+        if not is_floating(self.data.dtype):
+            return self.clone()
+        return C.Rounding.apply(self, fn=fn)
+
+    def clamp_min(self, min):  # noqa: A002 - torch's name
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):  # noqa: A002 - torch's name
+        return self.clamp(max=max)
+
+    def logical_and(self, other):
+        return Tensor._make(np.logical_and(self.data, _value(other)), None)
+
+    def logical_or(self, other):
+        return Tensor._make(np.logical_or(self.data, _value(other)), None)
+
+    def logical_xor(self, other):
+        return Tensor._make(np.logical_xor(self.data, _value(other)), None)
+
+    def logical_not(self):
+        return Tensor._make(np.logical_not(self.data), None)
+
+    def count_nonzero(self, dim=None):
+        axes = R.normalize_dims(dim, self.data.ndim)
+        return Tensor._make(np.asarray(np.count_nonzero(self.data, axis=axes) if axes else
+                                       np.count_nonzero(self.data), dtype=np.int64), None)
+
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+
+
+def _moved_axes(n, source, destination):
+    """The permutation that moves dims ``source`` to ``destination`` (torch.movedim)."""
+    src = [s % n for s in source]
+    dst = [d % n for d in destination]
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return tuple(order)
+
+
+def _alias(name, dim, keepdim, axis, keepdims):
+    """``dim``/``keepdim`` from either PyTorch's names or numpy's (``axis``,
+    ``keepdims``), which PyTorch accepts as aliases; both at once is an error."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}(): got both 'dim' and its alias 'axis'")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, keepdim
+
+
+def _bool_mask(mask, name):
+    mask = _value(mask)
+    if np.asarray(mask).dtype != np.bool_:
+        raise RuntimeError(f"{name}: only supports boolean masks, but got mask with dtype "
+                           f"{np.asarray(mask).dtype}")
+    return mask
+
+
+def _fill_value(t, value, name):
+    """The fill value in t's dtype: a number, or a 0-d Tensor (kept in the graph)."""
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            raise RuntimeError(f"{name}: only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.data.ndim} dimension(s)")
+        return value if value.data.dtype == t.data.dtype else value.to(t.data.dtype)
+    return np.asarray(value).astype(t.data.dtype)
+
+
+def _check_ranks(name, *operands, ndim, kind):
+    for x, label in operands:
+        if not isinstance(x, Tensor) or x.data.ndim != ndim:
+            raise RuntimeError(f"{name}: {label} must be {kind}, got shape "
+                               f"{tuple(np.shape(_value(x)))}")
+    (a, _), (b, _) = operands
+    if a.data.shape[-1] != b.data.shape[-2]:
+        raise RuntimeError(f"{name}: shapes cannot be multiplied ({'x'.join(map(str, a.shape))} "
+                           f"and {'x'.join(map(str, b.shape))})")
 
 
 def _refuse_shared_views(t, name):

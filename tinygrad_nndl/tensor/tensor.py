@@ -17,6 +17,10 @@ from .dtypes import as_dtype, is_floating, to_array
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
+# How Tensor reprs print (numpy's array2string arguments), set with
+# tinygrad_nndl.set_printoptions; PyTorch's defaults.
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "max_line_width": 80}
+
 
 def _shape_arg(shape):
     """Shapes as varargs or one tuple/list: reshape(2, 3) == reshape((2, 3))."""
@@ -42,9 +46,40 @@ def _value(x):
 def _numpy_index(index):
     if isinstance(index, Tensor):
         return index.data
+    if isinstance(index, list) and _list_is_tuple(index):
+        index = tuple(index)
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return index
+
+
+def _list_is_tuple(index):
+    """PyTorch's reading of a list index (numpy's old heuristic, which numpy
+    itself dropped): a list of fewer than 32 entries holding a slice,
+    Ellipsis, None, a Tensor or another sequence indexes several dimensions,
+    as a tuple would; x[[slice(None), [2, 3]]] is x[:, [2, 3]]."""
+    return len(index) < 32 and any(
+        i is None or i is Ellipsis or isinstance(i, (slice, Tensor, list, tuple, np.ndarray))
+        for i in index)
+
+
+_NO_DATA = object()
+
+
+def _legacy(data, sizes, requires_grad, dtype):
+    """torch.Tensor's legacy forms: ``Tensor(2, 3)`` is a float32 tensor of
+    shape (2, 3) (zeros here, where PyTorch leaves the memory uninitialized)
+    and ``Tensor()`` an empty one. ``Tensor(data, True)`` still means
+    requires_grad=True."""
+    if data is _NO_DATA:
+        return np.zeros(0, np.float32), requires_grad, dtype
+    if len(sizes) == 1 and isinstance(sizes[0], (bool, np.bool_)):
+        return data, sizes[0], dtype
+    dims = (data,) + sizes
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in dims):
+        raise TypeError(f"Tensor: expected data and keyword arguments, or sizes (ints) as in "
+                        f"Tensor(2, 3); got {dims!r}")
+    return np.zeros(dims, dtype=as_dtype(dtype) or np.float32), requires_grad, None
 
 
 class Tensor:
@@ -64,7 +99,9 @@ class Tensor:
     # Identity hash: == is elementwise, as in PyTorch.
     __hash__ = object.__hash__
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data=_NO_DATA, *sizes, requires_grad=False, dtype=None):
+        if sizes or data is _NO_DATA:
+            data, requires_grad, dtype = _legacy(data, sizes, requires_grad, dtype)
         self.data = to_array(data, as_dtype(dtype))
         self._grad = None
         self._requires_grad = False
@@ -237,7 +274,12 @@ class Tensor:
         mark_modified(self.data)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        options = PRINT_OPTIONS
+        if self.data.dtype.kind == "f":   # as PyTorch: every digit shown unless all are whole
+            finite = self.data[np.isfinite(self.data)]
+            if (finite != np.round(finite)).any():
+                options = dict(options, floatmode="fixed")
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", **options)
         extra = ""
         if self.data.dtype not in (np.float32, np.int64, np.bool_) or self.data.size == 0:
             extra += f", dtype={self.data.dtype}"

@@ -51,15 +51,17 @@ def _counter(array, make):
     return counter
 
 
-def mark_modified(array):
-    """Bump the version of ``array``'s buffer: it was changed in place."""
-    counter = _counter(array, True)
+def mark_modified(*arrays):
+    """Bump the version of each array's buffer: it was changed in place (one
+    tick of the clock for all of them: an optimizer step)."""
     clock.last_inplace = stamp = next(sequence)
-    counter.count += 1
-    recent = counter.recent
-    recent.append(stamp)
-    if len(recent) > _Counter.KEEP:
-        del recent[0]
+    for array in arrays:
+        counter = _counter(array, True)
+        counter.count += 1
+        recent = counter.recent
+        recent.append(stamp)
+        if len(recent) > _Counter.KEEP:
+            del recent[0]
 
 
 def version(array):

@@ -60,7 +60,8 @@ def annotate_mlp(graph):
     MLP, so those ops are left as they are.
     """
     # type, not isinstance: a recurrent layer's SequenceProjection is a Linear but no layer
-    ops = sorted((n for n in graph.ops() if type(n.obj) in (LinearOp, LinearActivation)),
+    ops = sorted((n for n in graph.ops()
+                  if type(n.obj) is LinearOp or isinstance(n.obj, LinearActivation)),
                  key=lambda n: n.seq)
     uses = Counter(op.ins[1] for op in ops)
     ops = [op for op in ops if op.ins[1] is not None and uses[op.ins[1]] == 1
@@ -77,7 +78,7 @@ def annotate_mlp(graph):
     graph.fused_layers = []
     for l, op in enumerate(ops, 2):
         x, w, b = op.ins
-        if type(op.obj) is LinearActivation:   # its output is a^l; z^l is drawn inside it
+        if isinstance(op.obj, LinearActivation):   # its output is a^l; z^l is drawn inside it
             _name(graph.nodes[op.out], f"a{sup(l)}", f"∂C/∂a{sup(l)}")
             graph.fused_layers.append((op.key, l))
             z = _Preactivation(graph, op)
@@ -90,7 +91,7 @@ def annotate_mlp(graph):
         _name(graph.nodes.get(x), f"a{sup(l - 1)}", f"∂C/∂a{sup(l - 1)}")   # None: not held
         op.formula = f"z{sup(l)} = w{sup(l)}a{sup(l - 1)}" + (f" + b{sup(l)}" if b else "")
         missing_delta |= z.grad is None and graph.nodes[w].obj.grad is not None
-        if type(op.obj) is LinearActivation:
+        if isinstance(op.obj, LinearActivation):
             continue
         after = consumers.get(op.out, ())
         if len(after) == 1:
@@ -126,7 +127,7 @@ class _Preactivation:
         g, out = a.grad, a.data
         g = getattr(g, "data", g)
         self.grad = None if g is None or out is None else \
-            np.asarray(g) * type(fn).SLOPE[fn.activation](np.asarray(out))
+            np.asarray(g) * fn.slope(np.asarray(out))
 
 
 def open_fused_layers(graph, show_data, show_grad):

@@ -1,0 +1,86 @@
+"""Vector p-norms, ||x||_p = (sum |x|^p)^(1/p) over ``axes``, as one op: its
+backward is PyTorch's (a zero vector's 2-norm has gradient 0, not NaN), which
+a composition of abs, pow and sum would not give."""
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from .dual import reshape, value, where
+from .reduce import keepdim_shape, normalize_dims
+
+
+def vector_norm(a, ord, axes, keepdims):   # noqa: A002 - PyTorch's name
+    """The norm of a numpy array (the forward)."""
+    mag = np.abs(a)
+    if ord == math.inf:
+        out = mag.max(axis=axes, keepdims=True) if a.size else np.zeros(
+            keepdim_shape(a.shape, axes), a.dtype)
+    elif ord == -math.inf:
+        out = mag.min(axis=axes, keepdims=True)
+    elif ord == 0:
+        out = (mag != 0).sum(axis=axes, keepdims=True).astype(a.dtype)
+    elif ord == 1:
+        out = mag.sum(axis=axes, keepdims=True)
+    elif ord == 2:
+        out = np.sqrt((a * a).sum(axis=axes, keepdims=True))
+    else:
+        with np.errstate(divide="ignore"):   # 0 ** negative p is inf, as in PyTorch
+            out = (mag ** ord).sum(axis=axes, keepdims=True) ** (1.0 / ord)
+    return out if keepdims else out.reshape(
+        [n for i, n in enumerate(a.shape) if i not in axes])
+
+
+class VectorNorm(Function):
+    """||a||_ord over ``axes``. Backward (PyTorch's rules): for p = 2,
+    g a / ||a|| (0 where the norm is 0); p = 1, g sign(a); p = +-inf, g sign(a)
+    shared evenly among the elements of largest (smallest) magnitude; p = 0, 0;
+    otherwise g sign(a) |a|^(p-1) / ||a||^(p-1)."""
+
+    ord = 2.0
+    axes = ()
+    keepdims = False
+    save_output = True
+
+    def forward(self, a):
+        return vector_norm(a, self.ord, self.axes, self.keepdims)
+
+    def backward(self, g, out, a):
+        p = self.ord
+        kd = keepdim_shape(a.shape, self.axes)
+        g, out = reshape(g, kd), reshape(out, kd)
+        av, nv = value(a), value(out)
+        sign = np.sign(av)   # piecewise constant: read from values in both modes
+        if p == 0:
+            return (g * np.zeros(av.shape, dtype=av.dtype),)
+        if p == 1:
+            return (g * sign,)
+        if p == 2:
+            return (g * (a / where(nv == 0, 1, out)),)
+        if math.isinf(p):
+            hits = (np.abs(av) == nv) | np.isnan(av)
+            share = (sign * hits / np.maximum(hits.sum(axis=self.axes, keepdims=True), 1))
+            return (g * share.astype(av.dtype),)
+        mag = a * sign   # |a|, differentiable (sign is constant)
+        if p < 1:
+            # |a|^(p-1) is inf at 0; PyTorch takes that element's gradient as 0
+            zero = av == 0
+            scaled = where(zero, 0, sign * where(zero, 1, mag) ** (p - 1))
+            return (scaled * g * out ** (1 - p),)
+        scale = g / where(nv == 0, 1, out) ** (p - 1)
+        scale = where(nv == 0, 0, scale)
+        return (sign * mag ** (p - 1) * scale,)
+
+
+def norm(x, ord, dim, keepdim, dtype, name):   # noqa: A002 - PyTorch's name
+    """The Tensor ``x``'s vector ``ord``-norm over ``dim`` (all for None), as
+    linalg.vector_norm: float dtypes only; ``dtype`` casts before the norm."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"{name}: Expected a floating point tensor as input. Got "
+                           f"{x.data.dtype}")
+    if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float, np.number)):
+        raise RuntimeError(f"{name}: ord must be a number (or inf), got {ord!r}")
+    return VectorNorm.apply(x, ord=float(ord), axes=normalize_dims(dim, x.data.ndim),
+                            keepdims=keepdim)
