@@ -14,32 +14,33 @@ epoch their weights must agree up to float32 rounding (printed as a check).
 - book loop: the book's network.py algorithm, one example at a time
   (timed on 2,000 examples and scaled to 50,000)
 - torch: PyTorch eager with the same loop, when PyTorch is installed
-- floor: the barest eager autograd in Python (``floor.py``: no checks, no
-  dtype rules, no hooks, no modules), the least any eager engine can cost
 
-Target: ours <= 1.3x numpy. The table gives the best of ``--repeats`` epochs.
+Target: ours <= 1.5x numpy (aim 1.2x). The table gives the best of ``--repeats`` epochs.
 """
 import argparse
 import cProfile
 import io
+import os
 import pstats
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread: on a shared 2-core machine OpenBLAS's threads spin against
+# other processes and make single runs 10x slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 
-import tinygrad_nndl as tg
-from tinygrad_nndl import nn, optim
-from tinygrad_nndl.data import MNIST, DataLoader, TensorDataset
-from tinygrad_nndl.nn import functional as F
-from tinygrad_nndl.ops.elementwise import stable_sigmoid
-
-import floor
+sys.path.append(str(Path(__file__).resolve().parents[1]))   # this checkout, unless PYTHONPATH names another
+import tinygrad_nndl as tg  # noqa: E402
+from tinygrad_nndl import nn, optim  # noqa: E402
+from tinygrad_nndl.data import MNIST, DataLoader, TensorDataset  # noqa: E402
+from tinygrad_nndl.nn import functional as F  # noqa: E402
+from tinygrad_nndl.ops.elementwise import stable_sigmoid  # noqa: E402
 
 SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 SIZES, ETA, BATCH, N_TRAIN = (784, 30, 10), 3.0, 10, 50_000
 NP = "numpy, hand-written"
-FLOOR = "floor: the barest eager autograd in Python (floor.py)"
 
 
 def load(data_dir):
@@ -70,7 +71,7 @@ def accuracy(weights, x, labels):
     return float((a.argmax(1) == labels).mean())
 
 
-# ----- the four implementations: each runs one epoch from `weights` in `order` ----
+# ----- the implementations: each runs one epoch from `weights` in `order` ----
 def epoch_ours(weights, train, order_seed):
     model = build_ours()
     with tg.no_grad():
@@ -107,28 +108,6 @@ def epoch_numpy(weights, train, order_seed):
         w1 -= step * (d1.T @ x)
         b1 -= step * d1.sum(0)
     return time.perf_counter() - start, [w1, b1, w2, b2]
-
-
-def epoch_floor(weights, train, order_seed):
-    """The same loop on floor.py's bare engine: the numpy work of ours, and the
-    least Python bookkeeping that an eager autograd can add to it."""
-    params = [floor.FloorTensor(w.copy()) for w in weights]
-    w1, b1, w2, b2 = params
-    x_all, y_all = train
-    order = np.random.default_rng(order_seed).permutation(len(x_all))
-    one = np.ones((), np.float32)
-    start = time.perf_counter()
-    for k in range(0, len(order), BATCH):
-        idx = order[k:k + BATCH]
-        x, y = floor.FloorTensor(x_all[idx]), y_all[idx]
-        a1 = floor.sigmoid(floor.linear(x, w1, b1), stable_sigmoid)
-        loss = floor.quadratic_cost(floor.sigmoid(floor.linear(a1, w2, b2), stable_sigmoid), y)
-        for p in params:
-            p.grad = None
-        floor.backward(loss, one)
-        for p in params:
-            p.data -= ETA * p.grad
-    return time.perf_counter() - start, [p.data for p in params]
 
 
 def epoch_book_loop(weights, train, order_seed, n_examples=2000):
@@ -198,7 +177,7 @@ def main():
 
     train, (vx, vy) = load(args.data_dir)
     weights = initial_weights(args.seed)
-    runs = {"ours (tinygrad_nndl)": epoch_ours, NP: epoch_numpy, FLOOR: epoch_floor}
+    runs = {"ours (tinygrad_nndl)": epoch_ours, NP: epoch_numpy}
     try:
         import torch
         # One thread, like numpy on these small matrices; more threads only
@@ -225,9 +204,8 @@ def main():
                else "(timed on 2,000 examples)")
         print(f"| {name} | {best[name]:.3f} | {best[name] / base:.2f}x | {acc} |")
     ratio = best["ours (tinygrad_nndl)"] / base
-    print(f"\nours / numpy = {ratio:.2f} (target <= 1.30: {'met' if ratio <= 1.3 else 'NOT met'}); "
-          f"the floor / numpy = {best[FLOOR] / base:.2f}, ours / the floor = "
-          f"{best['ours (tinygrad_nndl)'] / best[FLOOR]:.2f}")
+    print(f"\nours / numpy = {ratio:.2f} (target <= 1.5x numpy (aim 1.2x): "
+          f"{'met' if ratio <= 1.5 else 'NOT met'})")
     diffs = ", ".join(
         f"{name.split(' (')[0]} {max(float(np.abs(a - b).max()) for a, b in zip(w, final[NP])):.1e}"
         for name, w in final.items() if w is not None and name != NP)

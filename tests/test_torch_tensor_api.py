@@ -272,7 +272,8 @@ DISTINCT = st.integers(-50, 50).map(lambda k: k * 0.25)
     (lambda t: t.swapaxes(0, -1), lambda t: t.swapaxes(0, -1)),
     (lambda t: t.floor() + t.ceil() * t.round() - t.trunc() * t,
      lambda t: t.floor() + t.ceil() * t.round() - t.trunc() * t),
-    (lambda t: t.clamp_min(0.5) + t.clamp_max(-0.5), lambda t: t.clamp_min(0.5) + t.clamp_max(-0.5)),
+    (lambda t: t.clamp_min(0.5) + t.clamp_max(-0.5),
+     lambda t: t.clamp_min(0.5) + t.clamp_max(-0.5)),
     (lambda t: (t * t + 1).reciprocal() + (t * t + 1).rsqrt(),
      lambda t: (t * t + 1).reciprocal() + (t * t + 1).rsqrt()),
 ])

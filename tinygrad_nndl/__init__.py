@@ -4,15 +4,17 @@ Networks and Deep Learning* fall out of the chain rule."""
 import importlib
 
 from .tensor.tensor import MaxResult, Tensor
-from .tensor.dtypes import (bool, bool_, double, float, float16, float32, float64, half,  # noqa: F401,A004
-                            int, int8, int16, int32, int64, long, short, uint8)
+from .tensor.dtypes import (  # noqa: F401,A004 - torch's aliases shadow builtins here
+    bool, bool_, double, float, float16, float32, float64, half, int, int8, int16, int32, int64,
+    long, short, uint8)
 from .tensor.device import device  # noqa: F401
 from .tensor.random import manual_seed
 from .tensor.rng_state import Generator, get_rng_state, set_rng_state
 from .tensor.creation import (arange, empty, eye, from_numpy, full, full_like, linspace,
                               ones, ones_like, rand, rand_like, randint, randn, randn_like,
                               randperm, tensor, zeros, zeros_like)
-from .tensor.functions import (abs, allclose, amax, amin, argmax, argmin, argsort, as_tensor,  # noqa: A004
+from .tensor.functions import (  # noqa: A004 - torch's names shadow builtins here
+                               abs, allclose, amax, amin, argmax, argmin, argsort, as_tensor,
                                bmm, broadcast_to, cat, ceil, chunk, clamp, clone, concat,
                                concatenate, cos, count_nonzero, cumsum, diag, diagonal, dot, einsum,
                                exp, flatten, flip, floor, gather, get_default_dtype, index_select,

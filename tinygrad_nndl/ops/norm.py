@@ -80,7 +80,7 @@ def norm(x, ord, dim, keepdim, dtype, name):   # noqa: A002 - PyTorch's name
     if x.data.dtype.kind != "f":
         raise RuntimeError(f"{name}: Expected a floating point tensor as input. Got "
                            f"{x.data.dtype}")
-    if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float, np.number)):
+    if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.number)):
         raise RuntimeError(f"{name}: ord must be a number (or inf), got {ord!r}")
     return VectorNorm.apply(x, ord=float(ord), axes=normalize_dims(dim, x.data.ndim),
                             keepdims=keepdim)
