@@ -106,7 +106,7 @@ def test_section2_1_demon_change_of_cost_is_delta_dz_to_first_order(case, data):
     np.testing.assert_allclose(delta, first, **TOL)
     C = cost_with_dz(layers, x, y, l, j, 0.0)
     assert C == pytest.approx(C0, rel=1e-13, abs=1e-15)
-    s = 1e-2                     # the smallest error, |C''| s^2 / 2e4 >= 5e-12, is far above rounding
+    s = 1e-2      # the smallest error, |C''| s^2 / 2e4 >= 5e-12, is far above rounding
     steps = s * np.logspace(0, -2, 5)
     errors = np.array([cost_with_dz(layers, x, y, l, j, dz) - C - delta * dz for dz in steps])
     assert np.all(errors != 0)                # the printed 'is' (an equality) is false

@@ -337,10 +337,16 @@ def test_eq3_13_l2_optimum_shrinks_along_hessian_eigenvectors(problem):
 @SETTINGS
 @given(least_squares_problems())
 def test_eq3_11_regularized_gradient_vanishes_at_the_formula(problem):
-    """(3.11): grad L(w~) + alpha w~ = 0 at the point given by (3.13), by autograd."""
+    """(3.10): for a quadratic loss the autograd gradient is H (w - w*) at any w; (3.11):
+    grad L(w~) + alpha w~ = 0 at the point given by (3.13), by autograd."""
     X, y, alpha = problem
     H = X.T @ X / X.shape[0]
-    w_tilde, _ = shrunk_optimum(H, np.linalg.lstsq(X, y, rcond=None)[0], alpha)
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    w_any = np.random.default_rng(X.shape[0]).uniform(-3, 3, X.shape[1])
+    w = as_tensor(w_any, requires_grad=True)
+    (g,) = autograd.grad(squared_loss(X, y)(w), w)
+    np.testing.assert_allclose(g.data, H @ (w_any - w_star), rtol=1e-9, atol=1e-10)
+    w_tilde, _ = shrunk_optimum(H, w_star, alpha)
     w = as_tensor(w_tilde, requires_grad=True)
     (g,) = autograd.grad(squared_loss(X, y)(w) + F.l2_penalty([w], alpha), w)
     np.testing.assert_allclose(g.data, 0.0, atol=1e-10)
@@ -650,3 +656,23 @@ def test_early_stopping_weight_change_criterion_on_scripted_weights(window, q, r
         params = [as_tensor(w + a * (1 - q ** t)) for w, a in zip(w0, A)]
         stop = stopper.step(params)
         assert stop == (t == expected)
+
+
+@SETTINGS
+@given(window=st.integers(1, 12), q=floats(0.3, 0.95), rho=floats(1e-4, 1e-1), seed=seeds)
+def test_early_stopping_weight_change_criterion_as_a_percentage(window, q, rho, seed):
+    """The notes' variant: a threshold on the change as a fraction of the weight w_i^(t).
+    With w^(t) = B (2 - q^t) (no weight crosses 0) every coordinate has
+    |w_i^(t - window) - w_i^(t)| / |w_i^(t)| = q^(t - window) (1 - q^window) / (2 - q^t), so
+    nn.WeightChangeStopping(relative=True) first stops at the first t >= window where
+    that is <= rho (found by scanning t in numpy)."""
+    rng = np.random.default_rng(seed)
+    B = [rng.uniform(0.5, 4, s) * rng.choice([-1, 1], s) for s in [(3, 2), (4,)]]
+    t = np.arange(window, 2000)
+    ratio = q ** (t - window) * (1 - q ** window) / (2 - q ** t)
+    assume(np.all(np.abs(ratio - rho) > 1e-9 * rho))     # not on the boundary
+    expected = int(t[np.argmax(ratio <= rho)])
+    stopper = nn.WeightChangeStopping(window=window, threshold=rho, relative=True)
+    for epoch in range(expected + 1):
+        stop = stopper.step([as_tensor(b * (2 - q ** epoch)) for b in B])
+        assert stop == (epoch == expected)

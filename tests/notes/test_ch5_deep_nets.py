@@ -135,7 +135,8 @@ def test_5_1_gradient_vanishes_with_weights_0_9_and_explodes_with_1_1(x, y):
 @SETTINGS
 @given(st.lists(floats(-20, 20), min_size=1, max_size=50))
 def test_ex5_1_tanh_prime_is_one_minus_tanh_squared_at_most_one(values):
-    """tanh'(x) = 1 - tanh(x)^2 <= 1, equal to 1 only at x = 0; sigma' <= 1/4. Also
+    """tanh(x) = (e^x - e^-x)/(e^x + e^-x) and tanh'(x) = 1 - tanh(x)^2 <= 1, equal to 1 only
+    at x = 0; sigma' <= 1/4. Also
     tanh(x) = 2 sigma(2x) - 1, so tanh'(0) = 4 sigma'(0) = 1 (not 'less than 1')."""
     x = as_tensor(values, requires_grad=True)
     (g,) = autograd.grad(x.tanh().sum(), x)
@@ -144,6 +145,8 @@ def test_ex5_1_tanh_prime_is_one_minus_tanh_squared_at_most_one(values):
     assert np.all(g.data <= 1.0)
     assert np.all((g.data == 1.0) <= (np.abs(v) < 1e-7))
     np.testing.assert_allclose(x.tanh().data, 2 * sigmoid_np(2 * v) - 1, atol=1e-15)
+    np.testing.assert_allclose(x.tanh().data, (np.exp(v) - np.exp(-v)) / (np.exp(v) + np.exp(-v)),
+                               rtol=1e-14, atol=1e-15)   # the notes' definition
     (gs,) = autograd.grad(x.sigmoid().sum(), x)
     assert np.all(gs.data <= 0.25)
     z = as_tensor([0.0], requires_grad=True)
