@@ -175,6 +175,12 @@ def test_4_2_bump_network_outputs_the_mean_of_f_on_each_interval(n, seed):
     e = sigmoid_np(-1e4 * 1e-3) * SLACK
     leak = np.abs(heights).sum() * sigmoid_np(-1e4 * (0.5 - 2 * e))
     np.testing.assert_allclose(run(net, x)[:, 0], heights[which], rtol=1e-12, atol=leak + 1e-15)
+    # erratum: with the printed sub-networks I[s_1, s_{i+1}] the output on interval i is
+    # the sum of the heights of intervals i..N, not the mean on interval i
+    printed = ua.TowerNetwork(np.full((n, 1), edges[0]), edges[1:, None], heights[:, None])
+    cumulative = np.cumsum(heights[::-1])[::-1]
+    np.testing.assert_allclose(run(printed, x)[:, 0], cumulative[which], rtol=1e-12,
+                               atol=n * leak + 1e-15)
 
 
 def f_prime_np(x):
