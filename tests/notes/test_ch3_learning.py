@@ -386,6 +386,31 @@ def test_3_3_1_erratum_no_positive_definite_hessian_needed(d, rank, alpha, seed)
     np.testing.assert_allclose(null.T @ w_tildes[1], 0.0, atol=1e-9)
 
 
+@SETTINGS
+@given(least_squares_problems())
+def test_3_3_1_erratum_q_transpose_is_a_rotation_only_if_det_q_is_1(problem):
+    """'applies an orthogonal transformation Q^T to it which has the effect of rotating it':
+    an orthogonal Q^T is a rotation only when det Q = +1. Negating one eigenvector of the
+    (autograd) Hessian gives another valid Q of the opposite determinant, so the spectral
+    decomposition always admits a Q^T that reflects (det -1, which no rotation has) and
+    one that rotates; (3.13) gives the same w~ with either."""
+    X, y, alpha = problem
+    d = X.shape[1]
+    H = hessian(squared_loss(X, y), tg.zeros(d, dtype=np.float64)).data
+    lam, Q = np.linalg.eigh(H)
+    flipped = Q * np.r_[-1.0, np.ones(d - 1)]
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    results = {}
+    for q in (Q, flipped):
+        np.testing.assert_allclose(q @ np.diag(lam) @ q.T, H, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(q.T @ q, np.eye(d), atol=1e-12)
+        results[round(np.linalg.det(q.T))] = q @ np.diag(lam / (lam + alpha)) @ q.T @ w_star
+    assert sorted(results) == [-1, 1]                  # one reflects, one rotates
+    np.testing.assert_allclose(results[-1], results[1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(results[1], np.linalg.solve(H + alpha * np.eye(d), H @ w_star),
+                               rtol=1e-9, atol=1e-12)
+
+
 def kink_loss(w):
     """L(w) = w1 w2 (w1^2 - w2^2) / (w1^2 + w2^2) + ||w||^2 (and L(0) = 0): >= ||w||^2 / 2, so
     w* = 0 is its minimum, with L continuous, even differentiable, everywhere."""
