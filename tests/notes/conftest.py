@@ -61,6 +61,25 @@ def backprop_np(weights, biases, x, y):
     return deltas, grad_w, grad_b
 
 
+def cost_along_z_np(weights, biases, x, y, l, j):
+    """C = 1/2 ||a^L - y||^2 and its first and second derivatives with respect to the
+    weighted input z_j of layer l (0 = the first layer of weights), by the chain rule
+    to second order carried forward: a = sigma(z) moves by a' = sigma'(z) z' and
+    a'' = sigma''(z) z'^2 + sigma'(z) z'', with sigma'' = sigma'(1 - 2 sigma); a layer
+    maps (a', a'') to (w a', w a''); C' = (a - y).a', C'' = a'.a' + (a - y).a''."""
+    zs, acts = feedforward_np(weights, biases, x)
+    dz = np.zeros_like(zs[l])
+    dz[j] = 1.0
+    ddz = np.zeros_like(zs[l])
+    for k in range(l, len(weights)):
+        if k > l:
+            dz, ddz = weights[k] @ da, weights[k] @ dda
+        s, sp = sigmoid_np(zs[k]), sigmoid_prime_np(zs[k])
+        da, dda = sp * dz, sp * (1 - 2 * s) * dz ** 2 + sp * ddz
+    r = acts[-1] - y
+    return 0.5 * r @ r, r @ da, da @ da + r @ dda
+
+
 # ----- hypothesis strategies --------------------------------------------------
 
 FINITE = dict(allow_nan=False, allow_infinity=False)

@@ -172,7 +172,7 @@ def test_ex1_3_binary_output_layer_gives_the_bits(kx, c):
 
 def test_ex1_3_erratum_bit_one_is_set_for_2_3_6_7_not_9():
     """The notes list 2, 3, 6, 7, 9 for neuron 1' (and call it the second most
-    significant bit): 9 = 1001b has bit 1 clear. With that set the layer outputs
+    significant bit, which would read a 2 as 4): 9 = 1001b has bit 1 clear. With that set the layer outputs
     1011b = 11 for a clean 9; with the corrected set {2, 3, 6, 7} it outputs 9."""
     notes_sets = [{1, 3, 5, 7, 9}, {2, 3, 6, 7, 9}, {4, 5, 6, 7}, {8, 9}]
     assert notes_sets[1] != {d for d in range(10) if d >> 1 & 1}
@@ -184,6 +184,14 @@ def test_ex1_3_erratum_bit_one_is_set_for_2_3_6_7_not_9():
         out = layer(as_tensor(x)).sigmoid().data
         decoded.append(sum(int(round(o)) << j for j, o in enumerate(out)))
     assert decoded == [11, 9]
+    # read as printed, 1' the second *most* significant bit (value 4, with 3' = 8, 2' = 2,
+    # 0' = 1), the corrected layer's output for a clean 2 = 0010b would mean 4
+    x = np.full(10, 0.005)
+    x[2] = 0.995
+    (layer,) = linear_layers([50.0 * binary_layer_weights()], [np.zeros(4)])
+    bits = [int(round(o)) for o in layer(as_tensor(x)).sigmoid().data]
+    assert sum(b << j for j, b in enumerate(bits)) == 2
+    assert sum(b * v for b, v in zip(bits, (1, 4, 2, 8))) == 4
 
 
 # ----- Exercise 1.4 ------------------------------------------------------------

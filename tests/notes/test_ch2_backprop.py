@@ -7,13 +7,14 @@ the errors delta^l = dC/dz^l that autograd passes through each layer's z^l
 equal the notes' matrix formulas, evaluated in numpy by ``backprop_np``.
 """
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tinygrad_nndl import optim
+from tinygrad_nndl import no_grad, optim
 
-from .conftest import (as_tensor, backprop_np, feedforward_np, floats, linear_layers, networks,
-                       sigmoid_prime_np)
+from .conftest import (as_tensor, backprop_np, cost_along_z_np, feedforward_np, floats,
+                       linear_layers, networks, sigmoid_np, sigmoid_prime_np)
 
 SETTINGS = settings(deadline=None)
 TOL = dict(rtol=1e-10, atol=1e-13)
@@ -50,6 +51,71 @@ def run_backward(weights, biases, x, y):
     cost.backward()
     return layers, [deltas[l] for l in range(len(layers))], [grad_a[l] for l in
                                                               range(len(layers) - 1)]
+
+
+@SETTINGS
+@given(network_and_example(min_layers=2))
+def test_section2_1_erratum_z_equals_w_sigma_z_holds_from_layer_3_only(case):
+    """The notes write z^l = w^l a^{l-1} + b^l = w^l sigma(z^{l-1}) + b^l for 2 <= l <= L.
+    Layer 1 is the input: a^1 = x, with no z^1, so the second form only holds for l >= 3.
+    Reading the input as z^1 (the only reading that defines it), the printed form at l = 2
+    gives w^2 sigma(x) + b^2, which differs from the network's z^2 = w^2 x + b^2 by
+    w^2 (x - sigma(x)) (x = sigma(x) only at x = 0.659...)."""
+    weights, biases, x, y = case
+    layers = linear_layers(weights, biases)
+    zs, a = [], as_tensor(x)
+    for layer in layers:
+        zs.append(layer(a).data)
+        a = as_tensor(zs[-1]).sigmoid()
+    np.testing.assert_allclose(zs[0], weights[0] @ x + biases[0], **TOL)
+    printed_l2 = weights[0] @ sigmoid_np(x) + biases[0]
+    np.testing.assert_allclose(printed_l2 - zs[0], weights[0] @ (sigmoid_np(x) - x), **TOL)
+    if np.abs(weights[0] @ (sigmoid_np(x) - x)).max() > 1e-6:
+        assert not np.allclose(printed_l2, zs[0], **TOL)
+    for l in range(1, len(weights)):          # l + 1 >= 3 in the notes' numbering
+        np.testing.assert_allclose(zs[l], weights[l] @ sigmoid_np(zs[l - 1]) + biases[l], **TOL)
+
+
+def cost_with_dz(layers, x, y, l, j, dz):
+    """The library's C = 1/2 ||a^L - y||^2 with dz added to the weighted input z_j^l."""
+    with no_grad():
+        a = as_tensor(x)
+        for k, layer in enumerate(layers):
+            z = layer(a)
+            if k == l:
+                z = z + as_tensor(np.eye(z.shape[0])[j] * dz)
+            a = z.sigmoid()
+        return 0.5 * ((a - as_tensor(y)) ** 2).sum().item()
+
+
+@SETTINGS
+@given(network_and_example(), st.data())
+def test_section2_1_demon_change_of_cost_is_delta_dz_to_first_order(case, data):
+    """Section 2.1's 'demon': a change dz of z_j^l changes the cost by delta_j^l dz. The
+    notes write 'is'; it is true to first order only: on the library's network,
+    C(z_j^l + dz) - C - delta_j^l dz = C''/2 dz^2 + O(dz^3), with C'' = d^2C/dz_j^2 from the
+    second-order chain rule in numpy. The fitted order of the error over dz from s down to
+    s/100 is 2, and a small dz of sign opposite to delta lowers the cost."""
+    weights, biases, x, y = case
+    l = data.draw(st.integers(0, len(weights) - 1))
+    j = data.draw(st.integers(0, weights[l].shape[0] - 1))
+    C0, first, second = cost_along_z_np(weights, biases, x, y, l, j)
+    assume(abs(second) >= 1e-3)
+    layers, deltas, _ = run_backward(weights, biases, x, y)
+    delta = deltas[l][j]
+    np.testing.assert_allclose(delta, first, **TOL)
+    C = cost_with_dz(layers, x, y, l, j, 0.0)
+    assert C == pytest.approx(C0, rel=1e-13, abs=1e-15)
+    s = 1e-2      # the smallest error, |C''| s^2 / 2e4 >= 5e-12, is far above rounding
+    steps = s * np.logspace(0, -2, 5)
+    errors = np.array([cost_with_dz(layers, x, y, l, j, dz) - C - delta * dz for dz in steps])
+    assert np.all(errors != 0)                # the printed 'is' (an equality) is false
+    order = np.polyfit(np.log(steps), np.log(np.abs(errors)), 1)[0]
+    assert order == pytest.approx(2, abs=0.1)
+    assert errors[-1] / steps[-1] ** 2 == pytest.approx(second / 2, rel=0.02)
+    if abs(delta) > 1e-6:
+        dz = -np.sign(delta) * min(s, abs(delta) / abs(second))
+        assert cost_with_dz(layers, x, y, l, j, dz) < C
 
 
 @SETTINGS

@@ -61,6 +61,42 @@ def test_ex3_1_binary_cross_entropy_minimized_at_a_equals_y(m, seed):
         assert C(as_tensor(rng.uniform(0.001, 0.999, m))).item() >= entropy - 1e-12
 
 
+@SETTINGS
+@given(label=st.sampled_from([0.0, 1.0]), m=st.integers(1, 4), seed=seeds)
+def test_ex3_1_erratum_labels_0_or_1_have_no_minimum(label, m, seed):
+    """The solution's 'the gradient is zero when a_i = y_i' needs y_i in (0, 1). For the
+    classification labels y_i in {0, 1} the printed zero, (a - y)/(a (1 - a)) at a = y, is
+    0/0, and on the whole domain (0, 1) the gradient is -1/(m a) <= -1/m (y = 1) or
+    1/(m (1 - a)) >= 1/m (y = 0): never zero. Through the sigmoid, dC/dz_i = (a_i - y_i)/m
+    != 0 for every finite z, and C decreases towards its infimum 0 = H(0) = H(1) without
+    reaching it: no sigma(z) equals y, so 'minimized when sigma(z) = y' holds only for
+    y in (0, 1)."""
+    at_y = np.float64(label)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan((at_y - label) / (at_y * (1 - at_y)))    # the printed zero: 0/0
+    rng = np.random.default_rng(seed)
+    y = np.full(m, label)
+    a = rng.uniform(1e-3, 1 - 1e-3, m)
+    a_t = as_tensor(a, requires_grad=True)
+    (g,) = autograd.grad(F.binary_cross_entropy(a_t, as_tensor(y)), a_t)
+    want = -1 / (m * a) if label == 1 else 1 / (m * (1 - a))
+    np.testing.assert_allclose(g.data, want, **TOL)
+    assert np.all(np.abs(g.data) >= 1 / m)
+    sign = 1.0 if label == 1 else -1.0        # the direction in z that lowers C
+    z = sign * np.linspace(-20, 20, 81)
+    Z = as_tensor(np.repeat(z[:, None], m, axis=1), requires_grad=True)   # row k: every z_i = z_k
+    rows = F.binary_cross_entropy(Z.sigmoid(), as_tensor(np.broadcast_to(y, (len(z), m))),
+                                  reduction="none").mean(1)                # C at each row
+    (gz,) = autograd.grad(rows.sum(), Z)
+    np.testing.assert_allclose(gz.data, np.repeat((sigmoid_np(z)[:, None] - label) / m, m, 1),
+                               rtol=1e-6)
+    assert np.all(gz.data != 0)
+    costs = rows.data
+    np.testing.assert_allclose(costs, np.log1p(np.exp(-np.abs(z))) * (z * sign > 0) + (
+        np.abs(z) + np.log1p(np.exp(-np.abs(z)))) * (z * sign <= 0), rtol=1e-6)
+    assert np.all(np.diff(costs) < 0) and np.all(costs > 0)
+
+
 # ----- Exercise 3.2: cross-entropy in a multi-layer network -----------------------
 
 
@@ -85,6 +121,8 @@ def test_ex3_2_cross_entropy_output_error_has_no_sigma_prime(net, n, seed):
         seen = {}
         z.register_hook(lambda g: seen.update(delta=g.data.copy()))
         out = z.sigmoid()
+        # the notes' recap a^L = sum_k w_jk^L a_k^{L-1} + b_j^L drops the sigma: that is z^L
+        assert not np.allclose(out.data, z.data)
         if cost == "cross-entropy":
             C = F.binary_cross_entropy(out, as_tensor(Y), reduction="sum") / n
         else:
@@ -301,13 +339,107 @@ def test_eq3_13_l2_optimum_shrinks_along_hessian_eigenvectors(problem):
 @SETTINGS
 @given(least_squares_problems())
 def test_eq3_11_regularized_gradient_vanishes_at_the_formula(problem):
-    """(3.11): grad L(w~) + alpha w~ = 0 at the point given by (3.13), by autograd."""
+    """(3.10): for a quadratic loss the autograd gradient is H (w - w*) at any w; (3.11):
+    grad L(w~) + alpha w~ = 0 at the point given by (3.13), by autograd."""
     X, y, alpha = problem
     H = X.T @ X / X.shape[0]
-    w_tilde, _ = shrunk_optimum(H, np.linalg.lstsq(X, y, rcond=None)[0], alpha)
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    w_any = np.random.default_rng(X.shape[0]).uniform(-3, 3, X.shape[1])
+    w = as_tensor(w_any, requires_grad=True)
+    (g,) = autograd.grad(squared_loss(X, y)(w), w)
+    np.testing.assert_allclose(g.data, H @ (w_any - w_star), rtol=1e-9, atol=1e-10)
+    w_tilde, _ = shrunk_optimum(H, w_star, alpha)
     w = as_tensor(w_tilde, requires_grad=True)
     (g,) = autograd.grad(squared_loss(X, y)(w) + F.l2_penalty([w], alpha), w)
     np.testing.assert_allclose(g.data, 0.0, atol=1e-10)
+
+
+@SETTINGS
+@given(d=st.integers(2, 6), rank=st.integers(1, 5), alpha=floats(0.05, 2.0), seed=seeds)
+def test_3_3_1_erratum_no_positive_definite_hessian_needed(d, rank, alpha, seed):
+    """The notes assume H + alpha I invertible and then, 'stronger', H positive definite.
+    Neither is needed: at a minimum H is positive semi-definite, so H + alpha I has
+    eigenvalues >= alpha > 0 for every alpha > 0. A least-squares loss of rank < d has a
+    singular H (the printed assumption is false) and many minimizers w*, yet (3.12) gives
+    one w~ for all of them (H w* = X^T y / n), the regularized gradient vanishes there
+    (3.11, by autograd), and along the null directions (lambda_i = 0, the extreme case of
+    'lambda_i << alpha') w~ has exactly no component."""
+    rank = min(rank, d - 1)
+    rng = np.random.default_rng(seed)
+    n = rank + 3
+    X = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, d))   # rank < d
+    y = rng.standard_normal(n)
+    loss = squared_loss(X, y)
+    H = hessian(loss, tg.zeros(d, dtype=np.float64)).data
+    np.testing.assert_allclose(H, X.T @ X / n, rtol=1e-10, atol=1e-12)
+    lam, Q = np.linalg.eigh(X.T @ X / n)
+    assert lam[0] < 1e-10 * lam[-1]                    # H is not positive definite
+    assert np.all(np.linalg.eigvalsh(H + alpha * np.eye(d)) >= alpha * (1 - 1e-9))
+    w_min_norm = np.linalg.lstsq(X, y, rcond=None)[0]
+    null = Q[:, lam < 1e-10 * lam[-1]]
+    w_other = w_min_norm + null @ rng.uniform(-3, 3, null.shape[1])    # another minimizer
+    w_tildes = [np.linalg.solve(H + alpha * np.eye(d), H @ w) for w in (w_min_norm, w_other)]
+    np.testing.assert_allclose(w_tildes[0], w_tildes[1], rtol=1e-9, atol=1e-10)
+    w = as_tensor(w_tildes[1], requires_grad=True)
+    (g,) = autograd.grad(loss(w) + F.l2_penalty([w], alpha), w)
+    np.testing.assert_allclose(g.data, 0.0, atol=1e-9)
+    np.testing.assert_allclose(null.T @ w_tildes[1], 0.0, atol=1e-9)
+
+
+@SETTINGS
+@given(least_squares_problems())
+def test_3_3_1_erratum_q_transpose_is_a_rotation_only_if_det_q_is_1(problem):
+    """'applies an orthogonal transformation Q^T to it which has the effect of rotating it':
+    an orthogonal Q^T is a rotation only when det Q = +1. Negating one eigenvector of the
+    (autograd) Hessian gives another valid Q of the opposite determinant, so the spectral
+    decomposition always admits a Q^T that reflects (det -1, which no rotation has) and
+    one that rotates; (3.13) gives the same w~ with either."""
+    X, y, alpha = problem
+    d = X.shape[1]
+    H = hessian(squared_loss(X, y), tg.zeros(d, dtype=np.float64)).data
+    lam, Q = np.linalg.eigh(H)
+    flipped = Q * np.r_[-1.0, np.ones(d - 1)]
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    results = {}
+    for q in (Q, flipped):
+        np.testing.assert_allclose(q @ np.diag(lam) @ q.T, H, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(q.T @ q, np.eye(d), atol=1e-12)
+        results[round(np.linalg.det(q.T))] = q @ np.diag(lam / (lam + alpha)) @ q.T @ w_star
+    assert sorted(results) == [-1, 1]                  # one reflects, one rotates
+    np.testing.assert_allclose(results[-1], results[1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(results[1], np.linalg.solve(H + alpha * np.eye(d), H @ w_star),
+                               rtol=1e-9, atol=1e-12)
+
+
+def kink_loss(w):
+    """L(w) = w1 w2 (w1^2 - w2^2) / (w1^2 + w2^2) + ||w||^2 (and L(0) = 0): >= ||w||^2 / 2, so
+    w* = 0 is its minimum, with L continuous, even differentiable, everywhere."""
+    w1, w2 = w[0], w[1]
+    return w1 * w2 * (w1 ** 2 - w2 ** 2) / (w1 ** 2 + w2 ** 2) + (w ** 2).sum()
+
+
+@SETTINGS
+@given(h=floats(1e-6, 1e-1), theta=floats(0, 2 * math.pi), r=floats(1e-3, 1.0))
+def test_3_3_1_erratum_continuity_does_not_make_the_hessian_symmetric(h, theta, r):
+    """'We assume that the loss function is continuous at w* so that the order of partial
+    derivatives does not matter' is false. kink_loss is continuous (and C^1) with its
+    minimum at w* = 0, and by autograd dL/dw1 (0, h) = -h, dL/dw2 (h, 0) = h, while
+    dL/dw (0) = 0 (L(t, 0) = L(0, t) = t^2): so d/dw2 dL/dw1 = -1 and d/dw1 dL/dw2 = +1 at w*,
+    for every h. What Schwarz's theorem needs, continuous second partials, fails at w*:
+    the autograd Hessian's off-diagonal entry at r (cos theta, sin theta) is
+    cos 2 theta (1 + 2 sin^2 2 theta), whatever r. Where L is C^2 (any w != 0) the autograd
+    Hessian is symmetric, the corrected statement."""
+    w = as_tensor([0.0, h], requires_grad=True)
+    (g_up,) = autograd.grad(kink_loss(w), w)
+    w = as_tensor([h, 0.0], requires_grad=True)
+    (g_right,) = autograd.grad(kink_loss(w), w)
+    assert g_up.data[0] / h == pytest.approx(-1.0, rel=1e-12)     # (d/dw2)(dL/dw1) at 0
+    assert g_right.data[1] / h == pytest.approx(1.0, rel=1e-12)   # (d/dw1)(dL/dw2) at 0
+    point = r * np.array([math.cos(theta), math.sin(theta)])
+    H = hessian(kink_loss, as_tensor(point)).data
+    np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-12)
+    c, s2 = math.cos(2 * theta), math.sin(2 * theta)
+    assert H[0, 1] == pytest.approx(c * (1 + 2 * s2 ** 2), abs=1e-9)
 
 
 def newton_minimum(loss, w, alpha, iters=30):
@@ -354,6 +486,49 @@ def test_eq3_9_erratum_taylor_formula_is_second_order_for_a_non_quadratic_loss(d
     assert gaps[0] < 0.1 * shifts[0]
 
 
+def lp_norm(w, p):
+    """(3.8), ||w||_p = (|w_1|^p + ... + |w_d|^p)^(1/p), with the library's operations."""
+    return (abs(w) ** p).sum() ** (1.0 / p)
+
+
+@SETTINGS
+@given(d=st.integers(1, 8), seed=seeds)
+def test_eq3_8_lp_norm_p_1_2_and_infinity(d, seed):
+    """(3.8) at p = 1 is sum |w_i| (= l1_penalty with alpha = 1), at p = 2 the Euclidean
+    norm (= sqrt(2 l2_penalty) with alpha = 1); ||w||_p does not increase with p and
+    max|w_i| <= ||w||_p <= d^(1/p) max|w_i|, so p -> inf gives the max norm. Its autograd
+    gradient is sign(w_i) |w_i|^(p-1) / ||w||_p^(p-1), which tends to sign(w_i*) at the
+    largest |w_i*| and 0 elsewhere, the gradient of max|w_i|."""
+    rng = np.random.default_rng(seed)
+    # |w_i| in [0.1, 3]: |w_i|^256 stays within float64 (0.1^256 = 1e-256, 3^256 = 1e122)
+    w = rng.uniform(0.1, 3, d) * rng.choice([-1.0, 1.0], d)
+    top = np.abs(w).max()
+    i = int(np.argmax(np.abs(w)))
+    assume(d == 1 or np.sort(np.abs(w))[-2] < 0.9 * top)     # a unique largest entry
+    wt = as_tensor(w, requires_grad=True)
+    assert lp_norm(wt, 1).item() == pytest.approx(np.abs(w).sum(), rel=1e-13)
+    assert lp_norm(wt, 1).item() == pytest.approx(F.l1_penalty([wt], 1.0).item(), rel=1e-13)
+    assert lp_norm(wt, 2).item() == pytest.approx(math.sqrt(w @ w), rel=1e-13)
+    assert lp_norm(wt, 2).item() == pytest.approx(
+        math.sqrt(2 * F.l2_penalty([wt], 1.0).item()), rel=1e-13)
+    previous = math.inf
+    for p in (1, 1.5, 2, 3, 4, 8, 16, 64, 256):
+        norm = lp_norm(wt, p)
+        value = norm.item()
+        assert value == pytest.approx((np.abs(w) ** p).sum() ** (1 / p), rel=1e-12)
+        assert top * (1 - 1e-12) <= value <= d ** (1 / p) * top * (1 + 1e-12)
+        assert value <= previous * (1 + 1e-12)
+        previous = value
+        (g,) = autograd.grad(norm, wt)
+        np.testing.assert_allclose(
+            g.data, np.sign(w) * (np.abs(w) / value) ** (p - 1), rtol=1e-10, atol=1e-300)
+    assert previous == pytest.approx(top, rel=d ** (1 / 256) - 1 + 1e-12)
+    assert abs(wt).amax().item() == top
+    (g_max,) = autograd.grad(abs(wt).amax(), wt)
+    np.testing.assert_array_equal(g_max.data, np.sign(w) * (np.arange(d) == i))
+    np.testing.assert_allclose(g.data, g_max.data, atol=0.9 ** 255 + 1e-12)
+
+
 @SETTINGS
 @given(net=networks(max_layers=3), alpha=floats(0.0, 5.0))
 def test_l2_penalty_is_half_alpha_squared_norm_with_gradient_alpha_w(net, alpha):
@@ -398,6 +573,36 @@ def test_eq3_22_gaussian_input_noise_adds_sigma2_squared_norm(d, sigma, seed):
     assert np.all(np.abs(e.mean(0)) <= 5 * sigma / math.sqrt(len(e)))
     cov = e.T @ e / len(e)                       # E[eps_i eps_j] = sigma^2 [i == j] (3.16)
     assert np.all(np.abs(cov - sigma ** 2 * np.eye(d)) <= 5 * sigma ** 2 * math.sqrt(2 / len(e)))
+
+
+@settings(deadline=None, max_examples=10)
+@given(d=st.integers(1, 3), sigma=floats(0.05, 1.0), seed=seeds)
+def test_eq3_22_erratum_joint_density_exceeds_one(d, sigma, seed):
+    """The notes give the joint density f_{X,Y}: R^d x R -> [0, 1]. Data with x ~ N(0, s^2 I),
+    y = beta^T x + N(0, t^2), s = t = 0.1, have f_{X,Y}(0, 0) = (2 pi)^(-(d+1)/2) / (s^d t)
+    (15.9 for d = 1): the printed codomain is false, in the closed form and in the sample
+    (the share of points in a small box around the mode over the box's volume). (3.22)
+    holds all the same: the library's noisy loss E[(w^T (x + eps) - y)^2] is
+    s^2 ||w - beta||^2 + t^2 + sigma^2 ||w||^2 within 5 standard errors (one sample is
+    v_total chi^2_1, of variance 2 v_total^2)."""
+    rng = np.random.default_rng(seed)
+    s_x = t = 0.1
+    K = 20000
+    beta, w = rng.uniform(-2, 2, d), rng.uniform(-2, 2, d)
+    X = rng.normal(0, s_x, (K, d))
+    y = X @ beta + rng.normal(0, t, K)
+    peak = (2 * math.pi) ** (-(d + 1) / 2) / (s_x ** d * t)
+    assert peak > 1                                          # the printed [0, 1] is false
+    half = 0.02
+    box = np.all(np.abs(np.column_stack([X, y - X @ beta])) < half, axis=1)
+    # the share in the box estimates the density of (x, y - beta^T x), which equals
+    # f_{X,Y} (the shear has determinant 1) and is at least e^(-0.08) peak = 0.92 peak in the box
+    assert box.mean() / (2 * half) ** (d + 1) > 1
+    noisy = data.add_input_noise(as_tensor(X), sigma)
+    loss = ((noisy @ as_tensor(w) - as_tensor(y)) ** 2).mean().item()
+    clean = s_x ** 2 * (w - beta) @ (w - beta) + t ** 2
+    v_total = clean + sigma ** 2 * (w @ w)
+    assert abs(loss - v_total) <= 5 * math.sqrt(2) * v_total / math.sqrt(K)
 
 
 # ----- 3.3.2: mixup and early stopping -------------------------------------------------
@@ -478,3 +683,23 @@ def test_early_stopping_weight_change_criterion_on_scripted_weights(window, q, r
         params = [as_tensor(w + a * (1 - q ** t)) for w, a in zip(w0, A)]
         stop = stopper.step(params)
         assert stop == (t == expected)
+
+
+@SETTINGS
+@given(window=st.integers(1, 12), q=floats(0.3, 0.95), rho=floats(1e-4, 1e-1), seed=seeds)
+def test_early_stopping_weight_change_criterion_as_a_percentage(window, q, rho, seed):
+    """The notes' variant: a threshold on the change as a fraction of the weight w_i^(t).
+    With w^(t) = B (2 - q^t) (no weight crosses 0) every coordinate has
+    |w_i^(t - window) - w_i^(t)| / |w_i^(t)| = q^(t - window) (1 - q^window) / (2 - q^t), so
+    training.WeightChangeStopping(relative=True) first stops at the first t >= window where
+    that is <= rho (found by scanning t in numpy)."""
+    rng = np.random.default_rng(seed)
+    B = [rng.uniform(0.5, 4, s) * rng.choice([-1, 1], s) for s in [(3, 2), (4,)]]
+    t = np.arange(window, 2000)
+    ratio = q ** (t - window) * (1 - q ** window) / (2 - q ** t)
+    assume(np.all(np.abs(ratio - rho) > 1e-9 * rho))     # not on the boundary
+    expected = int(t[np.argmax(ratio <= rho)])
+    stopper = training.WeightChangeStopping(window=window, threshold=rho, relative=True)
+    for epoch in range(expected + 1):
+        stop = stopper.step([as_tensor(b * (2 - q ** epoch)) for b in B])
+        assert stop == (epoch == expected)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ def f_np(x):
 
 
 GAUSS_200 = np.polynomial.legendre.leggauss(200)
+GAUSS_60 = np.polynomial.legendre.leggauss(60)
 
 
 def mean_by_quadrature(a, b):
@@ -110,6 +112,45 @@ def test_4_1_bump_is_the_indicator_of_s1_s2(case, log_h):
         assert out <= sigmoid_np(-h * (0.5 - e) + 1e-9)
 
 
+@SETTINGS
+@given(s1=floats(-2, 2), gap=floats(0.05, 2), log_h=floats(0, 4), s=floats(-3, 3))
+def test_4_1_step_and_bump_at_their_own_boundaries(s1, gap, log_h, s):
+    """The notes: 'at the boundary points s1 and s2 the output is a number between 0
+    and 1'. Exactly: a step neuron of any finite weight w gives sigma(0) = 1/2 at s, and
+    at s + 1/w it gives sigma(1) for every w (it tends to the step pointwise, never
+    uniformly). The bump gives the same value at both ends, sigma(-h sigma(-w (s2 - s1))),
+    since a1 - a2 = 1/2 - sigma(-w gap) at s1 and sigma(w gap) - 1/2 at s2. As the weight
+    w grows (h fixed) that tends to 1/2, within h sigma(-w gap) / 4; for a fixed w it tends
+    to 0 as h grows."""
+    h = 10 ** log_h
+    s2 = s1 + gap
+    previous = None
+    for w in (1.0, 10.0, 100.0, 1e3, 1e4, 1e5):
+        step = nn.Linear(1, 1, dtype=np.float64)
+        with tg.no_grad():
+            step.weight.fill_(w)
+            step.bias.fill_(-s * w)
+        at_s, past_s = step(as_tensor([[s], [s + 1 / w]])).sigmoid().data[:, 0]
+        assert at_s == 0.5
+        assert abs(past_s - sigmoid_np(1.0)) <= 1e-15 * (1 + w * abs(s))
+        ends = run(ua.bump_network([s1, s2], [1.0], w=w, h=h), [s1, s2], indicators=True)[:, 0]
+        e = sigmoid_np(-w * gap)
+        # the rounding of w s1 - w s2 moves e by a relative 1e-15 w |s|, and h/2 - h/2
+        # leaves an absolute ulp(h)
+        tol = 1e-15 * h * (1 + e * w * (abs(s1) + abs(s2)))
+        np.testing.assert_allclose(ends, sigmoid_np(-h * e), rtol=0, atol=tol)
+        assert abs(ends - 0.5).max() <= h * e / 4 + tol
+        if previous is not None:
+            assert abs(ends - 0.5).max() <= previous + tol
+        previous = abs(ends - 0.5).max()
+    assert previous <= h * sigmoid_np(-1e5 * 0.05) + 1e-11      # w = 1e5: 1/2 up to rounding
+    fixed_w = [run(ua.bump_network([s1, s2], [1.0], w=1 / gap, h=hh), [s1], indicators=True)
+               [0, 0] for hh in (1.0, 10.0, 100.0, 1e3)]
+    np.testing.assert_allclose(fixed_w, sigmoid_np(-np.array([1.0, 10, 100, 1e3]) *
+                                                   sigmoid_np(-1.0)), rtol=1e-9, atol=1e-300)
+    assert fixed_w[-1] < 1e-100
+
+
 # ----- 4.2: functions of one variable ------------------------------------------------
 
 
@@ -137,30 +178,81 @@ def test_4_2_bump_network_outputs_the_mean_of_f_on_each_interval(n, seed):
     e = sigmoid_np(-1e4 * 1e-3) * SLACK
     leak = np.abs(heights).sum() * sigmoid_np(-1e4 * (0.5 - 2 * e))
     np.testing.assert_allclose(run(net, x)[:, 0], heights[which], rtol=1e-12, atol=leak + 1e-15)
+    # erratum: with the printed sub-networks I[s_1, s_{i+1}] the output on interval i is
+    # the sum of the heights of intervals i..N, not the mean on interval i
+    printed = ua.TowerNetwork(np.full((n, 1), edges[0]), edges[1:, None], heights[:, None])
+    cumulative = np.cumsum(heights[::-1])[::-1]
+    np.testing.assert_allclose(run(printed, x)[:, 0], cumulative[which], rtol=1e-12,
+                               atol=n * leak + 1e-15)
+
+
+def f_prime_np(x):
+    return 0.8 * x + 0.3 * np.sin(15 * x) + 4.5 * x * np.cos(15 * x) - 2.5 * np.sin(50 * x)
+
+
+# |f''| <= 0.8 + 9 + 67.5 + 125 on [0, 1]: bounds max |f'| between the points of a grid
+F_SECOND_MAX = 202.3
+DELTA = 1e-3         # the margin kept from every edge, where the steps are not yet 0 or 1
+
+
+def max_f_prime_on(a, b, points=400):
+    x = np.linspace(a, b, points)
+    return np.abs(f_prime_np(x)).max() + F_SECOND_MAX * (b - a) / (points - 1) / 2
+
+
+def interior_quadrature(edges):
+    """60-node Gauss-Legendre nodes and weights on every J_i = [s_i + DELTA, s_{i+1} - DELTA]
+    (shape (N, 60) each; exact to 1e-13 for f even on J = [0, 1/2]): inside J_i the
+    network is its height to within 1e-12."""
+    t, wts = GAUSS_60
+    a, b = edges[:-1, None] + DELTA, edges[1:, None] - DELTA
+    return (a + b) / 2 + (b - a) / 2 * t, (b - a) / 2 * wts
 
 
 @SETTINGS
 @given(n=st.integers(2, 80), seed=seeds)
 def test_4_2_bump_approximation_error_is_at_most_max_f_prime_over_n(n, seed):
-    """On an interval of length 1/N, |f(x) - mean of f| <= (1/N) max |f'| <= 8.1 / N,
-    since |f'(x)| = |0.8x + 0.3 sin 15x + 4.5x cos 15x - 2.5 sin 50x| <= 8.1 on [0, 1]."""
+    """On an interval I = [a, b] of length 1/N the network outputs the mean of f, and
+    f(x) - mean = (1/|I|) int_I (f(x) - f(t)) dt, so |network - f| <= M_I ((x - a)^2 +
+    (b - x)^2) / (2 |I|) <= M_I / N, with M_I = max_I |f'| <= 8.1. The pointwise bound is
+    what a left-edge value f(a) breaks (its error at b is ~ M_I |I|, twice the bound);
+    and the error has mean zero on every interval, which a midpoint value breaks too:
+    (1/|J|) int_J (network - f) = mean_I f - mean_J f on J = I less its margins."""
     edges = np.linspace(0, 1, n + 1)
-    x, _ = interior_points(edges, np.random.default_rng(seed), 20, 1e-3)
-    err = np.abs(run(ua.approximate_f(n), x)[:, 0] - f_np(x))
+    x, which = interior_points(edges, np.random.default_rng(seed), 20, DELTA)
+    nodes, wts = interior_quadrature(edges)
+    out = run(ua.approximate_f(n), np.concatenate([x, nodes.ravel()]))[:, 0]
+    err = np.abs(out[:len(x)] - f_np(x))
     assert err.max() <= 8.1 / n
+    a, b = edges[which], edges[which + 1]
+    M = np.array([max_f_prime_on(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])])
+    assert np.all(err <= M[which] * ((x - a) ** 2 + (b - x) ** 2) / (2 * (b - a)) + 1e-12)
+    out = out[len(x):].reshape(nodes.shape)
+    mean_error = ((out - f_np(nodes)) * wts).sum(1) / wts.sum(1)
+    want = [mean_by_quadrature(lo, hi) - mean_by_quadrature(lo + DELTA, hi - DELTA)
+            for lo, hi in zip(edges[:-1], edges[1:])]
+    np.testing.assert_allclose(mean_error, want, rtol=0, atol=1e-10)
 
 
 def test_fig_4_5_error_falls_from_10_to_50_bumps_and_n_counts_bumps():
-    """Fig. 4.5's '10 and 50 neurons' are 10 and 50 bumps (intervals): each bump
-    takes 2 step neurons and 1 indicator neuron, 3N hidden neurons in all. The error
-    over [0, 1] (a fine grid, edges included) falls from N = 10 to N = 50."""
-    x = np.linspace(0, 1, 4001)
+    """Fig. 4.5 with 10 and 50 bumps (10 and 50 indicator neurons, each fed by 2 step
+    neurons): away from the edges the squared error is the least any piecewise constant
+    on those intervals can have, int_J (f - mean_I f)^2 summed (the mean is the
+    L2-best constant), computed in numpy; midpoint or left-edge heights add
+    |J| (height - mean_I f)^2 per interval. The RMS error falls from N = 10 to N = 50."""
     rms = {}
     for n in (10, 50):
         net = ua.approximate_f(n)
         assert (net.steps.out_features, net.towers.out_features) == (2 * n, n)
         assert net.out.weight.shape == (1, n)
-        rms[n] = math.sqrt(np.mean((run(net, x)[:, 0] - f_np(x)) ** 2))
+        edges = np.linspace(0, 1, n + 1)
+        nodes, wts = interior_quadrature(edges)
+        out = run(net, nodes.ravel())[:, 0].reshape(nodes.shape)
+        means = np.array([mean_by_quadrature(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])])
+        least = (wts * (f_np(nodes) - means[:, None]) ** 2).sum()
+        got = (wts * (out - f_np(nodes)) ** 2).sum()
+        assert got == pytest.approx(least, rel=1e-9)
+        rms[n] = math.sqrt(got / wts.sum())
     assert rms[50] < rms[10] / 3
 
 

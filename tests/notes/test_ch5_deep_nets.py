@@ -6,6 +6,7 @@ Gradients come from autograd; expected values are the notes' products of
 weights, tanh' = 1 - tanh^2, and the LSTM equations written out in numpy.
 """
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -134,7 +135,8 @@ def test_5_1_gradient_vanishes_with_weights_0_9_and_explodes_with_1_1(x, y):
 @SETTINGS
 @given(st.lists(floats(-20, 20), min_size=1, max_size=50))
 def test_ex5_1_tanh_prime_is_one_minus_tanh_squared_at_most_one(values):
-    """tanh'(x) = 1 - tanh(x)^2 <= 1, equal to 1 only at x = 0; sigma' <= 1/4. Also
+    """tanh(x) = (e^x - e^-x)/(e^x + e^-x) and tanh'(x) = 1 - tanh(x)^2 <= 1, equal to 1 only
+    at x = 0; sigma' <= 1/4. Also
     tanh(x) = 2 sigma(2x) - 1, so tanh'(0) = 4 sigma'(0) = 1 (not 'less than 1')."""
     x = as_tensor(values, requires_grad=True)
     (g,) = autograd.grad(x.tanh().sum(), x)
@@ -143,6 +145,8 @@ def test_ex5_1_tanh_prime_is_one_minus_tanh_squared_at_most_one(values):
     assert np.all(g.data <= 1.0)
     assert np.all((g.data == 1.0) <= (np.abs(v) < 1e-7))
     np.testing.assert_allclose(x.tanh().data, 2 * sigmoid_np(2 * v) - 1, atol=1e-15)
+    np.testing.assert_allclose(x.tanh().data, (np.exp(v) - np.exp(-v)) / (np.exp(v) + np.exp(-v)),
+                               rtol=1e-14, atol=1e-15)   # the notes' definition
     (gs,) = autograd.grad(x.sigmoid().sum(), x)
     assert np.all(gs.data <= 0.25)
     z = as_tensor([0.0], requires_grad=True)
@@ -170,6 +174,43 @@ def test_ex5_1_chain_gradient_sigmoid_below_quarter_w_to_the_L_tanh_below_w_to_t
         want = np.prod([w * act_prime(z) for z in z_np])
         np.testing.assert_allclose(g.item(), want, rtol=1e-9, atol=1e-300)
         assert abs(g.item()) <= (abs(w) * cap) ** depth * (1 + 1e-12)
+
+
+@settings(deadline=None, max_examples=10)
+@given(k=floats(1.05, 2.0), w=floats(0.8, 1.2), x=floats(-2, 2))
+def test_ex5_1_other_half_f_prime_0_above_one_explodes(k, w, x):
+    """The notes' other half of Ex 5.1: 'if f'(0) > 1, we might end up with the exploding
+    gradient problem'. The chain of one-neuron layers a -> f(w a) with f(z) = k z (the deep
+    linear chain of 5.1, f'(0) = k) has d(output)/dx = (w k)^L exactly, for every x; with
+    f = k tanh (f'(0) = k) and x = 0 every z stays 0, so it is (w k)^L too. Whenever
+    w k > 1 one more layer multiplies the gradient by w k: geometric growth with depth.
+    From x = 1e-12 the k tanh chain's gradient is prod_i w k (1 - tanh(z_i)^2) (numpy), which
+    stays within 1e-6 of (w k)^L while the z_i are small (depth 20: |z| < 2.4^20 1e-12 < 1e-4)."""
+    activations = {"linear": (lambda z: z * k), "k tanh": (lambda z: z.tanh() * k)}
+    for name, act in activations.items():
+        start = x if name == "linear" else 0.0
+        grads = {}
+        for depth in (1, 2, 10, 40, 60):
+            xt = as_tensor([start], requires_grad=True)
+            a = xt
+            for layer in linear_layers([np.array([[w]])] * depth):
+                a = act(layer(a))
+            (g,) = autograd.grad(a.sum(), xt)
+            np.testing.assert_allclose(g.item(), (w * k) ** depth, rtol=1e-12)
+            grads[depth] = g.item()
+        np.testing.assert_allclose(grads[60] / grads[40], (w * k) ** 20, rtol=1e-12)
+        if w * k > 1.1:
+            assert grads[60] > 1.1 ** 60 > 300
+    xt = as_tensor([1e-12], requires_grad=True)
+    a, a_np, want = xt, 1e-12, 1.0
+    for layer in linear_layers([np.array([[w]])] * 20):
+        a = layer(a).tanh() * k
+        z = w * a_np
+        want *= w * k * (1 - np.tanh(z) ** 2)
+        a_np = k * np.tanh(z)
+    (g,) = autograd.grad(a.sum(), xt)
+    np.testing.assert_allclose(g.item(), want, rtol=1e-12)
+    np.testing.assert_allclose(g.item(), (w * k) ** 20, rtol=1e-6)
 
 
 # ----- 5.2: the LSTM equations ------------------------------------------------------
@@ -221,6 +262,37 @@ def test_5_2_lstm_cell_equals_equations_5_1_to_5_6(sizes):
         for name in ("rem", "save", "ltm_prime", "focus"):
             np.testing.assert_allclose(getattr(gates, name).data[i], g[name], rtol=1e-12,
                                        atol=1e-14)
+
+
+@SETTINGS
+@given(lstm_sizes())
+def test_5_2_erratum_printed_w_r_shape_p_by_d_cannot_multiply_x_t(sizes):
+    """The notes print W_r (and W_l) in R^{p x d}. Evaluated as printed, (5.1)'s W_r x_t
+    with x_t in R^p is not defined when p != d: the library's matmul refuses the shapes
+    (p, d) and (p,). The corrected W_r in R^{d x p} gives rem_t in R^d, the forget gate
+    of nn.LSTMCell (whose weight_ih stacks four d x p blocks, as PyTorch's does)."""
+    p, d, _, _, seed = sizes
+    if p == d:
+        d = p + 1
+    rng = np.random.default_rng(seed)
+    x, wm = rng.uniform(-2, 2, p), rng.uniform(-1, 1, d)
+    U_r, b_r = rng.uniform(-1, 1, (d, d)), rng.uniform(-1, 1, d)
+    printed = rng.uniform(-1, 1, (p, d))
+    with pytest.raises(ValueError, match="matmul"):
+        as_tensor(printed) @ as_tensor(x)
+    cell = nn.LSTMCell(p, d, dtype=np.float64)
+    assert cell.weight_ih.shape == (4 * d, p)
+    W_r = printed.T                                    # in R^{d x p}
+    with pytest.raises(ValueError):                    # the printed block does not fit either
+        cell.weight_ih.data[d:2 * d] = printed
+    cell.weight_ih.data[d:2 * d] = W_r
+    cell.weight_hh.data[d:2 * d] = U_r
+    cell.bias_ih.data[d:2 * d] = b_r
+    cell.bias_hh.data[d:2 * d] = 0.0
+    _, _, gates = cell(as_tensor(x[None]), (as_tensor(wm[None]), as_tensor(np.zeros((1, d)))),
+                       return_gates=True)
+    np.testing.assert_allclose(gates.rem.data[0], sigmoid_np(W_r @ x + U_r @ wm + b_r),
+                               rtol=1e-12, atol=1e-14)
 
 
 @SETTINGS
