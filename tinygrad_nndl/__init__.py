@@ -39,7 +39,7 @@ __version__ = "0.1.0"
 
 # Subpackages loaded on first use: viz needs the optional graphviz package,
 # testing needs hypothesis.
-_LAZY = {"nn", "optim", "data", "utils", "viz", "testing", "checkpoint", "training"}
+_LAZY = {"nn", "optim", "data", "utils", "viz", "testing", "checkpoint", "training", "cuda"}
 
 
 def __getattr__(name):
