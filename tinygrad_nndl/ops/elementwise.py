@@ -145,22 +145,25 @@ class Abs(Function):
 _EXP_LIMIT = {}   # dtype -> the most negative z whose e^-z is still finite
 
 
-def stable_sigmoid(z):
+def stable_sigmoid(z, out=None):
     """1 / (1 + e^-z) for any z: where e^-z overflows to inf the result is
     exactly 0, the right limit, so the overflow is expected and silenced
-    (checked for first: silencing costs more than the check)."""
+    (checked for first: silencing costs more than the check). ``out``: an
+    array to write into (z itself, for an in-place sigmoid)."""
     limit = _EXP_LIMIT.get(z.dtype)
     if limit is None:
         limit = _EXP_LIMIT[z.dtype] = -float(np.log(np.finfo(z.dtype).max)) \
             if z.dtype.kind == "f" else -np.inf
-    if z.size and z.reshape(-1)[z.argmin()] < limit:   # argmin: 4x faster than min
+    if z.ndim == 0:   # numpy gives scalars for 0-d, which take no out=
         with np.errstate(over="ignore"):
-            e = np.exp(-z)
+            return 1 / (1 + np.exp(-z))
+    e = np.negative(z, out=out)
+    if z.size and e.flat[e.argmax()] > -limit:   # argmax: 4x faster than max
+        with np.errstate(over="ignore"):
+            np.exp(e, out=e)
     else:
-        e = np.exp(-z)
+        np.exp(e, out=e)
     e += 1
-    if e.ndim == 0:   # a 0-d input gives a numpy scalar, which cannot be an out=
-        return 1 / e
     return np.reciprocal(e, out=e)
 
 

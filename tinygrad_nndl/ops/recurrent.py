@@ -172,7 +172,13 @@ def _tanh(z):
 
 def _activate(z, H):
     """(save, rem, ltm', focus) from the four gates' pre-activations z (B, 4H).
-    save and rem are adjacent blocks: one sigmoid serves both."""
+    save and rem are adjacent blocks: one sigmoid serves both. On numpy, z is
+    a new array and the gates are computed into it, in place."""
+    if not isinstance(z, Tensor):
+        stable_sigmoid(z[:, :2 * H], out=z[:, :2 * H])
+        np.tanh(z[:, 2 * H:3 * H], out=z[:, 2 * H:3 * H])
+        stable_sigmoid(z[:, 3 * H:], out=z[:, 3 * H:])
+        return z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
     save_rem = _sigmoid(z[:, :2 * H])
     return save_rem[:, :H], save_rem[:, H:], _tanh(z[:, 2 * H:3 * H]), _sigmoid(z[:, 3 * H:])
 
@@ -216,6 +222,18 @@ class SequenceProjection(Linear):
         return super().backward(g if isinstance(g, Tensor) else np.asarray(g), out, x, w, b)
 
 
+def _state_grad(g_wm, g_ltm, rem):
+    """The gradient of the packed previous state: [dC/dwm_{t-1} | dC/dltm_t rem_t]
+    (5.4), written into one array on numpy."""
+    if isinstance(g_wm, Tensor):
+        return _cat_last([g_wm, g_ltm * rem])
+    H = g_wm.shape[1]
+    out = np.empty((g_wm.shape[0], 2 * H), g_wm.dtype)
+    out[:, :H] = g_wm
+    np.multiply(g_ltm, rem, out=out[:, H:])
+    return out
+
+
 class _LSTMUpdate(Function):
     """The part of a step both LSTM ops share: from the gates' pre-activations
     z_t to the new packed state, forward (5.4, 5.6) and backward (delta_t).
@@ -228,11 +246,13 @@ class _LSTMUpdate(Function):
     def _update(self, gates, state):
         H = state.shape[1] // 2
         save, rem, cand, focus = gates
-        ltm = rem * state[:, H:]
+        out = np.empty_like(state)                      # [wm_t | ltm_t], written in place
+        ltm = np.multiply(rem, state[:, H:], out=out[:, H:])
         ltm += save * cand                              # (5.4)
         tanh_ltm = np.tanh(ltm)
+        np.multiply(focus, tanh_ltm, out=out[:, :H])    # (5.6)
         self.saved = gates + (tanh_ltm,)
-        return np.concatenate([focus * tanh_ltm, ltm], axis=1)   # (5.6), then ltm_t
+        return out
 
     def _errors(self, g, out, inputs):
         """(delta_t, dC/dltm_t, rem_t): delta_t = dC/dz_t, the error of the
@@ -343,5 +363,5 @@ class LSTMProjectedStep(_LSTMUpdate):
         H = w_hh.shape[1]
         need_p, need_state, need_w = self.needs
         return (rows_grad(delta, P.shape, self.t) if need_p else None,
-                _cat_last([delta @ w_hh, g_ltm * rem]) if need_state else None,
+                _state_grad(delta @ w_hh, g_ltm, rem) if need_state else None,
                 summed_outer(delta, state[:, :H]) if need_w else None)
