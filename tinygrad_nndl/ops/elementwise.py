@@ -150,10 +150,11 @@ def stable_sigmoid(z, out=None):
     exactly 0, the right limit, so the overflow is expected and silenced
     (checked for first: silencing costs more than the check). ``out``: an
     array to write into (z itself, for an in-place sigmoid)."""
+    if z.dtype.kind != "f":   # integers: computed in float64 (apply makes it float32)
+        z, out = z.astype(np.float64), None
     limit = _EXP_LIMIT.get(z.dtype)
     if limit is None:
-        limit = _EXP_LIMIT[z.dtype] = -float(np.log(np.finfo(z.dtype).max)) \
-            if z.dtype.kind == "f" else -np.inf
+        limit = _EXP_LIMIT[z.dtype] = -float(np.log(np.finfo(z.dtype).max))
     if z.ndim == 0:   # numpy gives scalars for 0-d, which take no out=
         with np.errstate(over="ignore"):
             return 1 / (1 + np.exp(-z))
