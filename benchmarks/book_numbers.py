@@ -47,7 +47,6 @@ from pathlib import Path
 import numpy as np
 
 import tinygrad_nndl as tg
-from tinygrad_nndl import nn
 from tinygrad_nndl.data import MNIST, DataLoader, book_split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,18 +108,6 @@ def run_ch6(name, seed, epochs, data_dir, log, cache={}):
     return history
 
 
-def network3_init_(model):
-    """network3.py's initializers: a sigmoid layer's weights N(0, 1/n_out),
-    biases N(0, 1); the softmax layer starts at zero."""
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    for layer in linears[:-1]:
-        nn.init.normal_(layer.weight, 0.0, 1.0 / np.sqrt(layer.out_features))
-        nn.init.normal_(layer.bias)
-    nn.init.zeros_(linears[-1].weight)
-    nn.init.zeros_(linears[-1].bias)
-    return model
-
-
 def run(name, seed, epochs, data, log):
     _, sizes, cost_name, init, eta, lmbda, book_epochs, _, _ = EXPERIMENTS[name]
     epochs = epochs or book_epochs
@@ -128,7 +115,7 @@ def run(name, seed, epochs, data, log):
     tg.manual_seed(seed)
     model = EXAMPLE.build_model(sizes, "large" if init == "network3" else init, dropout=0)
     if init == "network3":
-        network3_init_(model)
+        NETWORK3.network3_init_(model)   # chapter 6's initialization (examples/network3.py)
     cost = EXAMPLE.cost_function(cost_name)
     optimizer = EXAMPLE.make_optimizer(model, eta, lmbda, len(train))
     loader = DataLoader(train, batch_size=10, shuffle=True, seed=seed)
