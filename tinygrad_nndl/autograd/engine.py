@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor.tensor import Tensor
 from ..tensor.version import check_unchanged, clock
-from .function import FREED, _check_finite
+from .function import FREED, _check_finite, hush, unhush
 from .grad_mode import ANOMALY, enable_grad, mode
 from .sinks import accumulate, cast, run_hooks, tensor_hooks
 
@@ -28,6 +28,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     if create_graph and not mode.grad_enabled:
         with enable_grad():   # the backward pass itself must be recorded
             return run_backward(roots, root_grads, retain_graph, create_graph, capture)
+    quiet = hush()   # as in forward: no numpy warnings for inf and NaN
+    try:
+        return _walk(roots, root_grads, retain_graph, create_graph, capture)
+    finally:
+        unhush(quiet)
+
+
+def _walk(roots, root_grads, retain_graph, create_graph, capture):
     leads = None if capture is None else _leading_to(roots, capture)
     pending, heap, leaves, captured = {}, [], [], {}
     handed = set(map(id, root_grads))   # what the user holds: never made a .grad
@@ -50,8 +58,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             raise RuntimeError(FREED.format(node=node.name()))
         if node.seq < last_inplace:
             check_unchanged(node.arrays, node.out, node.seq, node.name())
-        if create_graph or anomaly or needs is not node.needs:
-            in_grads = _vjp(node, g, needs, create_graph, anomaly)
+        if create_graph or needs is not node.needs:
+            in_grads = _vjp(node, g, needs, create_graph)
         else:   # the plain case, inline: it is most of a small network's backward
             in_grads = node.backward(g, node.out, *(node.arrays or (None,) * len(needs)))
         for nxt, xg in zip(node.next_nodes, in_grads):
@@ -111,7 +119,7 @@ def _send(pending, heap, leaves, node, g):
         leaves.append(node)
 
 
-def _vjp(node, g, needs, create_graph, anomaly):
+def _vjp(node, g, needs, create_graph):
     """The node's input gradients for g, its output's gradient: recorded as
     Tensor ops with ``create_graph``, else on numpy arrays."""
     if create_graph:   # the output as a Tensor of this very node, so it is differentiable
@@ -123,9 +131,6 @@ def _vjp(node, g, needs, create_graph, anomaly):
     if needs is not node.needs:
         node = _masked(node, needs)
     inputs = node.arrays or (None,) * len(needs)
-    if anomaly:   # NaN/inf become one clear error in the caller, not numpy warnings
-        with np.errstate(all="ignore"):
-            return node.backward(g, node.out, *inputs)
     return node.backward(g, node.out, *inputs)
 
 

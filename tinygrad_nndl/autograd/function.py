@@ -42,6 +42,26 @@ FREED = ("backward: trying to backward through the graph a second time (or to re
          "(or autograd.grad) to keep them.")
 
 
+try:   # numpy >= 2: its error state is a context variable, set and reset cheaply
+    from numpy._core._ufunc_config import _extobj_contextvar
+    from numpy._core.umath import _make_extobj
+
+    _SILENT = _make_extobj(all="ignore")
+
+    def hush():
+        """Silence numpy's floating-point warnings until ``unhush(token)``;
+        NaN and inf are values here, reported by detect_anomaly when asked."""
+        return _extobj_contextvar.set(_SILENT)
+
+    unhush = _extobj_contextvar.reset
+except ImportError:   # older numpy: the same through its global error state
+    def hush():
+        return np.seterr(all="ignore")
+
+    def unhush(previous):
+        np.seterr(**previous)
+
+
 def _user_frame():
     """The first stack frame outside this package: where the user created an op."""
     f = sys._getframe(1)
@@ -145,16 +165,15 @@ class Function:
                 arrays.append(x)
             nodes.append(None)
         state = mode.state   # one read of this thread's switches
+        quiet = hush()   # inf * 0 is NaN without a numpy warning, as in PyTorch
         try:
-            if state & ANOMALY:   # NaN/inf become one clear error below, not numpy warnings
-                with np.errstate(all="ignore"):
-                    out = fn.forward(*arrays)
-            else:
-                out = fn.forward(*arrays)
+            out = fn.forward(*arrays)
         except (ValueError, IndexError) as e:
             shapes = ", ".join("None" if x is None else str(_shape_of(x)) for x in inputs)
             kind = IndexError if isinstance(e, IndexError) else ValueError
             raise kind(f"{cls.op_name()}: {e} (input shapes: {shapes})") from None
+        finally:
+            unhush(quiet)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if out.dtype is _FLOAT64 and cls.float32_default and not _any_float64(arrays):

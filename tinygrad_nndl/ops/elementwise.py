@@ -2,7 +2,7 @@
 back to each input's shape (``sum_to``)."""
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, hush, unhush
 from .dual import astype, log, sum_to, value, where
 
 
@@ -126,9 +126,6 @@ class Sqrt(Function):
         return np.sqrt(a)
 
     def backward(self, g, out, a):
-        if isinstance(out, np.ndarray):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return (g / (2 * out),)
         return (g / (2 * out),)
 
 
@@ -142,30 +139,22 @@ class Abs(Function):
         return (g * np.sign(value(a)),)
 
 
-_EXP_LIMIT = {}   # dtype -> the most negative z whose e^-z is still finite
-
-
 def stable_sigmoid(z, out=None):
     """1 / (1 + e^-z) for any z: where e^-z overflows to inf the result is
-    exactly 0, the right limit, so the overflow is expected and silenced
-    (checked for first: silencing costs more than the check). ``out``: an
-    array to write into (z itself, for an in-place sigmoid)."""
+    exactly 0, the right limit, so the overflow is expected and silenced.
+    ``out``: an array to write into (z itself, for an in-place sigmoid)."""
     if z.dtype.kind != "f":   # integers: computed in float64 (apply makes it float32)
         z, out = z.astype(np.float64), None
-    limit = _EXP_LIMIT.get(z.dtype)
-    if limit is None:
-        limit = _EXP_LIMIT[z.dtype] = -float(np.log(np.finfo(z.dtype).max))
-    if z.ndim == 0:   # numpy gives scalars for 0-d, which take no out=
-        with np.errstate(over="ignore"):
+    quiet = hush()
+    try:
+        if z.ndim == 0:   # numpy gives scalars for 0-d, which take no out=
             return 1 / (1 + np.exp(-z))
-    e = np.negative(z, out=out)
-    if z.size and e.flat[e.argmax()] > -limit:   # argmax: 4x faster than max
-        with np.errstate(over="ignore"):
-            np.exp(e, out=e)
-    else:
+        e = np.negative(z, out=out)
         np.exp(e, out=e)
-    e += 1
-    return np.reciprocal(e, out=e)
+        e += 1
+        return np.reciprocal(e, out=e)
+    finally:
+        unhush(quiet)
 
 
 class Sigmoid(Function):
