@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor.tensor import Tensor
 from ..tensor.version import check_unchanged, clock
-from .function import FREED, _check_finite, hush, unhush
+from .function import FREED, HOOKED, RELEASED, _check_finite, hush, unhush
 from .grad_mode import ANOMALY, enable_grad, mode
 from .sinks import accumulate, cast, run_hooks, tensor_hooks
 
@@ -45,7 +45,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
     while heap:
         node = heappop(heap)[1]
         g = pending.pop(node)
-        if node.special:   # hooks, retain_grad, or saved values already released
+        if node.special & HOOKED:   # hooks, or retain_grad
             g = tensor_hooks(node, g, create_graph, handed)
         needs = node.needs
         if leads is not None:
@@ -54,7 +54,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
             needs = [n in leads for n in node.next_nodes]
             if True not in needs:
                 continue
-        if node.special and node.released and node.saves_anything:
+        if node.special & RELEASED and node.saves_anything:
             raise RuntimeError(FREED.format(node=node.name()))
         if node.seq < last_inplace:
             check_unchanged(node.arrays, node.out, node.seq, node.name())
@@ -139,6 +139,8 @@ def _masked(node, needs):
     marks; the graph's node is left as it is (another walk may be using it)."""
     copy = object.__new__(type(node))
     copy.__dict__.update(node.__dict__)
+    for name in ("next_nodes", "seq", "out_shape", "inputs", "arrays", "out", "special"):
+        setattr(copy, name, getattr(node, name))
     copy.needs = needs
     return copy
 

@@ -33,6 +33,7 @@ from .grad_mode import ANOMALY, GRAD, mode
 
 _new = object.__new__
 _INPUTS, _OUTPUT, _VIEW = 1, 2, 4   # Function._keeps
+HOOKED, RELEASED = 1, 2             # Function.special: hooks or retain_grad; saved values freed
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _FLOAT64 = np.dtype(np.float64)
 
@@ -122,6 +123,11 @@ def accumulator(leaf):
 class Function:
     """Base class of primitive ops; an instance is one node of the graph."""
 
+    # The graph's fields, in slots (set by apply on every node, the hot path);
+    # an op's own arguments and arrays live in its __dict__.
+    __slots__ = ("next_nodes", "needs", "seq", "out_shape", "inputs", "arrays", "out",
+                 "special", "__dict__", "__weakref__")
+
     save_inputs = True       # backward reads the input values
     save_output = False      # backward reads the output value
     saved_attrs = ()         # arrays forward keeps on self for backward
@@ -129,19 +135,16 @@ class Function:
     float32_default = True   # float64 only from float64 inputs (False: Cast)
     _keeps = _INPUTS
 
-    next_nodes = ()    # per input: the node that made it, its AccumulateGrad, or None
-    needs = ()         # per input: truthy where a gradient is wanted
-    inputs = None      # the saved inputs (Tensors and constants) while held
-    arrays = None      # their values at forward time, for the fast backward
-    out = None         # the saved output value while held
-    seq = 0            # creation order: a node's inputs always have smaller seq
+    # Slots: next_nodes (per input: the node that made it, its AccumulateGrad,
+    # or None), needs (per input: truthy where a gradient is wanted), seq
+    # (creation order: a node's inputs always have smaller seq), out_shape,
+    # inputs and arrays (the saved inputs, as given and as arrays, while held),
+    # out (the saved output while held), special (HOOKED | RELEASED bits: the
+    # walk looks closer).
     dtype = None       # set by hooks and retain_grad: the dtype their gradient is given in
-    out_shape = None   # the output's shape (kept for drawings after backward)
-    released = False   # backward freed what this node saved
     created_at = None  # set under detect_anomaly
     pre_hooks = None   # tensor hooks of the output: run on its gradient
     retained = None    # weakref to the output when retain_grad() was called
-    special = False    # any of the three above: the walk looks closer
 
     def __init_subclass__(cls, **kwargs):
         """The declarations as one number, read once per op by ``apply``."""
@@ -189,12 +192,14 @@ class Function:
             fn.next_nodes = fn.needs = nodes   # a node is truthy: needs[i] says "wanted"
             fn.seq = next(sequence)
             fn.out_shape = out.shape
+            fn.special = 0
             keeps = cls._keeps
             if keeps & _INPUTS:
                 fn.inputs = inputs
                 fn.arrays = arrays
-            if keeps & _OUTPUT:
-                fn.out = out
+            else:
+                fn.inputs = fn.arrays = None
+            fn.out = out if keeps & _OUTPUT else None
             t._ctx = fn
             t._requires_grad = True
             if keeps & _VIEW and out.base is not None and (
@@ -223,18 +228,24 @@ class Function:
     def saves_anything(self):
         return self.save_inputs or self.save_output or bool(self.saved_attrs)
 
+    @property
+    def released(self):
+        """Whether a backward freed what this node saved."""
+        return bool(getattr(self, "special", 0) & RELEASED)
+
     def release(self):
         """Let go of the saved values (backward without retain_graph)."""
         self.inputs = self.arrays = self.out = None
-        self.released = self.special = True
-        for name in self.saved_attrs:
-            self.__dict__.pop(name, None)
+        self.special |= RELEASED
+        if self.saved_attrs:
+            for name in self.saved_attrs:
+                self.__dict__.pop(name, None)
 
     def pre_hooks_dict(self):
         """The hooks of the output's gradient (``Tensor.register_hook``), made on first use."""
         if self.pre_hooks is None:
             self.pre_hooks = {}
-            self.special = True
+            self.special |= HOOKED
         return self.pre_hooks
 
     @classmethod

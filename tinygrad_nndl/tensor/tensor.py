@@ -190,7 +190,7 @@ class Tensor:
         if self._ctx is not None:
             self._ctx.retained = weakref.ref(self)
             self._ctx.dtype = self.data.dtype
-            self._ctx.special = True
+            self._ctx.special |= 1   # autograd.function.HOOKED: the walk keeps its .grad
 
     @property
     def retains_grad(self):
