@@ -186,9 +186,68 @@ def gru_program(torch, data, init, epochs=5):
     return {"losses": losses}
 
 
+# ----- 4. a small convolutional network (chapter 6's kind) ------------------------------------
+def make_images(n=64, seed=3):
+    """8x8 one-channel images of a bright bar, vertical (class 0) or horizontal (1)."""
+    rng = np.random.default_rng(seed)
+    x = 0.1 * rng.standard_normal((n, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 2, n)
+    pos = rng.integers(1, 7, n)
+    for i in range(n):
+        if y[i]:
+            x[i, 0, pos[i], :] += 1.0
+        else:
+            x[i, 0, :, pos[i]] += 1.0
+    return x, y.astype(np.int64)
+
+
+def conv_program(torch, data, init, epochs=3):
+    nn = torch.nn
+    F = nn.functional
+
+    class ConvNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 4, kernel_size=3, padding=1)
+            self.bn = nn.BatchNorm2d(4)
+            self.conv2 = nn.Conv2d(4, 8, kernel_size=3)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = nn.Linear(8 * 2 * 2, 2)
+
+        def forward(self, x):
+            x = self.pool(F.relu(self.bn(self.conv1(x))))
+            x = F.relu(self.conv2(x))
+            return self.fc(torch.flatten(x, 1))
+
+    x, y = data
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=16)
+    model = ConvNet()
+    state = model.state_dict()
+    model.load_state_dict({k: (torch.tensor(init(k, tuple(v.shape)))
+                               if k.endswith(("weight", "bias")) else v)
+                           for k, v in state.items()})   # BatchNorm's running stats as made
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for epoch in range(epochs):
+        model.train()
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        accuracy = (model(torch.tensor(x)).argmax(1) == torch.tensor(y)).float().mean().item()
+    return {"losses": losses, "eval_accuracy": [accuracy],
+            "running_mean": model.bn.running_mean.tolist()}
+
+
 PROGRAMS = {
     "mlp": lambda torch, path: mlp_program(torch, make_classification(), init_weights, path),
     "lstm_classifier": lambda torch, path: lstm_classifier_program(torch, make_sequences(),
                                                                    init_weights),
     "gru": lambda torch, path: gru_program(torch, make_series(), init_weights),
+    "conv": lambda torch, path: conv_program(torch, make_images(), init_weights),
 }
