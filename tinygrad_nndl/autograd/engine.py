@@ -45,7 +45,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
     while heap:
         node = heappop(heap)[1]
         g = pending.pop(node)
-        if node.special & HOOKED:   # hooks, or retain_grad
+        special = node.special   # HOOKED: hooks or retain_grad; RELEASED: saved values freed
+        if special & HOOKED:
             g = tensor_hooks(node, g, create_graph, handed)
         needs = node.needs
         if leads is not None:
@@ -54,7 +55,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
             needs = [n in leads for n in node.next_nodes]
             if True not in needs:
                 continue
-        if node.special & RELEASED and node.saves_anything:
+        if special & RELEASED and node.saves_anything:
             raise RuntimeError(FREED.format(node=node.name()))
         if node.seq < last_inplace:
             check_unchanged(node.arrays, node.out, node.seq, node.name())
@@ -89,7 +90,12 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         if hooks:
             g = run_hooks(hooks, leaf.shape, g, create_graph, handed)
         if capture is None:
-            accumulate(leaf, g, create_graph, handed)
+            if (leaf._grad is None and type(g) is np.ndarray and g.base is None
+                    and id(g) not in handed and not create_graph):
+                handed.add(id(g))   # accumulate's commonest case, inline: a first gradient
+                leaf._grad = Tensor._make(g, None)
+            else:
+                accumulate(leaf, g, create_graph, handed)
         elif acc in capture:
             captured[acc] = g
     return captured
