@@ -214,3 +214,13 @@ def test_clip_grad_norm_matches_pytorch_in_float32(norm_type):
     np.testing.assert_allclose(a.item(), b.item(), rtol=1e-6)
     for p, t in zip(ours, theirs):
         np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=1e-6)
+
+
+def test_load_state_dict_returns_the_missing_and_unexpected_keys_as_a_named_tuple():
+    model = nn.Linear(3, 2)
+    result = model.load_state_dict({"weight": model.weight.data, "extra": model.bias.data},
+                                   strict=False)
+    assert result.missing_keys == ["bias"] and result.unexpected_keys == ["extra"]
+    missing, unexpected = result   # still unpacks as the old pair
+    assert (missing, unexpected) == (["bias"], ["extra"])
+    assert tuple(model.load_state_dict(model.state_dict())) == ([], [])

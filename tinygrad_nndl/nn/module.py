@@ -1,6 +1,6 @@
 """Module and Parameter: containers that find their parameters by attribute
 assignment and name them with dotted paths, as torch.nn does."""
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
@@ -34,6 +34,11 @@ def _check_device(device, who):
         raise RuntimeError(f"{who}: device {str(device)!r} is not available: tinygrad_nndl "
                            f"runs on numpy, on the CPU only; use 'cpu' or leave the device "
                            f"out")
+
+
+# What load_state_dict returns, as PyTorch's (a named tuple, so the old
+# ``missing, unexpected = model.load_state_dict(...)`` unpacking still works).
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Parameter(Tensor):
@@ -275,7 +280,8 @@ class Module:
         missing or unexpected keys (with ``strict``), values that are not
         numeric arrays (None, strings, objects; a dtype of another kind, such as
         floats for an integer buffer) and shape mismatches raise, naming the
-        key; the model is then exactly as it was."""
+        key; the model is then exactly as it was. Returns the named tuple
+        ``(missing_keys, unexpected_keys)``, as PyTorch does."""
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"load_state_dict: expected a dict of name -> Tensor, got "
                             f"{type(state_dict).__name__}")
@@ -293,7 +299,7 @@ class Module:
         for key, array in values.items():   # same dtype and shape: these cannot fail
             tensors[key].data[...] = array
             tensors[key]._mark_modified()
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
 
     def _named_state_tensors(self, prefix=""):
         """(key, tensor) of the state dict: a walk that does not skip modules
