@@ -128,27 +128,12 @@ def _send(pending, heap, leaves, node, g):
 def _vjp(node, g, needs, create_graph):
     """The node's input gradients for g, its output's gradient: recorded as
     Tensor ops with ``create_graph``, else on numpy arrays."""
+    out, inputs = node.out, node.arrays
     if create_graph:   # the output as a Tensor of this very node, so it is differentiable
-        out = None if node.out is None else Tensor._make(node.out, node)
-        inputs = node.inputs or (None,) * len(needs)
-        if needs is not node.needs:   # autograd.grad: ask only for the gradients needed
-            node = _masked(node, needs)
-        return node.backward(g, out, *inputs)
-    if needs is not node.needs:
-        node = _masked(node, needs)
-    inputs = node.arrays or (None,) * len(needs)
-    return node.backward(g, node.out, *inputs)
-
-
-def _masked(node, needs):
-    """A copy of node whose backward computes only the gradients ``needs``
-    marks; the graph's node is left as it is (another walk may be using it)."""
-    copy = object.__new__(type(node))
-    copy.__dict__.update(node.__dict__)
-    for name in ("next_nodes", "seq", "out_shape", "inputs", "arrays", "out", "special"):
-        setattr(copy, name, getattr(node, name))
-    copy.needs = needs
-    return copy
+        out, inputs = None if out is None else Tensor._make(out, node), node.inputs
+    if needs is not node.needs:   # autograd.grad: ask only for the gradients needed
+        node = node.masked(needs)
+    return node.backward(g, out, *(inputs or (None,) * len(needs)))
 
 
 def _leading_to(roots, capture):

@@ -241,6 +241,16 @@ class Function:
             for name in self.saved_attrs:
                 self.__dict__.pop(name, None)
 
+    def masked(self, needs):
+        """A copy of this node whose backward computes only the gradients
+        ``needs`` marks (autograd.grad); the graph's node stays as it is."""
+        copy = _new(type(self))
+        copy.__dict__.update(self.__dict__)
+        for name in Function.__slots__[:-2]:   # the graph's fields, not __dict__/__weakref__
+            setattr(copy, name, getattr(self, name))
+        copy.needs = needs
+        return copy
+
     def pre_hooks_dict(self):
         """The hooks of the output's gradient (``Tensor.register_hook``), made on first use."""
         if self.pre_hooks is None:
