@@ -47,7 +47,8 @@ _OPTIONAL = (
 
 def _skip_cause(report):
     reason = str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr)
-    if "torch" in report.keywords or "'torch'" in reason:
+    # a module skipped at collection (importorskip) gives a CollectReport: no keywords
+    if "torch" in getattr(report, "keywords", ()) or "'torch'" in reason:
         return "torch"
     if "'dot'" in reason or "dot program" in reason:
         return "dot"
