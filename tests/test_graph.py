@@ -401,3 +401,68 @@ def test_the_layers_point_one_way():
         for dep in deps:
             if _layer(dep) is not None:
                 assert _layer(dep) <= _layer(mod), f"{mod} imports {dep}"
+
+
+# ----- found by a second reading ----------------------------------------------------------
+def test_a_trained_model_deep_copies_and_pickles_and_its_copy_gets_its_own_grads():
+    import copy
+    import pickle
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid())
+    x = tg.randn(3, 2)
+    model(x).sum().backward()
+    for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        twin.zero_grad()
+        model.zero_grad()
+        twin(x).sum().backward()
+        assert model[0].weight.grad is None and twin[0].weight.grad is not None
+        np.testing.assert_array_equal(twin[0].weight.data, model[0].weight.data)
+    with pytest.raises(RuntimeError, match="leaves"):
+        copy.deepcopy(x * leaf([1.0, 2.0]).float())
+
+
+def test_backward_with_inputs_never_makes_two_grads_share_memory():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    ((a + b) * 2).sum().backward(inputs=[a, b])
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    ((a + b) * 2).sum().backward(inputs=[a])
+    np.testing.assert_array_equal(b.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(a.grad.data, [4.0, 4.0])
+
+
+def test_retain_grad_follows_the_tensor_through_an_inplace_op():
+    x = leaf([1.0, 2.0])
+    y = x * 1
+    y.retain_grad()
+    y.mul_(3)
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(y.grad.data, 2 * 3 * np.array([1.0, 2.0]))   # d(y^2)/dy
+
+
+def test_a_hook_on_an_lstm_weight_sees_an_array():
+    tg.manual_seed(0)
+    lstm = nn.LSTM(3, 4)
+    seen = []
+    lstm.weight_hh_l0.register_hook(lambda g: seen.append(type(g.data)) or g * 2)
+    lstm(tg.randn(5, 2, 3))[0].sum().backward()
+    assert seen == [np.ndarray] and lstm.weight_hh_l0.grad is not None
+
+
+def test_an_inplace_change_recorded_on_a_tensor_with_a_plain_view_is_refused():
+    w = leaf([1.0])
+    buf = Tensor(np.zeros(2))
+    view = buf[0:1]
+    with pytest.raises(RuntimeError, match="view"):
+        buf.add_(w * 3)   # the view would read w's values without its graph
+    with pytest.raises(RuntimeError, match="view"):
+        view.add_(w)
+    assert view.shape == (1,)
+
+
+def test_the_walk_measures_the_reference_count_of_a_buffer_only_it_holds():
+    from tinygrad_nndl.autograd import engine
+    table = {0: np.ones(3)}
+    kept = table[0]   # someone else holds it: no in-place sum
+    assert engine._add(table.get(0), np.ones(3)) is not kept
+    del kept
+    prev = table.get(0)
+    assert engine._add(prev, np.ones(3)) is prev   # only the table (and this frame) hold it

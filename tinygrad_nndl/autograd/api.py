@@ -83,10 +83,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     inputs = _tensors(inputs, "backward")
     wanted = {_node(x): x for x in inputs}
     result = run_backward(roots, root_grads, retain_graph, create_graph, capture=set(wanted))
+    handed = set(map(id, root_grads))   # one set for all: no two .grad share memory
     for node, g in result.items():
         x = wanted[node]
-        accumulate(x, cast(g, x.data.dtype, create_graph), create_graph,
-                    set(map(id, root_grads)))
+        accumulate(x, cast(g, x.data.dtype, create_graph), create_graph, handed)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -105,11 +105,27 @@ def _add(prev, g):
     """prev + g, into prev itself when nothing but the walk's table holds it
     (it is then a sum the walk made): PyTorch's in-place accumulation, which
     spares an allocation per extra use of a value."""
-    if (type(prev) is np.ndarray and prev.base is None and getrefcount(prev) == 4
+    if (type(prev) is np.ndarray and prev.base is None and getrefcount(prev) <= _OWNED
             and type(g) is np.ndarray and g.dtype is prev.dtype and g.shape == prev.shape):
         prev += g
         return prev
     return prev + g
+
+
+def _count_refs(prev, g):
+    return getrefcount(prev)
+
+
+def _owned_refs():
+    """The reference count _add sees for an array held by the walk's table
+    alone, measured through the same path (a table, a local, a call) so that
+    it holds on any interpreter."""
+    table = {0: np.empty(1)}
+    prev = table.get(0)
+    return _count_refs(prev, None)
+
+
+_OWNED = _owned_refs()
 
 
 def _send(pending, heap, leaves, node, g):

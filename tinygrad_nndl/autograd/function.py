@@ -21,6 +21,7 @@ False when backward needs only shapes, which forward then keeps on self) and
 gates of an LSTM step) are named in ``saved_attrs``. Unsaved values reach
 backward as None.
 """
+import functools
 import os
 import sys
 import weakref
@@ -34,6 +35,7 @@ from .grad_mode import ANOMALY, GRAD, mode
 _new = object.__new__
 _INPUTS, _OUTPUT, _VIEW = 1, 2, 4   # Function._keeps
 HOOKED, RELEASED = 1, 2             # Function.special: hooks or retain_grad; saved values freed
+_GRAPH_FIELDS = ("next_nodes", "needs", "seq", "out_shape", "inputs", "arrays", "out", "special")
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _FLOAT64 = np.dtype(np.float64)
 
@@ -47,13 +49,10 @@ try:   # numpy >= 2: its error state is a context variable, set and reset cheapl
     from numpy._core._ufunc_config import _extobj_contextvar
     from numpy._core.umath import _make_extobj
 
-    _SILENT = _make_extobj(all="ignore")
-
-    def hush():
-        """Silence numpy's floating-point warnings until ``unhush(token)``;
-        NaN and inf are values here, reported by detect_anomaly when asked."""
-        return _extobj_contextvar.set(_SILENT)
-
+    # hush() silences numpy's floating-point warnings until unhush(token): NaN
+    # and inf are values here, reported by detect_anomaly when asked. (A
+    # partial, not a def: every op calls it.)
+    hush = functools.partial(_extobj_contextvar.set, _make_extobj(all="ignore"))
     unhush = _extobj_contextvar.reset
 except ImportError:   # older numpy: the same through its global error state
     def hush():
@@ -125,8 +124,7 @@ class Function:
 
     # The graph's fields, in slots (set by apply on every node, the hot path);
     # an op's own arguments and arrays live in its __dict__.
-    __slots__ = ("next_nodes", "needs", "seq", "out_shape", "inputs", "arrays", "out",
-                 "special", "__dict__", "__weakref__")
+    __slots__ = _GRAPH_FIELDS + ("__dict__", "__weakref__")
 
     save_inputs = True       # backward reads the input values
     save_output = False      # backward reads the output value
@@ -202,12 +200,12 @@ class Function:
             fn.out = out if keeps & _OUTPUT else None
             t._ctx = fn
             t._requires_grad = True
-            if keeps & _VIEW and out.base is not None and (
-                    out.base is arrays[0] or out.base is arrays[0].base):
-                _link_view(t, inputs[0])
         else:
             t._ctx = None
             t._requires_grad = False
+        if cls._keeps & _VIEW and out.base is not None and (
+                out.base is arrays[0] or out.base is arrays[0].base):
+            _link_view(t, inputs[0])   # recorded or not: a later in-place change needs it
         return t
 
     def forward(self, *arrays):
@@ -246,7 +244,7 @@ class Function:
         ``needs`` marks (autograd.grad); the graph's node stays as it is."""
         copy = _new(type(self))
         copy.__dict__.update(self.__dict__)
-        for name in Function.__slots__[:-2]:   # the graph's fields, not __dict__/__weakref__
+        for name in _GRAPH_FIELDS:
             setattr(copy, name, getattr(self, name))
         copy.needs = needs
         return copy

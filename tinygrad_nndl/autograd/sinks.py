@@ -15,7 +15,8 @@ def cast(g, dtype, create_graph):
 
 
 def run_hooks(hooks, shape, g, create_graph, handed):
-    gt = g if isinstance(g, Tensor) else Tensor._make(g, None)
+    # a hook sees an array, never an op's lazy sum (an LSTM's weight_hh gradient)
+    gt = g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), None)
     handed.add(id(gt))   # a hook may keep what it saw: .grad must not share it
     for hook in list(hooks.values()):
         new = hook(gt)

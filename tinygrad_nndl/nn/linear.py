@@ -57,7 +57,9 @@ class Linear(Module):
         ``module`` is an activation that can be fused (``nn.Sequential`` asks),
         else None. Subclasses that change forward are never fused."""
         op = FUSED_LAYERS.get(type(module).__dict__.get("fusable_activation"))
-        return op if type(self).forward is Linear.forward else None
+        own = type(self).forward is Linear.forward and "forward" not in vars(self) \
+            and "forward" not in vars(module)   # no forward replaced on a class or an instance
+        return op if own else None
 
     def forward_fused(self, op, x):
         """This layer and its activation as ``op`` (see ``fuse_next``)."""

@@ -190,6 +190,7 @@ class Conv2d(Function):
 
     geo = None
     cols = None
+    saved_attrs = ("cols",)   # the gathered windows, released with the inputs
 
     def forward(self, x, w, b):
         z, cols = conv_forward(x, w, b, self.geo)

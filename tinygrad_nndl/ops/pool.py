@@ -180,6 +180,7 @@ class MaxPool2d(Function):
     idx = None
     box = None   # a list to receive idx (return_indices)
     save_inputs = False
+    saved_attrs = ("idx",)   # where each window's max was: released by backward
 
     def forward(self, x):
         out, self.idx = max_pool_forward(x, self.geo)

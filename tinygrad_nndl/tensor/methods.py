@@ -6,10 +6,12 @@ are PyTorch's.
 """
 from collections import namedtuple
 
+import weakref
+
 import numpy as np
 
 from ..autograd import api
-from ..autograd.function import accumulator
+from ..autograd.function import HOOKED, accumulator
 from ..autograd.grad_mode import GRAD, mode
 from ..ops import elementwise as E
 from ..ops import linalg as L
@@ -59,6 +61,15 @@ class _Methods:
             acc.hooks = {}
         return _HookHandle(acc.hooks, hook)
 
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward (accumulating,
+        as a leaf's does)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on a tensor that has "
+                               "requires_grad=False")
+        if self._ctx is not None:
+            _retain_on(self._ctx, self)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (reverse mode)."""
@@ -478,14 +489,18 @@ class _Methods:
         if not self.data.flags.writeable:
             raise RuntimeError(f"{name}: the tensor's memory is read-only (an expanded "
                                f"view?); change a .clone()")
-        retained = self._ctx.retained if self._ctx is not None else None
+        old = self._ctx
+        retained = old.retained if old is not None else None
         np.copyto(self.data, result.data, casting="unsafe")
         mark_modified(self.data)
         if recorded:
             self._ctx = result._ctx
             self._requires_grad = True
-            if retained is not None:
-                self._ctx.retained = retained
+            if retained is not None and retained() is self:   # retain_grad moves with the tensor
+                old.retained = None
+                if not old.pre_hooks:
+                    old.special &= ~HOOKED
+                _retain_on(self._ctx, self)
         return self
 
     def add_(self, other, alpha=1):
@@ -1032,6 +1047,13 @@ def _check_ranks(name, *operands, ndim, kind):
     if a.data.shape[-1] != b.data.shape[-2]:
         raise RuntimeError(f"{name}: shapes cannot be multiplied ({'x'.join(map(str, a.shape))} "
                            f"and {'x'.join(map(str, b.shape))})")
+
+
+def _retain_on(node, t):
+    """Keep t's gradient, which reaches ``node``, as t.grad (retain_grad)."""
+    node.retained = weakref.ref(t)
+    node.dtype = t.data.dtype
+    node.special |= HOOKED
 
 
 def _refuse_shared_views(t, name):

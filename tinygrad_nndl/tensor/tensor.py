@@ -109,6 +109,19 @@ class Tensor:
         if requires_grad:
             self.requires_grad = True
 
+    def __getstate__(self):
+        """What deepcopy and pickle keep: a leaf's values, .grad and
+        requires_grad; the graph bookkeeping (its AccumulateGrad, view links)
+        belongs to this object alone. As in PyTorch, a non-leaf refuses."""
+        if self._ctx is not None:
+            raise RuntimeError("only tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy and pickle protocols; use .detach()")
+        return {"data": self.data, "grad": self._grad, "requires_grad": self._requires_grad}
+
+    def __setstate__(self, state):
+        self.data, self._grad = state["data"], state["grad"]
+        self._requires_grad, self._ctx = state["requires_grad"], None
+
     @staticmethod
     def _make(data, ctx):
         """Wrap an array without copying or checks (the ops' constructor)."""
@@ -180,17 +193,6 @@ class Tensor:
     def detach(self):
         """The same values, cut from the graph (shares memory, as in PyTorch)."""
         return Tensor._make(self.data, None)
-
-    def retain_grad(self):
-        """Keep ``.grad`` for this non-leaf tensor after backward (accumulating,
-        as a leaf's does)."""
-        if not self._requires_grad:
-            raise RuntimeError("retain_grad: can't retain_grad on a tensor that has "
-                               "requires_grad=False")
-        if self._ctx is not None:
-            self._ctx.retained = weakref.ref(self)
-            self._ctx.dtype = self.data.dtype
-            self._ctx.special |= 1   # autograd.function.HOOKED: the walk keeps its .grad
 
     @property
     def retains_grad(self):
