@@ -459,10 +459,10 @@ def test_an_inplace_change_recorded_on_a_tensor_with_a_plain_view_is_refused():
 
 
 def test_the_walk_measures_the_reference_count_of_a_buffer_only_it_holds():
-    from tinygrad_nndl.autograd import engine
+    from tinygrad_nndl.autograd.sinks import add_into
     table = {0: np.ones(3)}
     kept = table[0]   # someone else holds it: no in-place sum
-    assert engine._add(table.get(0), np.ones(3)) is not kept
+    assert add_into(table.get(0), np.ones(3)) is not kept
     del kept
     prev = table.get(0)
-    assert engine._add(prev, np.ones(3)) is prev   # only the table (and this frame) hold it
+    assert add_into(prev, np.ones(3)) is prev   # only the table (and this frame) hold it

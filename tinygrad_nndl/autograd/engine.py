@@ -9,7 +9,6 @@ node's gradient is complete when it is popped. Leaves' accumulators come
 last. A loop, not recursion, so a graph a million ops deep is fine.
 """
 from heapq import heappop, heappush
-from sys import getrefcount
 
 import numpy as np
 
@@ -17,7 +16,7 @@ from ..tensor.tensor import Tensor
 from ..tensor.version import check_unchanged, clock
 from .function import FREED, HOOKED, RELEASED, _check_finite, hush, unhush
 from .grad_mode import ANOMALY, enable_grad, mode
-from .sinks import accumulate, cast, run_hooks, tensor_hooks
+from .sinks import accumulate, add_into, cast, run_hooks, tensor_hooks
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
@@ -71,7 +70,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
                                   "<unknown: not created under detect_anomaly>")
                 prev = pending.get(nxt)   # _send, inline
                 if prev is not None:
-                    pending[nxt] = _add(prev, xg)
+                    pending[nxt] = add_into(prev, xg)
                 else:
                     pending[nxt] = xg
                     if nxt.seq:
@@ -101,38 +100,11 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
     return captured
 
 
-def _add(prev, g):
-    """prev + g, into prev itself when nothing but the walk's table holds it
-    (it is then a sum the walk made): PyTorch's in-place accumulation, which
-    spares an allocation per extra use of a value."""
-    if (type(prev) is np.ndarray and prev.base is None and getrefcount(prev) <= _OWNED
-            and type(g) is np.ndarray and g.dtype is prev.dtype and g.shape == prev.shape):
-        prev += g
-        return prev
-    return prev + g
-
-
-def _count_refs(prev, g):
-    return getrefcount(prev)
-
-
-def _owned_refs():
-    """The reference count _add sees for an array held by the walk's table
-    alone, measured through the same path (a table, a local, a call) so that
-    it holds on any interpreter."""
-    table = {0: np.empty(1)}
-    prev = table.get(0)
-    return _count_refs(prev, None)
-
-
-_OWNED = _owned_refs()
-
-
 def _send(pending, heap, leaves, node, g):
     """Add g to node's gradient; the first time, schedule node."""
     prev = pending.get(node)
     if prev is not None:
-        pending[node] = _add(prev, g)
+        pending[node] = add_into(prev, g)
         return
     pending[node] = g
     if node.seq:

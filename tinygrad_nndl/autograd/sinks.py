@@ -1,7 +1,9 @@
-"""Where gradients land: a leaf's ``.grad`` (PyTorch's AccumulateGrad), a
-retained non-leaf's ``.grad``, and the tensor hooks that may replace a
-gradient on its way. A ``.grad`` never shares memory with something the
-user passed in, a hook kept, or another ``.grad``."""
+"""How gradients are summed and where they land: a leaf's ``.grad``
+(PyTorch's AccumulateGrad), a retained non-leaf's ``.grad``, and the tensor
+hooks that may replace a gradient on its way. A ``.grad`` never shares memory
+with something the user passed in, a hook kept, or another ``.grad``."""
+from sys import getrefcount
+
 import numpy as np
 
 from ..tensor.tensor import Tensor
@@ -72,3 +74,30 @@ def accumulate(t, g, create_graph, handed):
         np.add(old.data, g, out=old.data, casting="unsafe")
     else:
         old.data = np.asarray(old.data + g)
+
+
+def add_into(prev, g):
+    """prev + g, into prev itself when nothing but the walk's table holds it
+    (it is then a sum the walk made): PyTorch's in-place accumulation, which
+    spares an allocation per extra use of a value."""
+    if (type(prev) is np.ndarray and prev.base is None and getrefcount(prev) <= _OWNED
+            and type(g) is np.ndarray and g.dtype is prev.dtype and g.shape == prev.shape):
+        prev += g
+        return prev
+    return prev + g
+
+
+def _count_refs(prev, g):
+    return getrefcount(prev)
+
+
+def _owned_refs():
+    """The reference count add_into sees for an array held by the walk's table
+    alone, measured through the same path (a table, a local, a call) so that
+    it holds on any interpreter."""
+    table = {0: np.empty(1)}
+    prev = table.get(0)
+    return _count_refs(prev, None)
+
+
+_OWNED = _owned_refs()
