@@ -466,3 +466,10 @@ def test_the_walk_measures_the_reference_count_of_a_buffer_only_it_holds():
     del kept
     prev = table.get(0)
     assert add_into(prev, np.ones(3)) is prev   # only the table (and this frame) hold it
+
+
+def test_taking_many_views_of_one_tensor_keeps_its_bookkeeping_bounded():
+    data = Tensor(np.arange(1000.0))
+    for i in range(1000):
+        data[i:i + 1].sum()
+    assert len(data._views) <= 16

@@ -275,6 +275,8 @@ def _link_view(view, base):
     refs = getattr(base, "_views", None)
     if refs is None:
         refs = base._views = []
+    elif len(refs) >= 16:   # drop the dead: a loop taking views of one tensor must not grow it
+        refs[:] = [r for r in refs if r() is not None]
     refs.append(weakref.ref(view))
 
 
