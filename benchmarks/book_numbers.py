@@ -39,29 +39,25 @@ the book or better); "mean" is the mean over seeds. Seconds per epoch are
 training time only (evaluation excluded), mean over all epochs and seeds.
 """
 import argparse
-import importlib.util
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import tinygrad_nndl as tg
+sys.path.append(str(Path(__file__).resolve().parents[1]))   # this checkout, unless PYTHONPATH names another
+import tinygrad_nndl as tg  # noqa: E402
 from tinygrad_nndl.data import MNIST, DataLoader, book_split
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
-
-def _example():
-    """examples/mnist.py as a module: one definition of the model, costs and optimizer."""
-    spec = importlib.util.spec_from_file_location("mnist_example", ROOT / "examples" / "mnist.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-EXAMPLE = _example()
+# examples/mnist.py (the model, costs and optimizer of chapters 1-3) and examples/network3.py
+# (chapter 6's networks) as modules, so each is defined once; they import examples/_cli.py
+sys.path.insert(0, str(ROOT / "examples"))
+import mnist as EXAMPLE  # noqa: E402
+import network3 as NETWORK3  # noqa: E402
 
 # name: (description, sizes, cost, init, eta, lmbda, epochs, book figure, metric)
 EXPERIMENTS = {
@@ -77,19 +73,10 @@ EXPERIMENTS = {
 METRICS = {
     "best test": lambda h: max(h["test"]),
     "final validation": lambda h: h["valid"][-1],
-    "test at best validation": lambda h: h["test"][int(np.argmax(h["valid"]))],
+    "test at best validation": lambda h: NETWORK3.test_at_best_validation(h)[1],   # later ties win
 }
 
 
-def _network3():
-    """examples/network3.py as a module: the chapter 6 networks."""
-    spec = importlib.util.spec_from_file_location("network3", ROOT / "examples" / "network3.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-NETWORK3 = _network3()
 CH6 = {f"ch6-{name}": name for name in NETWORK3.NETS if name != "shallow"}
 for _key, _name in CH6.items():
     _what, _, _, _eta, _lmbda, _epochs, _expanded, _book = NETWORK3.NETS[_name]
@@ -153,7 +140,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=str(SHARED_MNIST),
                    help="folder with MNIST's IDX gz files (default: ../shared/data/mnist)")
-    p.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1 (default 3)")
+    p.add_argument("--seeds", type=int, default=3, help="how many seeds (default 3)")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="seeds run FIRST .. FIRST + N - 1 (default 0), to split seeds over processes")
     p.add_argument("--epochs", type=int, default=None,
                    help="train every experiment this many epochs instead of the book's")
     p.add_argument("--only", nargs="+", choices=list(EXPERIMENTS),
@@ -168,12 +157,13 @@ def main():
     for name in args.only:
         if name in CH6:
             results[name] = [run_ch6(name, seed, args.epochs, args.data_dir, log)
-                             for seed in range(args.seeds)]
+                             for seed in range(args.first_seed, args.first_seed + args.seeds)]
         else:
             if data is None:
                 full = MNIST(args.data_dir)
                 data = (*book_split(full), MNIST(args.data_dir, train=False))
-            results[name] = [run(name, seed, args.epochs, data, log) for seed in range(args.seeds)]
+            results[name] = [run(name, seed, args.epochs, data, log)
+                             for seed in range(args.first_seed, args.first_seed + args.seeds)]
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
     print()

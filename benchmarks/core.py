@@ -240,7 +240,7 @@ def lstm(tg, rounds, torch=None):
 BENCHES = {"W1": (w1, 1.5), "W2": (w2, 1.15), "chain": (chain, None), "LSTM": (lstm, 1.1)}
 
 
-def measure(rounds, use_torch):
+def measure(rounds, use_torch, only=None):
     import tinygrad_nndl as tg
     torch = None
     if use_torch:
@@ -249,7 +249,8 @@ def measure(rounds, use_torch):
             torch.set_num_threads(1)
         except ImportError:
             torch = None
-    return {name: fn(tg, rounds, torch) for name, (fn, _) in BENCHES.items()}
+    return {name: fn(tg, rounds, torch) for name, (fn, _) in BENCHES.items()
+            if not only or name in only}
 
 
 def table(results, label=""):
@@ -272,13 +273,14 @@ def main():
     p.add_argument("--against", metavar="DIR",
                    help="another checkout of tinygrad_nndl (the folder holding its package): "
                         "both are measured in turn, three times each, and compared")
+    p.add_argument("--only", nargs="+", choices=list(BENCHES), help="run just these benchmarks")
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.json:
-        print(json.dumps(measure(args.rounds, not args.no_torch)))
+        print(json.dumps(measure(args.rounds, not args.no_torch, args.only)))
         return
     if not args.against:
-        table(measure(args.rounds, not args.no_torch))
+        table(measure(args.rounds, not args.no_torch, args.only))
         return
     trees = {"before": str(Path(args.against).resolve()), "after": str(HERE.parent)}
     runs = {name: [] for name in trees}
@@ -286,7 +288,8 @@ def main():
         for name, tree in trees.items():
             env = dict(os.environ, PYTHONPATH=tree)
             out = subprocess.run([sys.executable, __file__, "--json", "--rounds",
-                                  str(args.rounds)] + (["--no-torch"] if args.no_torch else []),
+                                  str(args.rounds)] + (["--no-torch"] if args.no_torch else [])
+                                 + (["--only", *args.only] if args.only else []),
                                  env=env, capture_output=True, text=True, check=True, cwd=tree)
             runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
     for name, results in runs.items():

@@ -225,6 +225,42 @@ def test_max_pool_gradient_goes_to_the_first_maximum_and_indices():
     np.testing.assert_array_equal(x.grad.data, [[[[0, np.nan, 2, 0], [0, 0, 0, 0]]]])
 
 
+def test_pool_gradients_are_zero_outside_every_window_and_exact_inside():
+    """The backward writes into uninitialized memory only where the windows
+    tile the input; rows and columns no window covers (odd sizes) get exact
+    zeros, in float32 and in a convolution's (C, H, W, N) memory layout too."""
+    rng = np.random.default_rng(11)
+    for n, h, w in [(2, 5, 7), (64, 24, 24), (3, 9, 8)]:
+        z = rng.standard_normal((3, h, w, n)).astype(np.float32).transpose(3, 0, 1, 2)
+        for _ in range(3):   # fresh buffers each time: garbage would show
+            x = tg.tensor(z, requires_grad=True)
+            g = rng.standard_normal((n, 3, h // 2, w // 2)).astype(np.float32)
+            F.max_pool2d(x, 2).backward(tg.tensor(g))
+            want = np.zeros((n, 3, h, w), np.float32)
+            windows = z[:, :, :h // 2 * 2, :w // 2 * 2].reshape(n, 3, h // 2, 2, w // 2, 2)
+            flat = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, 3, h // 2, w // 2, 4)
+            first = flat.argmax(-1)   # the first maximum of each window
+            for k in range(4):
+                want[:, :, k // 2:h // 2 * 2:2, k % 2:w // 2 * 2:2] = np.where(first == k, g, 0)
+            np.testing.assert_array_equal(x.grad.data, want)
+
+
+def test_conv_bias_gradient_is_the_sum_of_delta_in_every_layout():
+    """BP3 for a shared bias: dC/db_o = sum of delta over examples and positions,
+    whether the gradient arrives in the convolution's own layout or in the
+    user's (N, C, H, W) one."""
+    rng = np.random.default_rng(12)
+    x = tg.tensor(rng.standard_normal((6, 2, 9, 9)).astype(np.float32))
+    conv = nn.Conv2d(2, 4, 3)
+    for g in (rng.standard_normal((6, 4, 7, 7)).astype(np.float32),
+              np.ascontiguousarray(rng.standard_normal((4, 7, 7, 6)).astype(np.float32))
+              .transpose(3, 0, 1, 2)):
+        conv.zero_grad()
+        conv(x).backward(tg.tensor(g))
+        np.testing.assert_allclose(conv.bias.grad.data, g.astype(np.float64).sum((0, 2, 3)),
+                                   rtol=1e-5, atol=1e-5)
+
+
 def test_max_pool_nan_propagates_and_second_derivatives():
     x = _t([[[[1.0, np.nan], [2.0, 0.0]]]])
     out = F.max_pool2d(x, 2)

@@ -10,6 +10,7 @@ position's gradient goes back to window positions, weighted (average pooling:
 sends it). Its adjoint ``WindowGather`` reads the same positions; each is the
 other's backward, so second derivatives are recorded like first ones.
 """
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -31,14 +32,14 @@ class PoolGeometry(NamedTuple):
         return describe(self)
 
 
+@functools.lru_cache(maxsize=256)   # a network has a few geometries, used every step
 def _offsets(geo):
-    """(k, index) for every kernel offset: index selects, in the padded input,
-    the element at that offset of every window."""
+    """((k, index), ...) for every kernel offset: index selects, in the padded
+    input, the element at that offset of every window."""
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(kw):
-            yield i * kw + j, (Ellipsis, rows, slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+    return tuple((i * kw + j, (Ellipsis, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                               slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)))
+                 for i in range(kh) for j in range(kw))
 
 
 def _padded_shape(shape, geo):
@@ -61,33 +62,46 @@ def _crop(xp, geo):
     return xp[..., t:t + h, l:l + w]
 
 
-def zeros_in_layout(shape, like, dtype):
+def zeros_in_layout(shape, like, dtype, fill=True):
     """zeros(shape) with the axis order in memory of ``like``: the (O, N, H, W)
     layout that a convolution produces stays through pooling and its gradient,
-    so no layer pays for a transposing copy."""
-    perm = np.argsort([-abs(s) for s in like.strides], kind="stable")
-    out = np.zeros([shape[p] for p in perm], dtype=dtype)
-    return out.transpose(np.argsort(perm))
+    so no layer pays for a transposing copy. ``fill=False``: uninitialized, for
+    a caller that writes every element."""
+    strides = like.strides
+    perm = sorted(range(len(strides)), key=lambda i: -abs(strides[i]))   # stable, as numpy's
+    out = (np.zeros if fill else np.empty)([shape[p] for p in perm], dtype=dtype)
+    return out.transpose(sorted(range(len(perm)), key=perm.__getitem__))
 
 
+@functools.lru_cache(maxsize=256)
 def _disjoint(geo):
     """Whether no input element is in two windows (stride >= dilated kernel)."""
     return all(s >= d * (k - 1) + 1 for k, s, d in zip(geo.kernel, geo.stride, geo.dilation))
 
 
-def _first_max(a, b):
+@functools.lru_cache(maxsize=256)
+def _tiles(geo):
+    """Whether the windows tile the padded input exactly: every element is in
+    exactly one window (stride = kernel, no dilation, nothing left over)."""
+    padded = _padded_shape(geo.in_hw, geo)
+    return all(s == k and d == 1 and k * o == p for k, s, d, o, p in
+               zip(geo.kernel, geo.stride, geo.dilation, geo.out_hw, padded))
+
+
+def _first_max(a, b, kind):
     """Merge two halves of a tournament: (value, offset, owned) of the larger,
     the left (lower offsets) on ties, so the winner is the window's first
-    maximum. An offset is a Python int (a single slice) or an array; owned:
-    the value is a buffer of ours (else a view of the input, not to be written)."""
+    maximum. An offset is a Python int (a single slice) or an array of
+    ``kind``; owned: the value is a buffer of ours (else a view of the input,
+    not to be written)."""
     (va, ia, own), (vb, ib, _) = a, b
     right = np.greater(vb, va)
     value = np.maximum(va, vb, out=va if own else None)   # np.maximum keeps the layout
     if isinstance(ia, int) and isinstance(ib, int):
-        offsets = right * np.uint16(ib - ia)   # uint16: offsets exceed uint8 beyond 16x16
-        offsets += np.uint16(ia)
+        offsets = right * kind(ib - ia)
+        offsets += kind(ia)
     elif isinstance(ib, int):
-        offsets = np.where(right, np.uint16(ib), ia)
+        offsets = np.where(right, kind(ib), ia)
     else:
         offsets = ia + right * (ib - ia)       # ib > ia everywhere: no wrap-around
     return value, offsets, True
@@ -102,14 +116,15 @@ def max_pool_forward(x, geo):
     np.copyto with where or boolean indexing, would cost 5x more)."""
     xp = _pad(x, geo, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
     views = [xp[index] for _, index in _offsets(geo)]
+    kind = np.uint8 if len(views) <= 256 else np.uint16   # the offsets' type: small is fast
     entries = [(v, k, False) for k, v in enumerate(views)]
     while len(entries) > 1:
-        merged = [_first_max(a, b) for a, b in zip(entries[::2], entries[1::2])]
+        merged = [_first_max(a, b, kind) for a, b in zip(entries[::2], entries[1::2])]
         entries = merged + ([entries[-1]] if len(entries) % 2 else [])
     best, idx, own = entries[0]
     if not own:   # a 1x1 window
         best = np.copy(best)
-    idx = np.zeros(best.shape, dtype=np.uint16) + np.uint16(idx) if isinstance(idx, int) else idx
+    idx = np.zeros(best.shape, dtype=kind) + kind(idx) if isinstance(idx, int) else idx
     if x.dtype.kind == "f":
         nan = np.isnan(best)
         if nan.any():   # NaN windows: the gradient goes to the last NaN, as in PyTorch
@@ -118,9 +133,15 @@ def max_pool_forward(x, geo):
     return best, idx
 
 
-def _finite_sum(a):
-    with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.isfinite(a.sum()))
+def _all_finite(a):
+    """Whether a holds no NaN or inf, in one fast pass: a NaN or inf carries into
+    the sum of squares (which may also overflow: then the answer is a safe False)."""
+    flat = a.ravel(order="K")   # a view when a is one block of memory in any axis order
+    total = np.dot(flat, flat) if flat.dtype in _BLAS else flat.sum()
+    return bool(np.isfinite(total))
+
+
+_BLAS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def scatter_forward(g, geo, idx=None, scale=None):
@@ -128,12 +149,12 @@ def scatter_forward(g, geo, idx=None, scale=None):
     positions it came from: where idx says (max) or all, times scale (avg)."""
     if scale is not None:
         g = g * scale
-    out = zeros_in_layout(_padded_shape(g.shape[:-2] + geo.in_hw, geo), g, g.dtype)
     disjoint = _disjoint(geo)
-    # g * mask is the fast masked write, but NaN * 0 is NaN, not 0. A finite sum
-    # proves every element finite (a NaN or inf would carry into it) in one
-    # fast pass; an overflowing sum just takes the exact path.
-    multiply = disjoint and (idx is None or g.dtype.kind != "f" or _finite_sum(g))
+    # g * mask is the fast masked write, but NaN * 0 is NaN, not 0: it is
+    # taken once g is known to be finite.
+    multiply = disjoint and (idx is None or g.dtype.kind != "f" or _all_finite(g))
+    out = zeros_in_layout(_padded_shape(g.shape[:-2] + geo.in_hw, geo), g, g.dtype,
+                          fill=not (multiply and _tiles(geo)))   # else every element is written
     for k, index in _offsets(geo):
         view = out[index]
         if idx is None:
