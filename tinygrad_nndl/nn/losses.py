@@ -194,8 +194,9 @@ def _index_loss(op, input, t, weight, ignore_index, reduction, fn):
                          f"{t.shape}")
     ignored = None
     if t.size:
-        lo, hi = t.min(), t.max()
-        if lo < 0 or hi >= n_classes or 0 <= ignore_index < n_classes:
+        # one pass for both bounds: as unsigned, a negative index is huge
+        span = t.view(np.dtype(f"u{t.dtype.itemsize}")) if t.dtype.kind == "i" else t
+        if np.maximum.reduce(span, axis=None) >= n_classes or 0 <= ignore_index < n_classes:
             ignored = t == ignore_index
             bad = ~ignored & ((t < 0) | (t >= n_classes))
             if bad.any():

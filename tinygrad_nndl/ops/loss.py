@@ -17,6 +17,7 @@ from ..tensor.tensor import Tensor
 from .dual import log, reshape, value, where
 from .elementwise import Sigmoid, stable_sigmoid
 
+_sum, _max = np.add.reduce, np.maximum.reduce   # the ufuncs, without ndarray.sum's wrapper
 _LOG_FLOOR = -100.0           # PyTorch clamps log(a) and log(1 - a) here in BCE
 _EXP_FLOOR = float(np.exp(_LOG_FLOOR))
 _BCE_EPSILON = 1e-12          # PyTorch's floor of a(1 - a) in BCE's gradient
@@ -28,7 +29,7 @@ class _Loss(Function):
     scale = None
 
     def reduce(self, loss):
-        return loss if self.scale is None else self.scale * loss.sum()
+        return loss if self.scale is None else self.scale * _sum(loss, axis=None)
 
     def upstream(self, g):
         """The gradient reaching each element of the elementwise loss."""
@@ -163,20 +164,26 @@ class SoftmaxCrossEntropy(_IndexedLoss):
     def forward(self, z):
         # logsumexp and softmax from one exponential, shifted by the max as in
         # reduce.LogSumExp; the softmax is kept for backward.
-        m = z.max(self.axis, keepdims=True)
-        if not np.isfinite(m).all():
+        axis = self.axis
+        m = _max(z, axis=axis, keepdims=True)
+        if not np.isfinite(_sum(m, axis=None)):   # an inf or NaN row (or an overflowing sum)
             m = np.where(np.isfinite(m), m, 0)
         shifted = z - m
         e = np.exp(shifted)
-        total = e.sum(self.axis, keepdims=True)
-        self.probs = e / total
-        return self.weighted(np.log(total).squeeze(self.axis) - self.picked(shifted))
+        total = _sum(e, axis=axis, keepdims=True)
+        self.probs = np.divide(e, total, out=e)
+        return self.weighted(np.log(total).squeeze(axis) - self.picked(shifted))
 
     def backward(self, g, out, z):
         if isinstance(z, Tensor):   # recorded backward: softmax must be differentiable
             probs = z.softmax(self.axis)
         else:
             probs = self.probs
+            gs = self.upstream(g)
+            if self.target.ndim == 1 and gs.ndim == 0:   # (N, C), a mean or sum: the common case
+                grad = probs * gs                        # (softmax - one_hot) g, in two passes
+                grad[np.arange(self.target.shape[0]), self.target] -= gs
+                return (grad,)
         return ((probs - _class_grid(self.target, z.shape[self.axis], self.axis, z.dtype))
                 * self.upstream(g),)
 

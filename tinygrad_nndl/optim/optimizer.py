@@ -158,9 +158,12 @@ class Optimizer:
         for gi, group in enumerate(self.param_groups):
             for i, p in enumerate(group["params"]):
                 g = p._grad
-                if g is not None and (not isinstance(g, Tensor) or g.data.shape != p.data.shape
-                                      or g.data.dtype != p.data.dtype
-                                      or not p.data.flags.writeable):
+                if g is None:
+                    continue
+                if type(g) is not Tensor and not isinstance(g, Tensor):
+                    self._refuse_grad(gi, i, p, g)
+                gd, pd = g.data, p.data
+                if gd.shape != pd.shape or gd.dtype != pd.dtype or not pd.flags.writeable:
                     self._refuse_grad(gi, i, p, g)
 
     def _refuse_grad(self, gi, i, p, g):

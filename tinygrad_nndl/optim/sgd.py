@@ -40,6 +40,14 @@ class SGD(Optimizer):
         state, changed = self.state, []
         for group in self.param_groups:
             lr, mu = group["lr"], group["momentum"]
+            if not (mu or group["weight_decay"] or group["maximize"]):
+                for p in group["params"]:   # the book's update alone: the hot path
+                    g = p._grad
+                    if g is not None:
+                        w = p.data
+                        w -= lr * g.data
+                        changed.append(w)
+                continue
             damp, nesterov = group["dampening"], group["nesterov"]
             for p, g in self._gradients(group):
                 if mu:

@@ -37,6 +37,7 @@ class _Counter:
 
 
 _counters = {}
+_KEEP = _Counter.KEEP
 
 
 def _counter(array, make):
@@ -56,11 +57,14 @@ def mark_modified(*arrays):
     tick of the clock for all of them: an optimizer step)."""
     clock.last_inplace = stamp = next(sequence)
     for array in arrays:
-        counter = _counter(array, True)
+        owner = array if array.base is None else array.base   # _counter, inline: hot
+        counter = _counters.get(id(owner))
+        if counter is None or counter.ref() is not owner:
+            counter = _counter(array, True)
         counter.count += 1
         recent = counter.recent
         recent.append(stamp)
-        if len(recent) > _Counter.KEEP:
+        if len(recent) > _KEEP:
             del recent[0]
 
 
