@@ -32,7 +32,7 @@ import numpy as np
 
 from ..ops.gru import GRUProjectedStep
 from ..ops.recurrent import (LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection, lstm_gates,
-                             lstm_projected_gates)
+                             lstm_projected_gates, state_block)
 from ..tensor.dtypes import float32, is_floating
 from ..tensor.functions import cat
 from ..tensor.tensor import Tensor
@@ -93,10 +93,6 @@ def _pack_state(h, c, batch, hidden, dtype):
 
 def _data(t):
     return None if t is None else t.data
-
-
-def _block(packed, k, hidden):
-    return packed[:, k * hidden:(k + 1) * hidden]
 
 
 def _rnn_step(p, h, w_hh, activation):
@@ -212,7 +208,7 @@ class LSTMCell(_CellBase):
         state = _pack_state(h, c, batch, H, self.weight_hh.dtype)
         w, b = _lstm_weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         out = LSTMStep.apply(input, state, w, b)
-        h, c = _block(out, WM, H), _block(out, LTM, H)
+        h, c = state_block(out, WM, H), state_block(out, LTM, H)
         if not batched:
             h, c = h.reshape(H), c.reshape(H)
         if not return_gates:
@@ -501,12 +497,12 @@ class LSTM(_RNNBase):
         for t in order:
             state = LSTMProjectedStep.apply(P, state, w_hh, t=t)
             states.append(state)
-            outputs.append(_block(state, WM, H))   # created with its step: drawn as one
+            outputs.append(state_block(state, WM, H))   # created with its step: drawn as one
         last = states[-1] if states else first
         if self._gates_per_layer is not None:
             self._gates_per_layer.append(self._layer_gates(P.data, [first] + states[:-1],
                                                            w_hh.data))
-        return outputs, [_block(last, WM, H), _block(last, LTM, H)]
+        return outputs, [state_block(last, WM, H), state_block(last, LTM, H)]
 
     def _layer_gates(self, P, states, w_hh):
         """One layer's gates at every step, (4, T, B, H), recomputed from the steps'

@@ -28,7 +28,7 @@ from ..tensor.tensor import Tensor
 from .dual import reduce_sum, swap_last
 from .elementwise import stable_sigmoid
 from .linalg import Linear
-from .movement import Cat, slice_grad
+from .movement import Cat, GetItem, slice_grad
 
 # The two blocks of the packed state.
 WM, LTM = 0, 1
@@ -59,23 +59,29 @@ class _LazySum:
         """Any other use (a consumer that reshapes it, say) reads the value."""
         return getattr(self.dense(), name)
 
+    def __getitem__(self, index):
+        return self.dense()[index]
+
 
 class RowsSum(_LazySum):
     """zeros(shape) with ``values`` at rows ``index``: step t's delta_t sent to
     P[t]. Sums of them fill one buffer, so the T steps cost T row writes, not
-    T dense (T, B, 4H) arrays."""
+    T dense (T, B, 4H) arrays; a row's first write is a copy into uninitialized
+    memory (rows no step wrote are zeroed when the sum is read)."""
 
-    __slots__ = ("shape", "rows", "buffer", "dtype")
+    __slots__ = ("shape", "rows", "buffer", "dtype", "unset")
 
     def __init__(self, shape, index, values):
         self.shape, self.rows, self.buffer, self.dtype = shape, [(index, values)], None, values.dtype
+        self.unset = None   # with a buffer: the rows not written yet (None: all are)
 
     def __add__(self, other):
         out = self if self.buffer is not None else RowsSum._owned(self)
-        if isinstance(other, RowsSum):
-            for index, values in other.rows if other.buffer is None else [(..., other.buffer)]:
-                out.buffer[index] += values
+        if isinstance(other, RowsSum) and other.buffer is None:
+            for index, values in other.rows:
+                out._write(index, values)
         else:
+            out._complete()
             out.buffer += np.asarray(other)
         return out
 
@@ -83,17 +89,34 @@ class RowsSum(_LazySum):
     def _owned(rows):
         out = RowsSum.__new__(RowsSum)
         out.shape, out.rows, out.dtype = rows.shape, [], rows.dtype
-        out.buffer = rows.dense().copy() if rows.buffer is not None else rows._scatter()
+        if rows.buffer is not None:
+            out.buffer, out.unset = rows.dense().copy(), None
+            return out
+        out.buffer, out.unset = np.empty(rows.shape, rows.dtype), set(range(rows.shape[0]))
+        for index, values in rows.rows:
+            out._write(index, values)
         return out
 
-    def _scatter(self):
-        buffer = np.zeros(self.shape, self.dtype)
-        for index, values in self.rows:
-            buffer[index] += values
-        return buffer
+    def _write(self, index, values):
+        unset = self.unset
+        if unset is not None and type(index) is int and index in unset:
+            self.buffer[index] = values   # the row's first value: no zeros to add to
+            unset.discard(index)
+            return
+        self._complete()
+        self.buffer[index] += values
+
+    def _complete(self):
+        """Zero the rows not written yet, so that any index can be added to."""
+        if self.unset:
+            self.buffer[sorted(self.unset)] = 0
+        self.unset = None
 
     def dense(self):
-        return self.buffer if self.buffer is not None else self._scatter()
+        if self.buffer is None:
+            return RowsSum._owned(self).dense()
+        self._complete()
+        return self.buffer
 
 
 class OuterSum(_LazySum):
@@ -105,18 +128,23 @@ class OuterSum(_LazySum):
     the factors are folded into ``partial``, so a long sequence does not keep
     them all alive."""
 
-    __slots__ = ("left", "right", "size", "partial", "dtype")
+    __slots__ = ("left", "right", "size", "partial", "dtype", "owned")
     BUDGET = 1 << 20
 
     def __init__(self, a, b):
         self.left, self.right, self.size, self.partial = [a], [b], a.size + b.size, None
-        self.dtype = np.result_type(a, b)
+        self.dtype = a.dtype if a.dtype == b.dtype else np.result_type(a, b)
+        self.owned = False   # True for a sum this class made: only the walk holds it
 
     def __add__(self, other):
-        out = OuterSum.__new__(OuterSum)   # the operands stay as they were
-        out.left, out.right, out.size, out.dtype = list(self.left), list(self.right), \
-            self.size, self.dtype
-        out.partial = None if self.partial is None else self.partial.copy()
+        if self.owned:   # a sum made here: extended in place
+            out = self
+        else:            # a step's own gradient: it stays as it was
+            out = OuterSum.__new__(OuterSum)
+            out.left, out.right, out.size, out.dtype = list(self.left), list(self.right), \
+                self.size, self.dtype
+            out.partial = None if self.partial is None else self.partial.copy()
+            out.owned = True
         if isinstance(other, OuterSum):
             out.left += other.left
             out.right += other.right
@@ -155,10 +183,54 @@ def summed_outer(a, b):
     return OuterSum(a, b)
 
 
+class PackedGrad(_LazySum):
+    """The gradient of a packed state [wm | ltm] (B, 2H) kept as its two blocks,
+    either of which may be absent (zero): what the next step sends back
+    (dC/dwm_{t-1}, dC/dltm_{t-1}) and what the output wm_t receives from above
+    add block by block, and the step reads the blocks directly, so no (B, 2H)
+    array is ever assembled or scattered into on the way."""
+
+    __slots__ = ("wm", "ltm", "dtype", "shape")
+
+    def __init__(self, wm, ltm):
+        self.wm, self.ltm = wm, ltm
+        block = wm if wm is not None else ltm
+        self.dtype = block.dtype
+        self.shape = block.shape[:-1] + (2 * block.shape[-1],)
+
+    def __add__(self, other):
+        if isinstance(other, PackedGrad):
+            return PackedGrad(_plus(self.wm, other.wm), _plus(self.ltm, other.ltm))
+        return self.dense() + np.asarray(other)
+
+    def blocks(self):
+        """(dC/dwm, dC/dltm), zeros for an absent block."""
+        wm, ltm = self.wm, self.ltm
+        return (np.zeros_like(ltm) if wm is None else wm,
+                np.zeros_like(wm) if ltm is None else ltm)
+
+    def dense(self):
+        return np.concatenate(self.blocks(), axis=-1)
+
+
+def _plus(a, b):
+    return a if b is None else b if a is None else a + b
+
+
+def state_blocks(g, H):
+    """(dC/dwm, dC/dltm) of a packed state's gradient g: a PackedGrad's blocks,
+    or the halves of an array or Tensor."""
+    if isinstance(g, PackedGrad):
+        return g.blocks()
+    return g[:, :H], g[:, H:]
+
+
 def rows_grad(g, shape, t):
     """The gradient that P[t] sends back to P."""
     if isinstance(g, Tensor):
         return slice_grad(g, shape, t, False)
+    if isinstance(t, (int, np.integer)) and not isinstance(t, bool):
+        t = int(t) % shape[0]   # one name per row, so that its first write is a copy
     return RowsSum(shape, t, g)
 
 
@@ -203,7 +275,11 @@ def lstm_projected_gates(p, state, w_hh):
     """The same gates when the input's part p = x_t W_ih^T + b (B, 4H) is already
     computed: z = p + wm_{t-1} w_hh^T, w_hh (4H, H) being weight_hh."""
     H = w_hh.shape[1]
-    return _activate(p + state[:, :H] @ swap_last(w_hh), H)
+    z = state[:, :H] @ swap_last(w_hh)
+    if isinstance(z, Tensor) or isinstance(p, Tensor):
+        return _activate(z + p, H)
+    z += p   # the product is new: the input's part is added into it
+    return _activate(z, H)
 
 
 class SequenceProjection(Linear):
@@ -222,16 +298,33 @@ class SequenceProjection(Linear):
         return super().backward(g if isinstance(g, Tensor) else np.asarray(g), out, x, w, b)
 
 
+class StateBlock(GetItem):
+    """``StateBlock.apply(state, index=(:, kH:(k+1)H), block=k)``: wm_t (k = WM)
+    or ltm_t (k = LTM), one block of a packed state (B, 2H), as a view; a
+    GetItem whose backward hands the step its gradient as a ``PackedGrad``
+    (one block given, the other absent), not scattered into (B, 2H) zeros."""
+
+    block = WM
+
+    def backward(self, g, out, a):
+        if isinstance(g, Tensor):
+            return super().backward(g, out, a)
+        g = np.asarray(g)
+        return (PackedGrad(g, None) if self.block == WM else PackedGrad(None, g),)
+
+
+def state_block(packed, k, hidden):
+    """Block k (WM or LTM) of a packed state Tensor, as ``StateBlock``."""
+    return StateBlock.apply(packed, index=(slice(None), slice(k * hidden, (k + 1) * hidden)),
+                            block=k)
+
+
 def _state_grad(g_wm, g_ltm, rem):
     """The gradient of the packed previous state: [dC/dwm_{t-1} | dC/dltm_t rem_t]
-    (5.4), written into one array on numpy."""
+    (5.4), its blocks kept apart on numpy (``PackedGrad``)."""
     if isinstance(g_wm, Tensor):
         return _cat_last([g_wm, g_ltm * rem])
-    H = g_wm.shape[1]
-    out = np.empty((g_wm.shape[0], 2 * H), g_wm.dtype)
-    out[:, :H] = g_wm
-    np.multiply(g_ltm, rem, out=out[:, H:])
-    return out
+    return PackedGrad(g_wm, g_ltm * rem)
 
 
 class _LSTMUpdate(Function):
@@ -264,14 +357,21 @@ class _LSTMUpdate(Function):
             tanh_ltm = out[:, H:].tanh()
         else:
             save, rem, cand, focus, tanh_ltm = self.saved
-        g_wm, g_ltm = g[:, :H], g[:, H:]
+        g_wm, g_ltm = state_blocks(g, H)
         # 5.6 backwards: wm = focus * tanh(ltm), tanh' = 1 - tanh^2.
         g_ltm = g_ltm + g_wm * focus * (1 - tanh_ltm * tanh_ltm)
         # 5.4 backwards, then through sigma' = s(1 - s) and tanh' = 1 - t^2 (5.1-5.3, 5.5).
-        delta = _cat_last([g_ltm * cand * save * (1 - save),
-                           g_ltm * state[:, H:] * rem * (1 - rem),
-                           g_ltm * save * (1 - cand * cand),
-                           g_wm * tanh_ltm * focus * (1 - focus)])
+        if isinstance(g_ltm, Tensor):
+            delta = _cat_last([g_ltm * cand * save * (1 - save),
+                               g_ltm * state[:, H:] * rem * (1 - rem),
+                               g_ltm * save * (1 - cand * cand),
+                               g_wm * tanh_ltm * focus * (1 - focus)])
+        else:   # the same four blocks, each written into its place
+            delta = np.empty(g_ltm.shape[:-1] + (4 * H,), g_ltm.dtype)
+            np.multiply(g_ltm * cand, save * (1 - save), out=delta[:, :H])
+            np.multiply(g_ltm * state[:, H:], rem * (1 - rem), out=delta[:, H:2 * H])
+            np.multiply(g_ltm * save, 1 - cand * cand, out=delta[:, 2 * H:3 * H])
+            np.multiply(g_wm * tanh_ltm, focus * (1 - focus), out=delta[:, 3 * H:])
         return delta, g_ltm, rem
 
 
@@ -315,7 +415,7 @@ class LSTMStep(_LSTMUpdate):
             g_xh = delta @ (w if need_x else w[:, D:])
             g_x = g_xh[:, :D] if need_x else None
             if need_state:
-                g_state = _cat_last([g_xh[:, -H:], g_ltm * rem])   # ltm_{t-1} via rem (5.4)
+                g_state = _state_grad(g_xh[:, -H:], g_ltm, rem)   # ltm_{t-1} via rem (5.4)
         # BP4 and BP3 summed over the batch: dC/dw = delta^T [x_t, wm_{t-1}], dC/db = sum delta.
         return (g_x,
                 g_state,
@@ -332,12 +432,12 @@ class LSTMProjectedStep(_LSTMUpdate):
     weight_hh. The rest is ``LSTMStep``'s (5.4, 5.6; ``saved`` likewise).
     Taking P whole and t, not a slice of P, spares a graph node per step.
 
-    Backward: delta_t itself is dC/dp_t, sent to P's rows of step t (a slice
-    gradient, which the engine adds in place into one dC/dP for all steps;
-    P's own node then gives dC/dW_ih = dP^T x, BP4 over all steps in one
-    matmul); delta_t w_hh to wm_{t-1} (BP2), dC/dltm_t * rem_t to ltm_{t-1}
-    (5.4) and dC/dw_hh = delta_t^T wm_{t-1} (BP4; left as a ``ProductSum``,
-    so that the engine sums it over many steps in one matmul).
+    Backward: delta_t itself is dC/dp_t, sent to P's rows of step t (a
+    ``RowsSum``: the walk's sums of them fill one dC/dP for all steps; P's own
+    node then gives dC/dW_ih = dP^T x, BP4 over all steps in one matmul);
+    delta_t w_hh to wm_{t-1} (BP2) and dC/dltm_t * rem_t to ltm_{t-1} (5.4), as
+    a ``PackedGrad``; and dC/dw_hh = delta_t^T wm_{t-1} (BP4; an ``OuterSum``,
+    so that the sum over the steps is one matmul).
     """
 
     def gates(self, P, state, w_hh):

@@ -13,6 +13,7 @@ kept. A step written out with Tensor ops is named by
 :func:`lstm_names` instead.
 """
 from ..autograd.function import Function
+from ..ops.movement import GetItem, Reshape
 from ..ops.recurrent import LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection
 from ..tensor.tensor import Tensor
 from .graph import FUSED, INSIDE, OP, Cluster, Node
@@ -87,7 +88,7 @@ def annotate_lstm(graph):
             _name_bias(graph, op.ins[3])
         for k in consumers.get(op.out, ()):
             reader = graph.nodes[k]
-            if reader.kind == OP and type(reader.obj).__name__ == "GetItem":
+            if reader.kind == OP and isinstance(reader.obj, GetItem):
                 block = _block_of(reader.obj.index, H)
                 if block is not None:
                     _name(graph.nodes[reader.out], BLOCKS[block], f"∂C/∂{BLOCKS[block]}")
@@ -215,7 +216,7 @@ def lstm_names(h, c):
 def _fused_step(t):
     """The node of the fused step whose packed output ``t`` is a slice of, if any."""
     fn = t.grad_fn
-    if fn is None or type(fn).__name__ != "GetItem":
+    if not isinstance(fn, GetItem):
         return None
     src = fn.next_nodes[0]
     return src if isinstance(src, STEPS) else None
@@ -224,7 +225,7 @@ def _fused_step(t):
 def _activation(fn):
     """The op that made the output of node ``fn``, looking through slices and
     reshapes (gates are often slices of one activated block)."""
-    while fn is not None and type(fn).__name__ in ("GetItem", "Reshape"):
+    while isinstance(fn, (GetItem, Reshape)):
         fn = fn.next_nodes[0]
     return type(fn).__name__ if isinstance(fn, Function) else None
 
