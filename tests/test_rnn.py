@@ -254,6 +254,21 @@ def test_unrolled_lstm_gradcheck(batch_first):
     assert gradcheck(run, [x, h0, c0, *lstm.parameters()])
 
 
+@pytest.mark.parametrize("use", ["c_n", "h_n", "one output step"])
+def test_lstm_gradient_from_one_block_of_the_state(use):
+    """A loss on c_n alone (or h_n, or one step's output) reaches the steps as
+    one block of the packed state's gradient, the other block absent (zero):
+    BPTT by the engine still equals finite differences, for the initial state
+    too (its gradient passes through the concatenation that packs it)."""
+    lstm = nn.LSTM(3, 2, dtype=np.float64)
+    x, h0, c0 = leaf(4, 2, 3), leaf(1, 2, 2), leaf(1, 2, 2)
+
+    def run(x, h0, c0, *params):
+        out, (h_n, c_n) = lstm(x, (h0, c0))
+        return {"c_n": c_n, "h_n": h_n, "one output step": out[1]}[use]
+    assert gradcheck(run, [x, h0, c0, *lstm.parameters()])
+
+
 def test_unrolled_lstm_gradgradcheck():
     """Second derivatives through three steps (the op's backward recorded under
     create_graph, then differentiated again)."""
