@@ -161,7 +161,7 @@ def bias_grad(g):
     """dC/db = delta summed over examples and positions (BP3), per map. On numpy
     in the layout the forward produced, one matrix-vector product with ones:
     BLAS sums a (O, Ho*Wo*N) block 3x faster than numpy's pairwise reduction."""
-    if isinstance(g, Tensor) or g.dtype not in _BLAS:
+    if isinstance(g, Tensor) or g.dtype not in BLAS_DTYPES:
         return reduce_sum(g, (0, 2, 3))
     rows = g.transpose(1, 2, 3, 0)
     if not rows.flags.c_contiguous:
@@ -170,7 +170,7 @@ def bias_grad(g):
     return rows @ np.ones(rows.shape[1], g.dtype)
 
 
-_BLAS = (np.dtype(np.float32), np.dtype(np.float64))
+BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))   # what BLAS computes in
 
 
 # Dual helpers (numpy in the fast backward, recorded ops under create_graph).

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .conv import describe
+from .conv import BLAS_DTYPES, describe
 
 
 class PoolGeometry(NamedTuple):
@@ -137,11 +137,9 @@ def _all_finite(a):
     """Whether a holds no NaN or inf, in one fast pass: a NaN or inf carries into
     the sum of squares (which may also overflow: then the answer is a safe False)."""
     flat = a.ravel(order="K")   # a view when a is one block of memory in any axis order
-    total = np.dot(flat, flat) if flat.dtype in _BLAS else flat.sum()
+    total = np.dot(flat, flat) if flat.dtype in BLAS_DTYPES else flat.sum()
     return bool(np.isfinite(total))
 
-
-_BLAS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def scatter_forward(g, geo, idx=None, scale=None):
