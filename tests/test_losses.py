@@ -438,3 +438,17 @@ def test_loss_modules_equal_the_functions(rng):
     assert list(nn.CrossEntropyLoss().state_dict()) == []
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss(reduction="bad")
+
+
+def test_class_indices_of_small_signed_types_are_bounds_checked_and_ignored():
+    """int8 targets with more classes than int8's positive range: a negative
+    index is an error and ignore_index is ignored (the fast unsigned check
+    does not apply there)."""
+    z = np.random.default_rng(0).standard_normal((2, 200))
+    with_ignored = F.cross_entropy(tg.tensor(z), np.array([-100, 3], np.int8))
+    alone = F.cross_entropy(tg.tensor(z[1:]), np.array([3], np.int8))
+    np.testing.assert_allclose(with_ignored.data, alone.data, rtol=1e-12)
+    with pytest.raises(IndexError, match="target -1 is out of bounds"):
+        F.cross_entropy(tg.tensor(np.zeros((1, 300))), np.array([-1], np.int8))
+    with pytest.raises(IndexError, match="target 300 is out of bounds"):
+        F.cross_entropy(tg.tensor(np.zeros((1, 300))), np.array([300], ">i2"))

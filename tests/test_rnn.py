@@ -269,6 +269,22 @@ def test_lstm_gradient_from_one_block_of_the_state(use):
     assert gradcheck(run, [x, h0, c0, *lstm.parameters()])
 
 
+@pytest.mark.parametrize("make", [nn.LSTM, nn.GRU])
+def test_a_recurrent_weight_used_twice_gets_each_use_once(make):
+    """The steps' lazy sum for weight_hh passes unchanged through an addition
+    to both of its inputs; a gradient that reaches one of them later (a penalty
+    computed before the forward) must not leak into the other."""
+    rnn = make(3, 2, dtype=np.float64)
+    base = rnn.weight_hh_l0
+    delta = tg.tensor(np.zeros(base.shape), requires_grad=True)
+    x = tg.tensor(np.random.default_rng(1).standard_normal((5, 2, 3)))
+    penalty = (base * base).sum()
+    rnn.weight_hh_l0 = base + delta
+    out, _ = rnn(x)
+    (out.sum() + penalty).backward()
+    np.testing.assert_allclose(base.grad.data, delta.grad.data + 2 * base.data, atol=1e-12)
+
+
 def test_unrolled_lstm_gradgradcheck():
     """Second derivatives through three steps (the op's backward recorded under
     create_graph, then differentiated again)."""

@@ -79,11 +79,18 @@ def accumulate(t, g, create_graph, handed):
 def add_into(prev, g):
     """prev + g, into prev itself when nothing but the walk's table holds it
     (it is then a sum the walk made): PyTorch's in-place accumulation, which
-    spares an allocation per extra use of a value."""
-    if (type(prev) is np.ndarray and prev.base is None and getrefcount(prev) <= _OWNED
-            and type(g) is np.ndarray and g.dtype is prev.dtype and g.shape == prev.shape):
-        prev += g
-        return prev
+    spares an allocation per extra use of a value. A gradient type of an op's
+    own (an LSTM's lazy sums) extends itself through its ``add_in_place``."""
+    if getrefcount(prev) <= _OWNED:
+        if type(prev) is np.ndarray:
+            if (prev.base is None and type(g) is np.ndarray and g.dtype is prev.dtype
+                    and g.shape == prev.shape):
+                prev += g
+                return prev
+        else:
+            extend = getattr(type(prev), "add_in_place", None)   # the class's: a lazy value
+            if extend is not None:                                # computes nothing when asked
+                return extend(prev, g)
     return prev + g
 
 

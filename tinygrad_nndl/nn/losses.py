@@ -183,6 +183,15 @@ def _index_array(target):
                     f"(floats), got dtype {t.dtype}")
 
 
+def _indices_below(t, n):
+    """Whether every entry of the integer array t is in [0, n). One pass where a
+    negative entry, read as unsigned, is surely >= n; two otherwise."""
+    kind = t.dtype
+    if kind.kind == "i" and kind.isnative and n <= np.iinfo(kind).max:
+        return np.maximum.reduce(t.view(f"u{kind.itemsize}"), axis=None) < n
+    return t.min() >= 0 and t.max() < n
+
+
 def _index_loss(op, input, t, weight, ignore_index, reduction, fn):
     """Validate integer targets (shape, range, ignore_index) and apply ``op``."""
     axis = _class_axis(input, fn)
@@ -194,9 +203,7 @@ def _index_loss(op, input, t, weight, ignore_index, reduction, fn):
                          f"{t.shape}")
     ignored = None
     if t.size:
-        # one pass for both bounds: as unsigned, a negative index is huge
-        span = t.view(np.dtype(f"u{t.dtype.itemsize}")) if t.dtype.kind == "i" else t
-        if np.maximum.reduce(span, axis=None) >= n_classes or 0 <= ignore_index < n_classes:
+        if 0 <= ignore_index < n_classes or not _indices_below(t, n_classes):
             ignored = t == ignore_index
             bad = ~ignored & ((t < 0) | (t >= n_classes))
             if bad.any():

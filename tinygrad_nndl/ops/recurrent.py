@@ -76,6 +76,10 @@ class RowsSum(_LazySum):
         self.unset = None   # with a buffer: the rows not written yet (None: all are)
 
     def __add__(self, other):
+        return RowsSum._owned(self).add_in_place(other)
+
+    def add_in_place(self, other):
+        """self + other, into self (the walk calls it when it alone holds self)."""
         out = self if self.buffer is not None else RowsSum._owned(self)
         if isinstance(other, RowsSum) and other.buffer is None:
             for index, values in other.rows:
@@ -128,35 +132,34 @@ class OuterSum(_LazySum):
     the factors are folded into ``partial``, so a long sequence does not keep
     them all alive."""
 
-    __slots__ = ("left", "right", "size", "partial", "dtype", "owned")
+    __slots__ = ("left", "right", "size", "partial", "dtype")
     BUDGET = 1 << 20
 
     def __init__(self, a, b):
         self.left, self.right, self.size, self.partial = [a], [b], a.size + b.size, None
         self.dtype = a.dtype if a.dtype == b.dtype else np.result_type(a, b)
-        self.owned = False   # True for a sum this class made: only the walk holds it
 
     def __add__(self, other):
-        if self.owned:   # a sum made here: extended in place
-            out = self
-        else:            # a step's own gradient: it stays as it was
-            out = OuterSum.__new__(OuterSum)
-            out.left, out.right, out.size, out.dtype = list(self.left), list(self.right), \
-                self.size, self.dtype
-            out.partial = None if self.partial is None else self.partial.copy()
-            out.owned = True
+        out = OuterSum.__new__(OuterSum)   # the operands stay as they were
+        out.left, out.right, out.size, out.dtype = list(self.left), list(self.right), \
+            self.size, self.dtype
+        out.partial = None if self.partial is None else self.partial.copy()
+        return out.add_in_place(other)
+
+    def add_in_place(self, other):
+        """self + other, into self (the walk calls it when it alone holds self)."""
         if isinstance(other, OuterSum):
-            out.left += other.left
-            out.right += other.right
-            out.size += other.size
+            self.left += other.left
+            self.right += other.right
+            self.size += other.size
             if other.partial is not None:
-                out._fold(other.partial)
+                self._fold(other.partial)
         else:
-            out._fold(np.asarray(other))
-        if out.size > self.BUDGET:
-            out._fold(out._product())
-            out.left, out.right, out.size = [], [], 0
-        return out
+            self._fold(np.asarray(other))
+        if self.size > self.BUDGET:
+            self._fold(self._product())
+            self.left, self.right, self.size = [], [], 0
+        return self
 
     def _fold(self, dense):
         self.partial = dense.copy() if self.partial is None else self.partial + dense
@@ -195,7 +198,8 @@ class PackedGrad(_LazySum):
     def __init__(self, wm, ltm):
         self.wm, self.ltm = wm, ltm
         block = wm if wm is not None else ltm
-        self.dtype = block.dtype
+        self.dtype = block.dtype if wm is None or ltm is None or wm.dtype == ltm.dtype \
+            else np.result_type(wm, ltm)
         self.shape = block.shape[:-1] + (2 * block.shape[-1],)
 
     def __add__(self, other):
@@ -276,7 +280,7 @@ def lstm_projected_gates(p, state, w_hh):
     computed: z = p + wm_{t-1} w_hh^T, w_hh (4H, H) being weight_hh."""
     H = w_hh.shape[1]
     z = state[:, :H] @ swap_last(w_hh)
-    if isinstance(z, Tensor) or isinstance(p, Tensor):
+    if isinstance(z, Tensor) or isinstance(p, Tensor) or z.dtype != p.dtype:
         return _activate(z + p, H)
     z += p   # the product is new: the input's part is added into it
     return _activate(z, H)
