@@ -452,3 +452,14 @@ def test_class_indices_of_small_signed_types_are_bounds_checked_and_ignored():
         F.cross_entropy(tg.tensor(np.zeros((1, 300))), np.array([-1], np.int8))
     with pytest.raises(IndexError, match="target 300 is out of bounds"):
         F.cross_entropy(tg.tensor(np.zeros((1, 300))), np.array([300], ">i2"))
+
+
+@pytest.mark.parametrize("shape, target", [((5,), 2), ((3, 5), [2, 2, 2])])
+def test_cross_entropy_with_every_target_ignored_has_a_zero_gradient(shape, target):
+    """A mean over no element is NaN (0/0), as in PyTorch, but nothing reaches
+    the scores: their gradient is exactly 0, not NaN."""
+    z = tg.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    loss = F.cross_entropy(z, np.array(target), ignore_index=2)
+    loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(z.grad.data, np.zeros(shape))

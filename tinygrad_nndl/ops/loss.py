@@ -141,9 +141,9 @@ class _IndexedLoss(_Loss):
         """dC/dl of each element, with a size-1 class axis so that it
         broadcasts against the scores."""
         gs = super().upstream(g)
-        if self.weight is not None:
-            gs = gs * self.weight
-        if gs.ndim:
+        if self.weight is not None:   # an ignored (weight 0) element gets exactly 0, as in
+            gs = where(self.weight != 0, gs * self.weight, 0)   # PyTorch: not NaN * 0 when
+        if gs.ndim:                                             # all are ignored (a mean of 0/0)
             gs = reshape(gs, np.expand_dims(self.target, self.axis).shape)
         return gs
 
