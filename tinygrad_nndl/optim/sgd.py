@@ -40,13 +40,21 @@ class SGD(Optimizer):
         state, changed = self.state, []
         for group in self.param_groups:
             lr, mu = group["lr"], group["momentum"]
-            if not (mu or group["weight_decay"] or group["maximize"]):
-                for p in group["params"]:   # the book's update alone: the hot path
+            if not (mu or group["maximize"]):   # the book's update (eq. 20, 93): the hot path
+                wd = group["weight_decay"]
+                for p in group["params"]:
                     g = p._grad
-                    if g is not None:
-                        w = p.data
+                    if g is None:
+                        continue
+                    w = p.data
+                    if wd:   # lr (g + wd w) in one new buffer: .grad stays the user's
+                        update = w * wd
+                        update += g.data
+                        update *= lr
+                        w -= update
+                    else:
                         w -= lr * g.data
-                        changed.append(w)
+                    changed.append(w)
                 continue
             damp, nesterov = group["dampening"], group["nesterov"]
             for p, g in self._gradients(group):
