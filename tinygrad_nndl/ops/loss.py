@@ -53,7 +53,7 @@ class SquaredError(_Loss):
         if self.scale is None:
             return d * d
         flat = d.reshape(-1)
-        return self.scale * np.dot(flat, flat)
+        return self.scale * (flat @ flat)
 
     def backward(self, g, out, a, y):
         # The recorded backward recomputes a - y from Tensors, so that it is

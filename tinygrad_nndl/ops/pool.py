@@ -137,7 +137,7 @@ def _all_finite(a):
     """Whether a holds no NaN or inf, in one fast pass: a NaN or inf carries into
     the sum of squares (which may also overflow: then the answer is a safe False)."""
     flat = a.ravel(order="K")   # a view when a is one block of memory in any axis order
-    total = np.dot(flat, flat) if flat.dtype in BLAS_DTYPES else flat.sum()
+    total = flat @ flat if flat.dtype in BLAS_DTYPES else flat.sum()
     return bool(np.isfinite(total))
 
 
