@@ -42,6 +42,7 @@ training time only (evaluation excluded), mean over all epochs and seeds.
 """
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -86,18 +87,19 @@ for _key, _name in CH6.items():
                          "network3", _eta, _lmbda, _epochs, _book, "test at best validation")
 
 
-def run_ch6(name, seed, epochs, data_dir, log, cache={}):
+def run_ch6(name, seed, epochs, data_dir, log, on_epoch, cache={}):
     """One chapter 6 row with examples/network3.py's model, optimizer and loop."""
     net = CH6[name]
     _, _, _, eta, lmbda, book_epochs, expanded, _ = NETWORK3.NETS[net]
     if expanded not in cache:
         cache[expanded] = NETWORK3.load(data_dir, 0, expanded)
     _, history = NETWORK3.train(net, epochs or book_epochs, eta, lmbda, 10, seed,
-                                cache[expanded], log=lambda msg: log(f"{name} seed {seed} {msg}"))
+                                cache[expanded], log=lambda msg: log(f"{name} seed {seed} {msg}"),
+                                on_epoch=on_epoch)
     return history
 
 
-def run(name, seed, epochs, data, log):
+def run(name, seed, epochs, data, log, on_epoch):
     _, sizes, cost_name, init, eta, lmbda, book_epochs, _, _ = EXPERIMENTS[name]
     epochs = epochs or book_epochs
     train, valid, test = data
@@ -122,7 +124,22 @@ def run(name, seed, epochs, data, log):
             history[split].append(100.0 * correct / n)
         log(f"{name} seed {seed} epoch {epoch}: validation {history['valid'][-1]:.2f}%, "
             f"test {history['test'][-1]:.2f}% ({history['seconds'][-1]:.2f} s)")
+        on_epoch(history)
     return history
+
+
+def save_json(path, results, name=None, running=None):
+    """Every finished run, and the one in progress (its epochs so far), as JSON:
+    written beside and then moved over ``path``, so that an interrupted write
+    leaves the previous file whole."""
+    if path is None:
+        return
+    out = {k: list(v) for k, v in results.items()}
+    if running is not None:
+        out.setdefault(name, []).append(running)
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(json.dumps(out, indent=1))
+    os.replace(tmp, path)
 
 
 def table(results, epochs_override):
@@ -150,24 +167,26 @@ def main():
     p.add_argument("--only", nargs="+", choices=list(EXPERIMENTS),
                    default=[k for k in EXPERIMENTS if k not in CH6],
                    help="experiments to run (default: all but chapter 6's, which take hours)")
-    p.add_argument("--json", default=None, help="also write every run's history here")
+    p.add_argument("--json", default=None, help="also write every run's history here, "
+                   "after every epoch (an interrupted run keeps its epochs so far)")
     p.add_argument("--quiet", action="store_true", help="no line per epoch")
     args = p.parse_args()
 
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
     results, data = {}, None
     for name in args.only:
-        if name in CH6:
-            results[name] = [run_ch6(name, seed, args.epochs, args.data_dir, log)
-                             for seed in range(args.first_seed, args.first_seed + args.seeds)]
-        else:
-            if data is None:
-                full = MNIST(args.data_dir)
-                data = (*book_split(full), MNIST(args.data_dir, train=False))
-            results[name] = [run(name, seed, args.epochs, data, log)
-                             for seed in range(args.first_seed, args.first_seed + args.seeds)]
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=1))
+        runs = results[name] = []
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            def on_epoch(history, name=name):   # a long run is saved as it goes
+                save_json(args.json, results, name, history)
+            if name in CH6:
+                runs.append(run_ch6(name, seed, args.epochs, args.data_dir, log, on_epoch))
+            else:
+                if data is None:
+                    full = MNIST(args.data_dir)
+                    data = (*book_split(full), MNIST(args.data_dir, train=False))
+                runs.append(run(name, seed, args.epochs, data, log, on_epoch))
+            save_json(args.json, results)
     print()
     print(table(results, args.epochs))
 

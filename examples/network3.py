@@ -206,8 +206,10 @@ def accuracy(model, dataset, batch_size=1000):
     return 100.0 * correct / len(dataset)
 
 
-def train(name, epochs, eta, lmbda, batch_size, seed, data, log=print):
-    """Train the network; returns the history of validation and test accuracy."""
+def train(name, epochs, eta, lmbda, batch_size, seed, data, log=print, on_epoch=None):
+    """Train the network; returns the history of validation and test accuracy
+    (also handed to ``on_epoch`` after every epoch, so a long run can be saved
+    as it goes)."""
     tg.manual_seed(seed)
     model = build(name)
     train_set, valid, test = data
@@ -226,6 +228,8 @@ def train(name, epochs, eta, lmbda, batch_size, seed, data, log=print):
         history["test"].append(accuracy(model, test))
         log(f"Epoch {epoch}: validation accuracy {history['valid'][-1]:.2f}%, test "
             f"{history['test'][-1]:.2f}% ({history['seconds'][-1]:.1f} s)")
+        if on_epoch is not None:
+            on_epoch(history)
     return model, history
 
 
