@@ -125,7 +125,7 @@ def max_pool_forward(x, geo):
     if not own:   # a 1x1 window
         best = np.copy(best)
     idx = np.zeros(best.shape, dtype=kind) + kind(idx) if isinstance(idx, int) else idx
-    if x.dtype.kind == "f":
+    if x.dtype.kind == "f" and not _all_finite(best):
         nan = np.isnan(best)
         if nan.any():   # NaN windows: the gradient goes to the last NaN, as in PyTorch
             for k, v in enumerate(views):
