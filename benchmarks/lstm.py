@@ -23,12 +23,15 @@ would slow whatever ran next). The table gives the median and best time per
 iteration and the ratio of medians to numpy.
 """
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-import tinygrad_nndl as tg
-from tinygrad_nndl import nn
+sys.path.append(str(Path(__file__).resolve().parents[1]))   # this checkout, unless PYTHONPATH names another
+import tinygrad_nndl as tg  # noqa: E402
+from tinygrad_nndl import nn  # noqa: E402
 
 try:
     import torch
