@@ -17,6 +17,7 @@ from tinygrad_nndl import Tensor
 from tinygrad_nndl.autograd import (GradcheckError, detect_anomaly, functional, grad,
                                     gradcheck, gradgradcheck)
 from tinygrad_nndl.autograd.function import Function
+from tinygrad_nndl.nn import functional as F
 from tinygrad_nndl.testing import arrays, shapes, tensors
 
 
@@ -808,3 +809,21 @@ def test_grad_of_an_intermediate_leaves_what_is_below_it_alone():
     np.testing.assert_allclose(grad((x * 2).sum() + a.sum(), x)[0].data, [2.0, 2.0])
     with pytest.raises(RuntimeError, match="retain_graph"):
         grad(a.sum(), w)                     # but through it, there is nothing left
+
+
+def test_a_gradient_that_is_a_view_of_an_ops_own_buffer_becomes_grad_without_sharing():
+    """A convolution's input gradient is a cropped, transposed view of a buffer
+    its backward made: laid out as the leaf, it becomes .grad as it is; laid
+    out otherwise, .grad is a copy in the leaf's layout. Either way .grad shares
+    memory with nothing the user holds, and a second backward adds into it."""
+    rng = np.random.default_rng(0)
+    w = tg.tensor(rng.standard_normal((3, 2, 3, 3)))
+    chwn = np.ascontiguousarray(rng.standard_normal((2, 6, 6, 4)).transpose(3, 0, 1, 2))
+    for data in (chwn, np.ascontiguousarray(chwn)):
+        x = tg.tensor(data, requires_grad=True)
+        F.conv2d(x, w).sum().backward()
+        first = x.grad.data.copy()
+        assert x.grad.data.strides == x.data.strides
+        assert not np.shares_memory(x.grad.data, x.data)
+        F.conv2d(x, w).sum().backward()
+        np.testing.assert_allclose(x.grad.data, 2 * first)

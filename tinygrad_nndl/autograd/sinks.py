@@ -66,8 +66,9 @@ def accumulate(t, g, create_graph, handed):
         g = np.asarray(g)
     old = t._grad
     if old is None:
-        if g.base is not None or id(g) in handed:   # (a read-only array is a view too)
-            g = g.copy()
+        if (g.base is not None and not (_sole_view(g) and g.strides == t.data.strides)
+                or id(g) in handed):
+            g = g.copy()   # (a read-only array is a view too)
         handed.add(id(g))
         t._grad = Tensor._make(g, None)
     elif old.data.flags.writeable and old.data.shape == g.shape:
@@ -94,6 +95,18 @@ def add_into(prev, g):
     return prev + g
 
 
+def _sole_view(g):
+    """Whether g is a writeable view of memory that nothing else refers to (an
+    op's own buffer, cropped or transposed: a convolution's input gradient):
+    laid out as its tensor (PyTorch's layout contract for .grad), it becomes
+    the .grad as it is, without a copy."""
+    return g.flags.writeable and _base_refs(g) <= _SOLE
+
+
+def _base_refs(g):
+    return getrefcount(g.base)
+
+
 def _count_refs(prev, g):
     return getrefcount(prev)
 
@@ -108,3 +121,4 @@ def _owned_refs():
 
 
 _OWNED = _owned_refs()
+_SOLE = _base_refs(np.empty(2)[1:])   # measured: the view's own reference and the call's
