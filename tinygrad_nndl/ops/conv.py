@@ -27,7 +27,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import reduce_sum
+from .dual import BLAS_DTYPES, reduce_sum
 
 
 class ConvGeometry(NamedTuple):
@@ -169,9 +169,6 @@ def bias_grad(g):
         return reduce_sum(g, (0, 2, 3))
     rows = rows.reshape(g.shape[1], -1)
     return rows @ np.ones(rows.shape[1], g.dtype)
-
-
-BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))   # what BLAS computes in
 
 
 # Dual helpers (numpy in the fast backward, recorded ops under create_graph).

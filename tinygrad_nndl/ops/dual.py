@@ -8,11 +8,22 @@ import numpy as np
 
 from ..tensor.tensor import Tensor
 
+BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))   # what BLAS computes in
+
 
 def reduce_sum(x, axis, keepdims=False):
     if isinstance(x, Tensor):
         return x.sum(dim=axis, keepdim=keepdims)
     return np.add.reduce(x, axis=axis, keepdims=keepdims)   # ndarray.sum's own path, direct
+
+
+def sum_rows(x):
+    """The rows of a 2-D x summed (BP3: delta summed over the mini-batch). On
+    numpy floats one vector-matrix product with ones, which BLAS does about
+    3x faster than numpy's pairwise reduction of a layer's short rows."""
+    if isinstance(x, Tensor) or x.ndim != 2 or x.dtype not in BLAS_DTYPES:
+        return reduce_sum(x, 0)
+    return np.ones(x.shape[0], x.dtype) @ x
 
 
 def sum_to(x, shape):

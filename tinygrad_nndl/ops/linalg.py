@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from .dual import reduce_sum, reshape, sum_to, swap_last, value
+from .dual import reshape, sum_rows, sum_to, swap_last, value
 from .elementwise import stable_sigmoid
 
 
@@ -80,7 +80,7 @@ class Linear(Function):
         if gx is not None and len(shape) != 2:
             gx = reshape(gx, shape)
         gw = g.T @ x if self.needs[1] else None
-        gb = reduce_sum(g, 0) if self.needs[2] else None
+        gb = sum_rows(g) if self.needs[2] else None
         return gx, gw, gb
 
 

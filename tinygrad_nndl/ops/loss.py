@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import log, reshape, value, where
+from .dual import BLAS_DTYPES, log, reshape, value, where
 from .elementwise import Sigmoid, stable_sigmoid
 
 _sum, _max = np.add.reduce, np.maximum.reduce   # the ufuncs, without ndarray.sum's wrapper
@@ -109,6 +109,26 @@ class BinaryCrossEntropyWithLogits(_Loss):
                 -z * gs if self.needs[1] else None)
 
 
+_FEW_CLASSES = 32   # up to here a maximum over the classes is faster along rows of a copy
+
+
+def _class_max(z, axis):
+    """The maximum over the class axis, kept as a size-1 axis. numpy reduces
+    each short row of an (N, C) array apart; with C up to 32 the maximum of
+    the classes laid out as rows of a contiguous copy is 2-5x faster."""
+    if z.ndim == 2 and axis == 1 and z.shape[1] <= _FEW_CLASSES:
+        return _max(np.ascontiguousarray(z.T), axis=0)[:, None]
+    return _max(z, axis=axis, keepdims=True)
+
+
+def _class_sum(e, axis):
+    """The sum over the class axis, kept as a size-1 axis: for (N, C) floats one
+    matrix-vector product with ones, 2-7x faster than numpy's reduction."""
+    if e.ndim == 2 and axis == 1 and e.dtype in BLAS_DTYPES:
+        return (e @ np.ones(e.shape[1], e.dtype))[:, None]
+    return _sum(e, axis=axis, keepdims=True)
+
+
 def _class_grid(target, num_classes, axis, dtype):
     """one_hot(target) laid out with the classes along ``axis``."""
     if target.ndim == 1:   # (N, C), the common case: a scatter is cheapest
@@ -165,12 +185,12 @@ class SoftmaxCrossEntropy(_IndexedLoss):
         # logsumexp and softmax from one exponential, shifted by the max as in
         # reduce.LogSumExp; the softmax is kept for backward.
         axis = self.axis
-        m = _max(z, axis=axis, keepdims=True)
+        m = _class_max(z, axis)
         if not np.isfinite(_sum(m, axis=None)):   # an inf or NaN row (or an overflowing sum)
             m = np.where(np.isfinite(m), m, 0)
         shifted = z - m
         e = np.exp(shifted)
-        total = _sum(e, axis=axis, keepdims=True)
+        total = _class_sum(e, axis)
         self.probs = np.divide(e, total, out=e)
         return self.weighted(np.log(total).squeeze(axis) - self.picked(shifted))
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .conv import BLAS_DTYPES, describe
+from .conv import describe
+from .dual import BLAS_DTYPES
 
 
 class PoolGeometry(NamedTuple):

@@ -47,11 +47,9 @@ class SGD(Optimizer):
                     if g is None:
                         continue
                     w = p.data
-                    if wd:   # lr (g + wd w) in one new buffer: .grad stays the user's
-                        update = w * wd
-                        update += g.data
-                        update *= lr
-                        w -= update
+                    if wd:   # the book's rescaling (eq. 93): one pass over w fewer than
+                        w *= 1 - lr * wd          # w -= lr (g + wd w), the same update
+                        w -= lr * g.data
                     else:
                         w -= lr * g.data
                     changed.append(w)
