@@ -142,6 +142,34 @@ def test_values_against_numpy_definitions(n, c, seed):
                                -logp[np.arange(n), idx].sum(), rtol=1e-10)
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 40), st.sampled_from([1.0, 1e4]),
+       st.sampled_from(["mean", "sum", "none"]), st.integers(0, 2**31 - 1))
+def test_cross_entropy_on_either_side_of_the_few_classes_fast_path(n, c, spread, reduction,
+                                                                   seed):
+    """Up to 32 classes the class max and sum take other numpy routes (a
+    transposed copy, a product with ones): the same values and softmax - one_hot
+    gradients as the definitions, for rows of any scale, in float32 and float64."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, c)) * spread
+    idx = rng.integers(0, c, n)
+    shifted = z - z.max(axis=1, keepdims=True) if n else z
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    per = -logp[np.arange(n), idx]
+    want = {"mean": per.mean() if n else np.nan, "sum": per.sum(), "none": per}[reduction]
+    grad = np.exp(logp) - one_hot_np(idx, c)
+    if reduction == "mean":
+        grad = grad / n
+    for dtype, rtol in ((np.float64, 1e-10), (np.float32, 2e-5)):
+        zt = tg.tensor(z.astype(dtype), requires_grad=True)
+        loss = F.cross_entropy(zt, idx, reduction=reduction)
+        assert loss.dtype == dtype
+        np.testing.assert_allclose(loss.data, want, rtol=rtol, atol=rtol)
+        if n:
+            loss.sum().backward() if reduction == "none" else loss.backward()
+            np.testing.assert_allclose(zt.grad.data, grad, rtol=rtol, atol=rtol)
+
+
 def test_class_weights_and_ignore_index_follow_pytorch_definitions(rng):
     z = rng.standard_normal((5, 3))
     idx = np.array([0, 2, 1, 2, 0])

@@ -104,3 +104,19 @@ def test_fused_linear(case, data):
     unfused = tg.autograd.grad(plain, inputs, grad_outputs=Tensor(g))
     for f, u in zip(fused, unfused):
         np.testing.assert_allclose(f.data, u.data, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 300])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_linear_bias_gradient_is_bp3_the_rows_of_delta_summed(rows, dtype):
+    """dC/db = sum over the mini-batch of delta (BP3), whichever route the sum
+    takes (a product with ones for BLAS's float types, numpy's sum otherwise)."""
+    rng = np.random.default_rng(rows)
+    x = tg.tensor(rng.standard_normal((rows, 5)).astype(dtype))
+    w = tg.tensor(rng.standard_normal((3, 5)).astype(dtype), requires_grad=True)
+    b = tg.tensor(rng.standard_normal(3).astype(dtype), requires_grad=True)
+    delta = rng.standard_normal((rows, 3)).astype(dtype)
+    Linear.apply(x, w, b).backward(delta)
+    assert b.grad.dtype == dtype and b.grad.shape == (3,)
+    tol = 1e-2 if dtype == np.float16 else 1e-5
+    np.testing.assert_allclose(b.grad.data, delta.astype(np.float64).sum(0), rtol=tol, atol=tol)
