@@ -175,6 +175,25 @@ def _batches(seed, steps, m):
     return [(rng.standard_normal((m, 4)), rng.uniform(0, 1, (m, 3))) for _ in range(steps)]
 
 
+@pytest.mark.parametrize("lr, wd", [(1e-3, 1e-5), (1e-2, 1e-5), (0.1, 5e-4)])
+def test_small_weight_decay_survives_float32_rounding(lr, wd):
+    """Over 2000 float32 steps SGD with weight decay stays within rounding of
+    w -= lr (g + wd w) computed in float64: the decay is applied together with
+    the gradient, not as a factor 1 - lr wd rounded to float32 on its own
+    (which loses a small decay, or scales it by 1.19)."""
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal(1000).astype(np.float32)
+    p = tg.tensor(w0.copy(), requires_grad=True)
+    opt = optim.SGD([p], lr=lr, weight_decay=wd)
+    ref = w0.astype(np.float64)
+    for _ in range(2000):
+        g = (rng.standard_normal(1000) * 1e-3).astype(np.float32)
+        p.grad = tg.tensor(g)
+        opt.step()
+        ref -= lr * (g + wd * ref)
+    assert np.abs(p.data - ref).max() < 1e-5
+
+
 @pytest.mark.parametrize("steps", [1, 5])
 def test_book_l2_rescaling_is_weight_decay_is_l2_penalty(steps):
     """Eq. 93: w -> (1 - eta lambda/n) w - (eta/m) sum_x dC_x/dw, biases

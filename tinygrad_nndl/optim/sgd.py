@@ -47,9 +47,11 @@ class SGD(Optimizer):
                     if g is None:
                         continue
                     w = p.data
-                    if wd:   # the book's rescaling (eq. 93): one pass over w fewer than
-                        w *= 1 - lr * wd          # w -= lr (g + wd w), the same update
-                        w -= lr * g.data
+                    if wd:   # lr (g + wd w) in one new buffer: .grad stays the user's
+                        update = w * wd         # (not w *= 1 - lr wd: rounded to w's dtype
+                        update += g.data        # alone, a small decay is lost in float32)
+                        update *= lr
+                        w -= update
                     else:
                         w -= lr * g.data
                     changed.append(w)
