@@ -256,22 +256,10 @@ def contender(cls, backward_of, a, g, blocks):
     return run
 
 
-def ours(a, g, blocks):
-    x, b = tg.tensor(a, requires_grad=True), tg.tensor(a, requires_grad=True)
-
-    def run():
-        x.grad = b.grad = None
-        y = x
-        for _ in range(blocks):
-            y = (y * b + b).tanh() * 1.0001
-        y.backward(g)
-        return x.grad.data, b.grad.data
-    return run
-
-
-def pytorch(torch, a, g, blocks):
-    x, b = torch.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    g = torch.from_numpy(g)
+def eager(lib, a, g, blocks):
+    """Ours or PyTorch: the same code, the import changed."""
+    x, b = lib.tensor(a, requires_grad=True), lib.tensor(a, requires_grad=True)
+    g = lib.from_numpy(g)
 
     def run():
         x.grad = b.grad = None
@@ -287,9 +275,9 @@ def contenders(a, g, blocks, torch):
     runs = {"bare": contender(engine(False), closures_backward, a, g, blocks),
             "bare + hush": contender(engine(True), closures_backward, a, g, blocks),
             "bare + hush + generic apply": contender(ApplyTensor, apply_backward, a, g, blocks),
-            "ours": ours(a, g, blocks)}
+            "ours": eager(tg, a, g, blocks)}
     if torch is not None:   # last in each round: its threads slow what follows
-        runs["PyTorch"] = pytorch(torch, a, g, blocks)
+        runs["PyTorch"] = eager(torch, a, g, blocks)
     return runs
 
 
