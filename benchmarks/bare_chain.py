@@ -17,18 +17,19 @@ adding one thing ours does, beside ours and PyTorch.
 None of them has what ours has besides: grad mode, hooks, retain_grad,
 version counters, create_graph, autograd.grad, dtype rules, errors naming the
 op. Before timing, every engine (PyTorch too) must give the gradients of a
-6-block chain, where none vanishes, written out by hand in float64 (the timed chain's tanh saturates: its gradients reach only its last
-blocks).
+6-block chain, where none vanishes, written out by hand in float64 (the timed
+chain's tanh saturates: its gradients reach only its last blocks).
 """
 import argparse
 import itertools
-import os
 import sys
 import time
 from heapq import heappop, heappush
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# core first: it sets numpy's BLAS to one thread, which must precede numpy's import
+from core import optional_torch
+
 import numpy as np  # noqa: E402
 
 sys.path.append(str(Path(__file__).resolve().parent.parent))
@@ -315,13 +316,7 @@ def main():
     p.add_argument("--rounds", type=int, default=40)
     p.add_argument("--no-torch", action="store_true")
     args = p.parse_args()
-    torch = None
-    if not args.no_torch:
-        try:
-            import torch
-            torch.set_num_threads(1)
-        except ImportError:
-            torch = None
+    torch = optional_torch(not args.no_torch)
     check_gradients(torch)
     a = np.random.default_rng(2).random((10, 10), dtype=np.float32) + 0.5   # core.py's chain
     g = np.ones((10, 10), np.float32)

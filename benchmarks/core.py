@@ -46,6 +46,19 @@ def stable_sigmoid(z):
     return np.reciprocal(e, out=e)
 
 
+def optional_torch(wanted=True):
+    """PyTorch on one thread (as numpy's BLAS here), or None when not wanted or
+    not installed: it is the reference, never a requirement."""
+    if not wanted:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    return torch
+
+
 def interleaved(contenders, rounds, apart=("torch",)):
     """name -> median seconds per call of step(), the contenders taking turns.
     Those in ``apart`` (PyTorch) take their turns after the others: its thread
@@ -249,13 +262,7 @@ BENCHES = {"W1": (w1, 1.5), "W2": (w2, 1.15), "chain": (chain, None), "LSTM": (l
 
 def measure(rounds, use_torch, only=None):
     import tinygrad_nndl as tg
-    torch = None
-    if use_torch:
-        try:
-            import torch
-            torch.set_num_threads(1)
-        except ImportError:
-            torch = None
+    torch = optional_torch(use_torch)
     return {name: fn(tg, rounds, torch) for name, (fn, _) in BENCHES.items()
             if not only or name in only}
 
