@@ -22,18 +22,15 @@ chain's tanh saturates: its gradients reach only its last blocks).
 """
 import argparse
 import itertools
-import sys
 import time
 from heapq import heappop, heappush
-from pathlib import Path
 
 # core first: it sets numpy's BLAS to one thread, which must precede numpy's import
 from core import optional_torch
 
 import numpy as np  # noqa: E402
 
-sys.path.append(str(Path(__file__).resolve().parent.parent))
-import tinygrad_nndl as tg  # noqa: E402
+import tinygrad_nndl as tg  # noqa: E402  (core put this checkout on the path)
 from tinygrad_nndl.autograd.function import hush, unhush  # noqa: E402
 
 BLOCKS = 250   # (y * b + b).tanh() * 1.0001: four ops a block

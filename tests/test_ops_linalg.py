@@ -120,3 +120,26 @@ def test_linear_bias_gradient_is_bp3_the_rows_of_delta_summed(rows, dtype):
     assert b.grad.dtype == dtype and b.grad.shape == (3,)
     tol = 1e-2 if dtype == np.float16 else 1e-5
     np.testing.assert_allclose(b.grad.data, delta.astype(np.float64).sum(0), rtol=tol, atol=tol)
+
+
+def test_bias_gradients_from_the_kept_ones_are_the_users_own_and_the_cache_stays_bounded():
+    """The ones that sum_rows multiplies by are kept per (length, dtype) and
+    read-only; each gradient is a new writeable array (changing one changes
+    no later gradient), and however many batch sizes pass, few vectors stay."""
+    from tinygrad_nndl.ops import dual
+    rng = np.random.default_rng(0)
+    delta = rng.standard_normal((10, 3)).astype(np.float32)
+    first = dual.sum_rows(delta)
+    first[...] = 1e9   # the user's .grad, changed in place
+    again = dual.sum_rows(delta)
+    np.testing.assert_allclose(again, delta.astype(np.float64).sum(0), rtol=1e-5)
+    assert again.flags.writeable and not np.shares_memory(first, again)
+    kept = dual.ones_vector(10, np.dtype(np.float32))
+    assert not kept.flags.writeable and (kept == 1).all()
+    for rows in range(1, 3 * dual._ONES_KEPT):
+        got = dual.sum_rows(np.ones((rows, 2), np.float64))
+        np.testing.assert_array_equal(got, [rows, rows])
+        assert len(dual._ONES) <= dual._ONES_KEPT
+    long = dual.ones_vector(dual._ONES_LONGEST + 1, np.dtype(np.float32))
+    assert long.flags.writeable and len(long) == dual._ONES_LONGEST + 1
+    assert (dual._ONES_LONGEST + 1, np.dtype(np.float32)) not in dual._ONES

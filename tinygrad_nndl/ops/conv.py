@@ -27,7 +27,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import BLAS_DTYPES, reduce_sum
+from .dual import BLAS_DTYPES, ones_vector, reduce_sum
 
 
 class ConvGeometry(NamedTuple):
@@ -168,7 +168,7 @@ def bias_grad(g):
     if not rows.flags.c_contiguous:
         return reduce_sum(g, (0, 2, 3))
     rows = rows.reshape(g.shape[1], -1)
-    return rows @ np.ones(rows.shape[1], g.dtype)
+    return rows @ ones_vector(rows.shape[1], g.dtype)
 
 
 # Dual helpers (numpy in the fast backward, recorded ops under create_graph).

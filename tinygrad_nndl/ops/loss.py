@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import BLAS_DTYPES, log, reshape, value, where
+from .dual import BLAS_DTYPES, log, ones_vector, reshape, value, where
 from .elementwise import Sigmoid, stable_sigmoid
 
 _sum, _max = np.add.reduce, np.maximum.reduce   # the ufuncs, without ndarray.sum's wrapper
@@ -125,7 +125,7 @@ def _class_sum(e, axis):
     """The sum over the class axis, kept as a size-1 axis: for (N, C) floats one
     matrix-vector product with ones, 2-7x faster than numpy's reduction."""
     if e.ndim == 2 and axis == 1 and e.dtype in BLAS_DTYPES:
-        return (e @ np.ones(e.shape[1], e.dtype))[:, None]
+        return (e @ ones_vector(e.shape[1], e.dtype))[:, None]
     return _sum(e, axis=axis, keepdims=True)
 
 
