@@ -157,6 +157,30 @@ def stable_sigmoid(z, out=None):
         unhush(quiet)
 
 
+def sigmoid_delta(g, a):
+    """g * sigma'(z) from a = sigma(z): g a (1 - a), the Hadamard factor of BP1
+    and BP2. On arrays of one dtype in one new buffer, multiplied in place:
+    two temporaries fewer, and a layer's backward on a mini-batch of 10 is
+    mostly such small calls."""
+    if type(g) is np.ndarray and type(a) is np.ndarray and g.dtype is a.dtype:
+        d = 1 - a
+        d *= a
+        d *= g
+        return d
+    return g * (a * (1 - a))
+
+
+def tanh_delta(g, a):
+    """g * tanh'(z) from a = tanh(z): g (1 - a^2), in one new buffer as
+    ``sigmoid_delta``."""
+    if type(g) is np.ndarray and type(a) is np.ndarray and g.dtype is a.dtype:
+        d = a * a
+        np.subtract(1, d, out=d)
+        d *= g
+        return d
+    return g * (1 - a * a)
+
+
 class Sigmoid(Function):
     """sigma(z) = 1 / (1 + e^-z), finite and warning-free for any z.
 
@@ -170,7 +194,7 @@ class Sigmoid(Function):
         return stable_sigmoid(z)
 
     def backward(self, g, out, z):
-        return (g * out * (1 - out),)
+        return (sigmoid_delta(g, out),)
 
 
 class Tanh(Function):
@@ -182,7 +206,7 @@ class Tanh(Function):
         return np.tanh(z)
 
     def backward(self, g, out, z):
-        return (g * (1 - out * out),)
+        return (tanh_delta(g, out),)
 
 
 class Relu(Function):

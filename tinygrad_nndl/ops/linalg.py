@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .dual import reshape, sum_rows, sum_to, swap_last, value
-from .elementwise import stable_sigmoid
+from .elementwise import sigmoid_delta, stable_sigmoid, tanh_delta
 
 
 class MatMul(Function):
@@ -84,16 +84,12 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def _sigmoid_slope(a):
-    return a * (1 - a)
+def _sigmoid_in_place(z):
+    return stable_sigmoid(z, out=z)   # z is the layer's own new buffer
 
 
-def _tanh_slope(a):
-    return 1 - a * a
-
-
-def _relu_slope(a):
-    return value(a) > 0
+def _relu_delta(g, a):
+    return g * (value(a) > 0)
 
 
 class LinearActivation(Linear):
@@ -110,13 +106,13 @@ class LinearActivation(Linear):
 
     save_output = True
     activation = None          # its name, for drawings
-    act = slope = None         # a = act(z), and act'(z) from a
+    act = delta = None         # a = act(z), and delta = g * act'(z) from (g, a)
 
     def forward(self, x, w, b):
         return self.act(Linear.forward(self, x, w, b))
 
     def backward(self, g, out, x, w, b):
-        return Linear.backward(self, g * self.slope(out), out, x, w, b)
+        return Linear.backward(self, self.delta(g, out), out, x, w, b)
 
 
 def _relu_in_place(z):
@@ -125,17 +121,17 @@ def _relu_in_place(z):
 
 class LinearSigmoid(LinearActivation):
     activation = "sigmoid"
-    act, slope = staticmethod(stable_sigmoid), staticmethod(_sigmoid_slope)
+    act, delta = staticmethod(_sigmoid_in_place), staticmethod(sigmoid_delta)
 
 
 class LinearTanh(LinearActivation):
     activation = "tanh"
-    act, slope = staticmethod(np.tanh), staticmethod(_tanh_slope)
+    act, delta = staticmethod(np.tanh), staticmethod(tanh_delta)
 
 
 class LinearReLU(LinearActivation):
     activation = "relu"
-    act, slope = staticmethod(_relu_in_place), staticmethod(_relu_slope)
+    act, delta = staticmethod(_relu_in_place), staticmethod(_relu_delta)
 
 
 # the activation a Linear layer can be fused with -> the op doing both

@@ -127,7 +127,7 @@ class _Preactivation:
         g, out = a.grad, a.data
         g = getattr(g, "data", g)
         self.grad = None if g is None or out is None else \
-            np.asarray(g) * fn.slope(np.asarray(out))
+            fn.delta(np.asarray(g), np.asarray(out))
 
 
 def open_fused_layers(graph, show_data, show_grad):
