@@ -378,6 +378,27 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot_at_1e4():
     np.testing.assert_allclose(z.grad.data, [[1.0, -1.0, 0.0]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_rows_with_infinite_or_nan_logits(dtype):
+    """A row's loss is logsumexp(z) - z_y with its limits: [inf, 0] picking 0
+    gives inf (logsumexp inf, the pick finite), [-inf, 0] picking 0 gives 0,
+    an all -inf row and a NaN row give NaN; finite rows are untouched. A mean
+    or sum over the rows is the mean or sum of those values (inf, not the NaN
+    that shifting [inf, 0] by its own max would make)."""
+    inf = np.inf
+    lse = np.log1p(np.e)   # logsumexp(1, 2) - 1
+    cases = [([[inf, 0], [1, 2]], [1, 0], [inf, lse]),
+             ([[-inf, 0], [1, 2]], [1, 0], [0.0, lse]),
+             ([[inf, 0], [-inf, 0], [-inf, -inf], [np.nan, 0], [1, 2]], [1, 1, 0, 1, 0],
+              [inf, 0.0, np.nan, np.nan, lse])]
+    for z, y, want in cases:
+        z, y = tg.tensor(np.array(z, dtype)), np.array(y)
+        each = F.cross_entropy(z, y, reduction="none").data
+        np.testing.assert_allclose(each, want, rtol=1e-6)
+        mean, total = (F.cross_entropy(z, y, reduction=r).item() for r in ("mean", "sum"))
+        np.testing.assert_allclose([mean, total], [np.mean(want), np.sum(want)], rtol=1e-6)
+
+
 # ----- errors -------------------------------------------------------------------
 @pytest.mark.parametrize("fn", [F.mse_loss, F.quadratic_cost, F.binary_cross_entropy,
                                 F.binary_cross_entropy_with_logits])

@@ -136,10 +136,12 @@ def test_bias_gradients_from_the_kept_ones_are_the_users_own_and_the_cache_stays
     assert again.flags.writeable and not np.shares_memory(first, again)
     kept = dual.ones_vector(10, np.dtype(np.float32))
     assert not kept.flags.writeable and (kept == 1).all()
-    for rows in range(1, 3 * dual._ONES_KEPT):
+    rows = dual.row_indices(7)
+    assert not rows.flags.writeable and rows.tolist() == list(range(7))
+    for rows in range(1, 3 * dual._KEPT_MOST):
         got = dual.sum_rows(np.ones((rows, 2), np.float64))
         np.testing.assert_array_equal(got, [rows, rows])
-        assert len(dual._ONES) <= dual._ONES_KEPT
-    long = dual.ones_vector(dual._ONES_LONGEST + 1, np.dtype(np.float32))
-    assert long.flags.writeable and len(long) == dual._ONES_LONGEST + 1
-    assert (dual._ONES_LONGEST + 1, np.dtype(np.float32)) not in dual._ONES
+        assert len(dual._KEPT) <= dual._KEPT_MOST
+    long = dual.ones_vector(dual._KEPT_LONGEST + 1, np.dtype(np.float32))
+    assert long.flags.writeable and len(long) == dual._KEPT_LONGEST + 1
+    assert ("ones", dual._KEPT_LONGEST + 1, np.dtype(np.float32)) not in dual._KEPT

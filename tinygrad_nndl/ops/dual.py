@@ -9,9 +9,10 @@ import numpy as np
 from ..tensor.tensor import Tensor
 
 BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))   # what BLAS computes in
-_ONES = {}            # (length, dtype) -> a read-only vector of ones, see ones_vector
-_ONES_KEPT = 64       # vectors kept at most (one per batch size and dtype seen)
-_ONES_LONGEST = 1 << 16   # longer ones are made each time: then the product dominates
+_KEPT = {}            # (kind, length, dtype) -> a read-only vector, see ones_vector
+_KEPT_MOST = 64       # vectors kept at most (one per batch size, kind and dtype seen)
+_KEPT_LONGEST = 1 << 16   # longer ones are made each time: then the work on them dominates
+_INTP = np.dtype(np.intp)
 
 
 def reduce_sum(x, axis, keepdims=False):
@@ -20,20 +21,31 @@ def reduce_sum(x, axis, keepdims=False):
     return np.add.reduce(x, axis=axis, keepdims=keepdims)   # ndarray.sum's own path, direct
 
 
+def _kept(kind, n, dtype, make):
+    key = (kind, n, dtype)
+    vector = _KEPT.get(key)
+    if vector is None:
+        vector = make(n, dtype=dtype)
+        if n <= _KEPT_LONGEST:
+            if len(_KEPT) >= _KEPT_MOST:
+                _KEPT.clear()
+            vector.flags.writeable = False
+            _KEPT[key] = vector
+    return vector
+
+
 def ones_vector(n, dtype):
     """n ones of ``dtype``, read-only and kept for reuse: a sum taken as a
     product with ones (BLAS's fastest sum of short rows) would otherwise pay
     as much for making the ones as for the product, at a mini-batch of 10."""
-    key = (n, dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        ones = np.ones(n, dtype)
-        if n <= _ONES_LONGEST:
-            if len(_ONES) >= _ONES_KEPT:
-                _ONES.clear()
-            ones.flags.writeable = False
-            _ONES[key] = ones
-    return ones
+    return _kept("ones", n, dtype, np.ones)
+
+
+def row_indices(n):
+    """0, 1, ..., n - 1, read-only and kept for reuse: the row index of a
+    pick ``x[rows, target]`` (the target class of every example), made twice
+    a step otherwise."""
+    return _kept("rows", n, _INTP, np.arange)
 
 
 def sum_rows(x):

@@ -10,11 +10,13 @@ Every op returns the elementwise loss ``l`` when ``scale`` is None
 mean, 1 for a sum). Backward rules use only operators, ``ops.dual`` helpers
 and Tensor methods, so gradients of gradients work as for every other op.
 """
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import BLAS_DTYPES, log, ones_vector, reshape, value, where
+from .dual import BLAS_DTYPES, log, ones_vector, reshape, row_indices, value, where
 from .elementwise import Sigmoid, stable_sigmoid
 
 _sum, _max = np.add.reduce, np.maximum.reduce   # the ufuncs, without ndarray.sum's wrapper
@@ -129,6 +131,14 @@ def _class_sum(e, axis):
     return _sum(e, axis=axis, keepdims=True)
 
 
+def _finite(m):
+    """The rows' max with inf and NaN entries (rows of inf, -inf or NaN) made
+    0, so that the shift leaves such rows as they are."""
+    if np.isfinite(_sum(m, axis=None)):   # no such row (nor a sum that overflows)
+        return m
+    return np.where(np.isfinite(m), m, 0)
+
+
 def _class_grid(target, num_classes, axis, dtype):
     """one_hot(target) laid out with the classes along ``axis``."""
     if target.ndim == 1:   # (N, C), the common case: a scatter is cheapest
@@ -153,7 +163,7 @@ class _IndexedLoss(_Loss):
     def picked(self, x):
         """x at each target class: x[n, target[n], ...]."""
         if self.target.ndim == 1:   # (N, C): plain fancy indexing is 5x faster
-            return x[np.arange(self.target.shape[0]), self.target]
+            return x[row_indices(self.target.shape[0]), self.target]
         return np.take_along_axis(x, np.expand_dims(self.target, self.axis),
                                   self.axis).squeeze(self.axis)
 
@@ -182,17 +192,25 @@ class SoftmaxCrossEntropy(_IndexedLoss):
     saved_attrs = ("probs",)
 
     def forward(self, z):
-        # logsumexp and softmax from one exponential, shifted by the max as in
-        # reduce.LogSumExp; the softmax is kept for backward.
+        m = _class_max(z, self.axis)
+        if self.scale is None:   # per-element losses
+            return self._shifted_by(z, _finite(m))
+        loss = self._shifted_by(z, m)
+        if math.isfinite(loss):   # then every row's max was finite: _finite changes nothing
+            return loss
+        return self._shifted_by(z, _finite(m))   # an inf or NaN row: the max made finite
+
+    def _shifted_by(self, z, m):
+        """The loss, from logsumexp and softmax computed with one exponential
+        of z - m (m the rows' max, as in reduce.LogSumExp); the softmax is
+        kept for backward."""
         axis = self.axis
-        m = _class_max(z, axis)
-        if not np.isfinite(_sum(m, axis=None)):   # an inf or NaN row (or an overflowing sum)
-            m = np.where(np.isfinite(m), m, 0)
         shifted = z - m
-        e = np.exp(shifted)
+        picked = self.picked(shifted)
+        e = np.exp(shifted, out=shifted)
         total = _class_sum(e, axis)
         self.probs = np.divide(e, total, out=e)
-        return self.weighted(np.log(total).squeeze(axis) - self.picked(shifted))
+        return self.weighted(np.log(total).squeeze(axis) - picked)
 
     def backward(self, g, out, z):
         if isinstance(z, Tensor):   # recorded backward: softmax must be differentiable
@@ -202,7 +220,7 @@ class SoftmaxCrossEntropy(_IndexedLoss):
             gs = self.upstream(g)
             if self.target.ndim == 1 and gs.ndim == 0:   # (N, C), a mean or sum: the common case
                 grad = probs * gs                        # (softmax - one_hot) g, in two passes
-                grad[np.arange(self.target.shape[0]), self.target] -= gs
+                grad[row_indices(self.target.shape[0]), self.target] -= gs
                 return (grad,)
         return ((probs - _class_grid(self.target, z.shape[self.axis], self.axis, z.dtype))
                 * self.upstream(g),)
