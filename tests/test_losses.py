@@ -397,6 +397,34 @@ def test_cross_entropy_rows_with_infinite_or_nan_logits(dtype):
         np.testing.assert_allclose(each, want, rtol=1e-6)
         mean, total = (F.cross_entropy(z, y, reduction=r).item() for r in ("mean", "sum"))
         np.testing.assert_allclose([mean, total], [np.mean(want), np.sum(want)], rtol=1e-6)
+    # The gradient (softmax - one_hot)/n: [inf, 0]'s softmax is [NaN, 0] (inf/inf), the
+    # finite row's is the usual one.
+    z = tg.tensor(np.array([[inf, 0], [1, 2]], dtype), requires_grad=True)
+    F.cross_entropy(z, np.array([1, 0])).backward()
+    p = 1 / (1 + np.e)   # softmax(1, 2)[0]
+    np.testing.assert_allclose(z.grad.data, [[np.nan, -0.5], [(p - 1) / 2, (1 - p) / 2]],
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ignored_rows_add_nothing_even_with_infinite_logits(dtype):
+    """ignore_index: an ignored example contributes exactly 0 to the loss and
+    gets a 0 gradient, whatever its scores (not NaN * 0 for inf logits); the
+    mean is over the others."""
+    inf = np.inf
+    z = tg.tensor(np.array([[inf, 0], [1, 2], [-inf, -inf]], dtype), requires_grad=True)
+    y = np.array([-100, 0, -100])   # PyTorch's default ignore_index
+    for reduction in ("mean", "sum"):   # the same: one example counts
+        z.grad = None
+        loss = F.cross_entropy(z, y, reduction=reduction)
+        np.testing.assert_allclose(loss.item(), np.log1p(np.e), rtol=1e-6)   # row 1 alone
+        loss.backward()
+        p = 1 / (1 + np.e)
+        np.testing.assert_allclose(z.grad.data, [[0, 0], [p - 1, 1 - p], [0, 0]],
+                                   rtol=1e-6, atol=0)
+    logp = tg.tensor(np.array([[-inf, 0], [np.log(0.25), np.log(0.75)]], dtype))
+    np.testing.assert_allclose(F.nll_loss(logp, np.array([0, 1]), ignore_index=0).item(),
+                               -np.log(0.75), rtol=1e-6)
 
 
 # ----- errors -------------------------------------------------------------------

@@ -302,3 +302,25 @@ def test_sigmoid_tanh_finite_for_large_inputs(dtype):
     assert np.all(np.isfinite(x.grad.data))
     # sigma' = sigma(1 - sigma) and tanh' = 1 - tanh^2: both 0 far out, 1/4 + 1 at 0
     np.testing.assert_allclose(x.grad.data[[0, 2, 4]], [0.0, 1.25, 0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (1,), (3, 2)])
+def test_sigmoid_and_tanh_gradients_are_their_closed_forms_for_every_rank(shape, dtype):
+    """sigma' = sigma(1 - sigma) (BP1, BP2) and tanh' = 1 - tanh^2 times the
+    upstream gradient, for a 0-d tensor too (numpy makes scalars of 0-d
+    products, which take no out=)."""
+    rng = np.random.default_rng(len(shape))
+    z = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    for method, slope in (("sigmoid", lambda a: a * (1 - a)), ("tanh", lambda a: 1 - a * a)):
+        x = Tensor(z, requires_grad=True)
+        out = getattr(x, method)()
+        out.backward(Tensor(g))
+        a = out.data.astype(np.float64)
+        assert x.grad.dtype == dtype and x.grad.shape == shape
+        tol = 2e-3 if dtype == np.float16 else 1e-6
+        np.testing.assert_allclose(x.grad.data, g * slope(a), rtol=tol, atol=tol)
+    s = Tensor(np.asarray(0.5, dtype), requires_grad=True)
+    (s * s).tanh().backward()   # a scalar's tanh inside a graph
+    np.testing.assert_allclose(s.grad.data, 2 * 0.5 * (1 - np.tanh(0.25) ** 2), rtol=tol)

@@ -124,23 +124,30 @@ def test_linear_bias_gradient_is_bp3_the_rows_of_delta_summed(rows, dtype):
 
 def test_bias_gradients_from_the_kept_ones_are_the_users_own_and_the_cache_stays_bounded():
     """The ones that sum_rows multiplies by are kept per (length, dtype) and
-    read-only; each gradient is a new writeable array (changing one changes
-    no later gradient), and however many batch sizes pass, few vectors stay."""
+    read-only; each bias gradient is a new writeable array (a .grad changed in
+    place changes no later gradient), and however many batch sizes pass, few
+    vectors stay."""
     from tinygrad_nndl.ops import dual
     rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((10, 5)).astype(np.float32))
+    w = tg.tensor(rng.standard_normal((3, 5)).astype(np.float32), requires_grad=True)
+    b = tg.tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True)
     delta = rng.standard_normal((10, 3)).astype(np.float32)
-    first = dual.sum_rows(delta)
-    first[...] = 1e9   # the user's .grad, changed in place
-    again = dual.sum_rows(delta)
-    np.testing.assert_allclose(again, delta.astype(np.float64).sum(0), rtol=1e-5)
-    assert again.flags.writeable and not np.shares_memory(first, again)
+    for _ in range(2):
+        b.grad = None
+        Linear.apply(x, w, b).backward(delta)
+        np.testing.assert_allclose(b.grad.data, delta.astype(np.float64).sum(0), rtol=1e-5)
+        assert b.grad.data.flags.writeable
+        b.grad.data[...] = 1e9   # the user's .grad, changed in place
     kept = dual.ones_vector(10, np.dtype(np.float32))
-    assert not kept.flags.writeable and (kept == 1).all()
-    rows = dual.row_indices(7)
-    assert not rows.flags.writeable and rows.tolist() == list(range(7))
-    for rows in range(1, 3 * dual._KEPT_MOST):
-        got = dual.sum_rows(np.ones((rows, 2), np.float64))
-        np.testing.assert_array_equal(got, [rows, rows])
+    assert (kept == 1).all()
+    with pytest.raises(ValueError, match="read-only"):
+        kept[0] = 2
+    indices = dual.row_indices(7)
+    assert not indices.flags.writeable and indices.tolist() == list(range(7))
+    for n in range(1, 3 * dual._KEPT_MOST):
+        got = dual.sum_rows(np.ones((n, 2), np.float64))
+        np.testing.assert_array_equal(got, [n, n])
         assert len(dual._KEPT) <= dual._KEPT_MOST
     long = dual.ones_vector(dual._KEPT_LONGEST + 1, np.dtype(np.float32))
     assert long.flags.writeable and len(long) == dual._KEPT_LONGEST + 1

@@ -162,8 +162,8 @@ def sigmoid_delta(g, a):
     and BP2. On arrays of one dtype in one new buffer, multiplied in place:
     two temporaries fewer, and a layer's backward on a mini-batch of 10 is
     mostly such small calls."""
-    if type(g) is np.ndarray and type(a) is np.ndarray and g.dtype is a.dtype:
-        d = 1 - a
+    if type(g) is np.ndarray and type(a) is np.ndarray and g.dtype is a.dtype and a.ndim:
+        d = 1 - a   # (not 0-d: numpy makes a scalar of it, which takes no out=)
         d *= a
         d *= g
         return d
@@ -173,7 +173,7 @@ def sigmoid_delta(g, a):
 def tanh_delta(g, a):
     """g * tanh'(z) from a = tanh(z): g (1 - a^2), in one new buffer as
     ``sigmoid_delta``."""
-    if type(g) is np.ndarray and type(a) is np.ndarray and g.dtype is a.dtype:
+    if type(g) is np.ndarray and type(a) is np.ndarray and g.dtype is a.dtype and a.ndim:
         d = a * a
         np.subtract(1, d, out=d)
         d *= g

@@ -178,7 +178,12 @@ class _IndexedLoss(_Loss):
         return gs
 
     def weighted(self, loss):
-        return self.reduce(loss if self.weight is None else loss * self.weight)
+        """The elements' losses times their weights, reduced; an ignored
+        (weight 0) element adds exactly 0, as in PyTorch, not NaN * 0 when its
+        scores are infinite."""
+        if self.weight is not None:
+            loss = np.where(self.weight != 0, loss * self.weight, 0)
+        return self.reduce(loss)
 
 
 class SoftmaxCrossEntropy(_IndexedLoss):
@@ -222,8 +227,11 @@ class SoftmaxCrossEntropy(_IndexedLoss):
                 grad = probs * gs                        # (softmax - one_hot) g, in two passes
                 grad[row_indices(self.target.shape[0]), self.target] -= gs
                 return (grad,)
-        return ((probs - _class_grid(self.target, z.shape[self.axis], self.axis, z.dtype))
-                * self.upstream(g),)
+        grad = ((probs - _class_grid(self.target, z.shape[self.axis], self.axis, z.dtype))
+                * self.upstream(g))
+        if self.weight is not None:   # an ignored element's softmax may be NaN (inf scores)
+            grad = where(np.expand_dims(self.weight != 0, self.axis), grad, 0)
+        return (grad,)
 
 
 class NegativeLogLikelihood(_IndexedLoss):
