@@ -181,6 +181,12 @@ def tanh_delta(g, a):
     return g * (1 - a * a)
 
 
+def relu_delta(g, a):
+    """g * relu'(z) from a = relu(z): g where a > 0, else 0 (the subgradient
+    at 0 is 0, as in PyTorch)."""
+    return g * (value(a) > 0)
+
+
 class Sigmoid(Function):
     """sigma(z) = 1 / (1 + e^-z), finite and warning-free for any z.
 
@@ -218,7 +224,7 @@ class Relu(Function):
         return np.maximum(z, 0)
 
     def backward(self, g, out, z):
-        return (g * (value(out) > 0),)
+        return (relu_delta(g, out),)
 
 
 class Clamp(Function):

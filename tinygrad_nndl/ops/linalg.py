@@ -4,8 +4,8 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from .dual import reshape, sum_rows, sum_to, swap_last, value
-from .elementwise import sigmoid_delta, stable_sigmoid, tanh_delta
+from .dual import reshape, sum_rows, sum_to, swap_last
+from .elementwise import relu_delta, sigmoid_delta, stable_sigmoid, tanh_delta
 
 
 class MatMul(Function):
@@ -88,10 +88,6 @@ def _sigmoid_in_place(z):
     return stable_sigmoid(z, out=z)   # z is the layer's own new buffer
 
 
-def _relu_delta(g, a):
-    return g * (value(a) > 0)
-
-
 class LinearActivation(Linear):
     """a = act(x W^T + b): a whole layer of the book's network (z and a =
     sigma(z)) in one node. ``nn.Sequential`` uses it (as LinearSigmoid,
@@ -131,7 +127,7 @@ class LinearTanh(LinearActivation):
 
 class LinearReLU(LinearActivation):
     activation = "relu"
-    act, delta = staticmethod(_relu_in_place), staticmethod(_relu_delta)
+    act, delta = staticmethod(_relu_in_place), staticmethod(relu_delta)
 
 
 # the activation a Linear layer can be fused with -> the op doing both
