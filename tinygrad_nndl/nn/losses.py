@@ -30,7 +30,7 @@ __all__ = ["mse_loss", "quadratic_cost", "binary_cross_entropy",
 def _input(x, fn):
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}: input must be a Tensor, got {type(x).__name__}")
-    if x.dtype.kind != "f":
+    if x.data.dtype.kind != "f":
         raise TypeError(f"{fn}: input must be a floating-point Tensor, got {x.dtype}")
     return x
 
@@ -39,7 +39,7 @@ def _float_target(target, input, fn, what="target"):
     """A Tensor target is used as given; arrays and lists take the input's
     dtype (a float64 target must not turn a float32 loss into float64)."""
     if isinstance(target, Tensor):
-        if target.dtype.kind != "f":
+        if target.data.dtype.kind != "f":
             raise TypeError(f"{fn}: {what} must be floating point, got {target.dtype}")
         return target
     return np.asarray(target, dtype=input.dtype)
@@ -90,7 +90,8 @@ def quadratic_cost(input, target):
     input = _input(input, "quadratic_cost")
     target = _float_target(target, input, "quadratic_cost")
     _same_shape(input, target, "quadratic_cost")
-    n = input.shape[0] if input.ndim else 1
+    shape = input.data.shape
+    n = shape[0] if shape else 1
     return L.SquaredError.apply(input, target, scale=0.5 / n if n else float("nan"))
 
 
@@ -166,9 +167,10 @@ def _weight(weight, input, fn, what="weight"):
 
 # ----- softmax + log-likelihood ---------------------------------------------
 def _class_axis(input, fn):
-    if input.ndim == 0:
+    ndim = input.data.ndim
+    if ndim == 0:
         raise ValueError(f"{fn}: input must have a class dimension, got a 0-d tensor")
-    return 0 if input.ndim == 1 else 1
+    return 0 if ndim == 1 else 1
 
 
 def _index_array(target):
@@ -183,20 +185,26 @@ def _index_array(target):
                     f"(floats), got dtype {t.dtype}")
 
 
+# signed integer dtype (native byte order) -> (the unsigned one of its size, its largest value)
+_AS_UNSIGNED = {np.dtype(f"i{size}"): (np.dtype(f"u{size}"), np.iinfo(f"i{size}").max)
+                for size in (1, 2, 4, 8)}
+
+
 def _indices_below(t, n):
     """Whether every entry of the integer array t is in [0, n). One pass where a
     negative entry, read as unsigned, is surely >= n; two otherwise."""
-    kind = t.dtype
-    if kind.kind == "i" and kind.isnative and n <= np.iinfo(kind).max:
-        return np.maximum.reduce(t.view(f"u{kind.itemsize}"), axis=None) < n
+    unsigned, largest = _AS_UNSIGNED.get(t.dtype, (None, -1))
+    if n <= largest:
+        return np.maximum.reduce(t.view(unsigned), axis=None) < n
     return t.min() >= 0 and t.max() < n
 
 
 def _index_loss(op, input, t, weight, ignore_index, reduction, fn):
     """Validate integer targets (shape, range, ignore_index) and apply ``op``."""
     axis = _class_axis(input, fn)
-    n_classes = input.shape[axis]
-    expected = input.shape[:axis] + input.shape[axis + 1:]
+    shape = input.data.shape
+    n_classes = shape[axis]
+    expected = shape[:axis] + shape[axis + 1:]
     if t.shape != expected:
         raise ValueError(f"{fn}: input of shape {tuple(input.shape)} (classes along dim "
                          f"{axis}) needs class-index targets of shape {expected}, got "
@@ -264,7 +272,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                          f"{label_smoothing}")
     t = _index_array(target)
     axis = _class_axis(input, fn)
-    n_classes = input.shape[axis]
+    n_classes = input.data.shape[axis]
     if t is not None:
         loss = _index_loss(L.SoftmaxCrossEntropy, input, t, weight, ignore_index,
                            reduction, fn)

@@ -21,16 +21,14 @@ def reduce_sum(x, axis, keepdims=False):
     return np.add.reduce(x, axis=axis, keepdims=keepdims)   # ndarray.sum's own path, direct
 
 
-def _kept(kind, n, dtype, make):
-    key = (kind, n, dtype)
-    vector = _KEPT.get(key)
-    if vector is None:
-        vector = make(n, dtype=dtype)
-        if n <= _KEPT_LONGEST:
-            if len(_KEPT) >= _KEPT_MOST:
-                _KEPT.clear()
-            vector.flags.writeable = False
-            _KEPT[key] = vector
+def _keep(key, vector):
+    """Keep a newly made ``vector`` for reuse under ``key`` (read-only, so
+    that no caller changes what the others get), unless it is too long."""
+    if key[1] <= _KEPT_LONGEST:
+        if len(_KEPT) >= _KEPT_MOST:
+            _KEPT.clear()
+        vector.flags.writeable = False
+        _KEPT[key] = vector
     return vector
 
 
@@ -38,14 +36,21 @@ def ones_vector(n, dtype):
     """n ones of ``dtype``, read-only and kept for reuse: a sum taken as a
     product with ones (BLAS's fastest sum of short rows) would otherwise pay
     as much for making the ones as for the product, at a mini-batch of 10."""
-    return _kept("ones", n, dtype, np.ones)
+    key = ("ones", n, dtype)
+    vector = _KEPT.get(key)
+    return _keep(key, np.ones(n, dtype)) if vector is None else vector
 
 
-def row_indices(n):
-    """0, 1, ..., n - 1, read-only and kept for reuse: the row index of a
-    pick ``x[rows, target]`` (the target class of every example), made twice
-    a step otherwise."""
-    return _kept("rows", n, _INTP, np.arange)
+def row_starts(n, width):
+    """0, width, 2 width, ..., (n - 1) width, read-only and kept for reuse:
+    where each row of an (n, width) array starts in its flat (C-order)
+    index. ``x.take(row_starts(n, C) + target)`` picks each example's target
+    class, and ``flat[...] -= g`` at those indices changes them, 2-3 times
+    faster than indexing with (rows, target)."""
+    key = ("rows", n, width)
+    vector = _KEPT.get(key)
+    return (_keep(key, np.arange(0, n * width, width, dtype=_INTP)) if vector is None
+            else vector)
 
 
 def sum_rows(x):

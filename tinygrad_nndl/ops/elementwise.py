@@ -149,12 +149,20 @@ def stable_sigmoid(z, out=None):
     try:
         if z.ndim == 0:   # numpy gives scalars for 0-d, which take no out=
             return 1 / (1 + np.exp(-z))
-        e = np.negative(z, out=out)
-        np.exp(e, out=e)
-        e += 1
-        return np.reciprocal(e, out=e)
+        return sigmoid_into(z, out)
     finally:
         unhush(quiet)
+
+
+def sigmoid_into(z, out):
+    """``stable_sigmoid`` of a float array of at least one dimension, written
+    into ``out`` (None: a new array), with numpy's warnings left as the
+    caller set them: an op's forward, which ``apply`` runs with them off,
+    calls this directly."""
+    e = np.negative(z, out=out)
+    np.exp(e, out=e)
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 def sigmoid_delta(g, a):

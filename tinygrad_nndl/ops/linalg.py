@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .dual import reshape, sum_rows, sum_to, swap_last
-from .elementwise import relu_delta, sigmoid_delta, stable_sigmoid, tanh_delta
+from .elementwise import relu_delta, sigmoid_delta, sigmoid_into, stable_sigmoid, tanh_delta
 
 
 class MatMul(Function):
@@ -85,7 +85,8 @@ class Linear(Function):
 
 
 def _sigmoid_in_place(z):
-    return stable_sigmoid(z, out=z)   # z is the layer's own new buffer
+    # z is the layer's own new buffer; apply has turned numpy's warnings off
+    return sigmoid_into(z, z) if z.dtype.kind == "f" and z.ndim else stable_sigmoid(z)
 
 
 class LinearActivation(Linear):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import BLAS_DTYPES, log, ones_vector, reshape, row_indices, value, where
+from .dual import BLAS_DTYPES, log, ones_vector, reshape, row_starts, value, where
 from .elementwise import Sigmoid, stable_sigmoid
 
 _sum, _max = np.add.reduce, np.maximum.reduce   # the ufuncs, without ndarray.sum's wrapper
@@ -159,11 +159,14 @@ class _IndexedLoss(_Loss):
     target = None
     axis = 1
     weight = None
+    flat = None   # the picks' flat indices, for (N, C) scores (see ``picked``)
 
     def picked(self, x):
-        """x at each target class: x[n, target[n], ...]."""
-        if self.target.ndim == 1:   # (N, C): plain fancy indexing is 5x faster
-            return x[row_indices(self.target.shape[0]), self.target]
+        """x at each target class: x[n, target[n], ...]. For (N, C) scores the
+        flat indices of the picks are kept (``flat``) for backward."""
+        if self.target.ndim == 1:   # (N, C): 2-5x faster than indexing or take_along_axis
+            self.flat = row_starts(*x.shape) + self.target
+            return x.take(self.flat)
         return np.take_along_axis(x, np.expand_dims(self.target, self.axis),
                                   self.axis).squeeze(self.axis)
 
@@ -225,7 +228,7 @@ class SoftmaxCrossEntropy(_IndexedLoss):
             gs = self.upstream(g)
             if self.target.ndim == 1 and gs.ndim == 0:   # (N, C), a mean or sum: the common case
                 grad = probs * gs                        # (softmax - one_hot) g, in two passes
-                grad[row_indices(self.target.shape[0]), self.target] -= gs
+                grad.reshape(-1)[self.flat] -= gs        # (grad is new: its reshape is a view)
                 return (grad,)
         grad = ((probs - _class_grid(self.target, z.shape[self.axis], self.axis, z.dtype))
                 * self.upstream(g))

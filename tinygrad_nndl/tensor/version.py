@@ -6,6 +6,7 @@ saved values changed after it was recorded is older than that change.
 """
 import itertools
 import weakref
+from collections import deque
 
 import numpy as np
 
@@ -33,11 +34,10 @@ class _Counter:
     KEEP = 16   # clock readings of the latest changes kept, for "expected version"
 
     def __init__(self, ref):
-        self.ref, self.count, self.recent = ref, 0, []
+        self.ref, self.count, self.recent = ref, 0, deque(maxlen=self.KEEP)
 
 
 _counters = {}
-_KEEP = _Counter.KEEP
 
 
 def _counter(array, make):
@@ -62,10 +62,7 @@ def mark_modified(*arrays):
         if counter is None or counter.ref() is not owner:
             counter = _counter(array, True)
         counter.count += 1
-        recent = counter.recent
-        recent.append(stamp)
-        if len(recent) > _KEEP:
-            del recent[0]
+        counter.recent.append(stamp)   # the oldest of KEEP readings drops out
 
 
 def version(array):
