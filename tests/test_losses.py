@@ -540,3 +540,52 @@ def test_cross_entropy_with_every_target_ignored_has_a_zero_gradient(shape, targ
     loss.backward()
     assert np.isnan(loss.item())
     np.testing.assert_array_equal(z.grad.data, np.zeros(shape))
+
+
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_class_index_losses_in_any_memory_layout(fn, reduction):
+    """Scores laid out column-first (a transpose, or the book's (W @ A).T of
+    column vectors) or strided: the same loss and gradient as the C-ordered
+    scores, and the gradient matches finite differences. (The target's -1 in
+    the gradient was once written into a copy of a column-first array.)"""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((4, 3))
+    target = np.array([0, 2, 1, 2])
+    want = leaf(z)
+    fn(want, target, reduction=reduction).backward()
+    wide = np.zeros((4, 6))
+    wide[:, ::2] = z
+    for layout in (np.asfortranarray(z), wide[:, ::2]):
+        x = leaf(z)
+        x.data = layout
+        loss = fn(x, target, reduction=reduction)
+        loss.backward()
+        np.testing.assert_allclose(x.grad.data, want.grad.data, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(x.grad.data.sum(), 0 if fn is F.cross_entropy else
+                                   -(1 if reduction == "sum" else 0.25) * 4, atol=1e-12)
+    assert gradcheck(lambda s: fn(s.T, target, reduction=reduction), [leaf(z.T.copy())])
+    transposed = leaf(z.T.copy())
+    loss = fn(transposed.T, target, reduction=reduction)
+    loss.backward()
+    np.testing.assert_allclose(transposed.grad.data, want.grad.data.T, rtol=1e-12,
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", ["i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", ">i8",
+                                   ">u8"])
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+def test_class_indices_of_every_integer_type_give_the_same_loss(dtype, fn):
+    """Targets of any integer dtype (numpy arrays or Tensors) pick the same
+    classes as int64 ones: the loss and gradient agree exactly."""
+    z = np.random.default_rng(1).standard_normal((5, 4))
+    target = np.array([3, 0, 2, 2, 1])
+    want = leaf(z)
+    wanted = fn(want, target)
+    wanted.backward()
+    for given in (target.astype(dtype), tg.tensor(target.astype(dtype))):
+        x = leaf(z)
+        loss = fn(x, given)
+        loss.backward()
+        assert loss.item() == wanted.item()
+        np.testing.assert_array_equal(x.grad.data, want.grad.data)

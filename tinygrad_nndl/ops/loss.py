@@ -19,6 +19,7 @@ from ..tensor.tensor import Tensor
 from .dual import BLAS_DTYPES, log, ones_vector, reshape, row_starts, value, where
 from .elementwise import Sigmoid, stable_sigmoid
 
+_INTP = np.dtype(np.intp)
 _sum, _max = np.add.reduce, np.maximum.reduce   # the ufuncs, without ndarray.sum's wrapper
 _LOG_FLOOR = -100.0           # PyTorch clamps log(a) and log(1 - a) here in BCE
 _EXP_FLOOR = float(np.exp(_LOG_FLOOR))
@@ -165,7 +166,7 @@ class _IndexedLoss(_Loss):
         """x at each target class: x[n, target[n], ...]. For (N, C) scores the
         flat indices of the picks are kept (``flat``) for backward."""
         if self.target.ndim == 1:   # (N, C): 2-5x faster than indexing or take_along_axis
-            self.flat = row_starts(*x.shape) + self.target
+            self.flat = row_starts(*x.shape) + self.target.astype(_INTP, copy=False)
             return x.take(self.flat)
         return np.take_along_axis(x, np.expand_dims(self.target, self.axis),
                                   self.axis).squeeze(self.axis)
@@ -227,8 +228,8 @@ class SoftmaxCrossEntropy(_IndexedLoss):
             probs = self.probs
             gs = self.upstream(g)
             if self.target.ndim == 1 and gs.ndim == 0:   # (N, C), a mean or sum: the common case
-                grad = probs * gs                        # (softmax - one_hot) g, in two passes
-                grad.reshape(-1)[self.flat] -= gs        # (grad is new: its reshape is a view)
+                grad = np.multiply(probs, gs, order="C")   # (softmax - one_hot) g, in two
+                grad.reshape(-1)[self.flat] -= gs          # passes (C order: reshape is a view)
                 return (grad,)
         grad = ((probs - _class_grid(self.target, z.shape[self.axis], self.axis, z.dtype))
                 * self.upstream(g))
