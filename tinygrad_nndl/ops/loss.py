@@ -16,10 +16,9 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import BLAS_DTYPES, log, ones_vector, reshape, row_starts, value, where
+from .dual import BLAS_DTYPES, flat_indices, log, ones_vector, reshape, value, where
 from .elementwise import Sigmoid, stable_sigmoid
 
-_INTP = np.dtype(np.intp)
 _sum, _max = np.add.reduce, np.maximum.reduce   # the ufuncs, without ndarray.sum's wrapper
 _LOG_FLOOR = -100.0           # PyTorch clamps log(a) and log(1 - a) here in BCE
 _EXP_FLOOR = float(np.exp(_LOG_FLOOR))
@@ -166,7 +165,7 @@ class _IndexedLoss(_Loss):
         """x at each target class: x[n, target[n], ...]. For (N, C) scores the
         flat indices of the picks are kept (``flat``) for backward."""
         if self.target.ndim == 1:   # (N, C): 2-5x faster than indexing or take_along_axis
-            self.flat = row_starts(*x.shape) + self.target.astype(_INTP, copy=False)
+            self.flat = flat_indices(self.target, x.shape[1])
             return x.take(self.flat)
         return np.take_along_axis(x, np.expand_dims(self.target, self.axis),
                                   self.axis).squeeze(self.axis)
