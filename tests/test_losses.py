@@ -407,35 +407,6 @@ def test_cross_entropy_rows_with_infinite_or_nan_logits(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_cross_entropy_when_some_logit_is_far_above_the_target(dtype, reduction):
-    """A reduced cross-entropy shifts each row by its target's logit, and by
-    the row's max when that overflows (a logit more than ~88 above the
-    target's in float32, ~709 in float64): on both sides of those gaps the
-    loss and its gradient are logsumexp(z) - z_y and (softmax - one_hot)
-    scaled, computed here in float64 with the max taken out."""
-    gaps = [0.5, 30.0, 87.0, 90.0, 700.0, 720.0, 1e4]
-    z = np.array([[0.0, -gap, 3.0, 1.0] for gap in gaps], dtype)
-    y = np.array([1, 1, 1, 3, 1, 1, 1])
-    z[3] = [-1e4, 2.0, 1.0, 0.0]   # a target that is the row's max, far above another logit
-    scale = 1 / len(z) if reduction == "mean" else 1.0
-    zz = z.astype(np.float64)
-    m = zz.max(1, keepdims=True)
-    lse = (np.log(np.exp(zz - m).sum(1, keepdims=True)) + m)[:, 0]
-    rows = np.arange(len(z))
-    want_loss = scale * (lse - zz[rows, y]).sum()
-    want_grad = np.exp(zz - m) / np.exp(zz - m).sum(1, keepdims=True)
-    want_grad[rows, y] -= 1
-    x = tg.tensor(z, requires_grad=True)
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        loss = F.cross_entropy(x, y, reduction=reduction)
-        loss.backward()
-    rtol = 1e-6 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(loss.item(), want_loss, rtol=rtol)
-    np.testing.assert_allclose(x.grad.data, scale * want_grad, rtol=rtol, atol=1e-7 * scale)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_ignored_rows_add_nothing_even_with_infinite_logits(dtype):
     """ignore_index: an ignored example contributes exactly 0 to the loss and
     gets a 0 gradient, whatever its scores (not NaN * 0 for inf logits); the

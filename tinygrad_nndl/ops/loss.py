@@ -200,10 +200,6 @@ class SoftmaxCrossEntropy(_IndexedLoss):
     saved_attrs = ("probs",)
 
     def forward(self, z):
-        if self.scale is not None and self.target.ndim == 1:   # (N, C), reduced: the common case
-            loss = self._shifted_by(z, self.picked(z)[:, None], by_target=True)
-            if math.isfinite(loss):
-                return loss
         m = _class_max(z, self.axis)
         if self.scale is None:   # per-element losses
             return self._shifted_by(z, _finite(m))
@@ -212,22 +208,17 @@ class SoftmaxCrossEntropy(_IndexedLoss):
             return loss
         return self._shifted_by(z, _finite(m))   # an inf or NaN row: the max made finite
 
-    def _shifted_by(self, z, m, by_target=False):
+    def _shifted_by(self, z, m):
         """The loss, from logsumexp and softmax computed with one exponential
-        of z - m; the softmax is kept for backward. m is the rows' max (as in
-        reduce.LogSumExp) or, ``by_target``, the target's logit z_y: then
-        z_y - m is 0, the sum of exponentials is at least 1 (its log is
-        finite) and the loss is that log alone, with no max taken; a logit
-        more than ~88 (float32) above z_y overflows the sum, and the caller
-        then shifts by the max."""
+        of z - m (m the rows' max, as in reduce.LogSumExp); the softmax is
+        kept for backward."""
         axis = self.axis
         shifted = z - m
-        picked = None if by_target else self.picked(shifted)
+        picked = self.picked(shifted)
         e = np.exp(shifted, out=shifted)
         total = _class_sum(e, axis)
         self.probs = np.divide(e, total, out=e)
-        logsum = np.log(total).squeeze(axis)
-        return self.weighted(logsum if by_target else logsum - picked)
+        return self.weighted(np.log(total).squeeze(axis) - picked)
 
     def backward(self, g, out, z):
         if isinstance(z, Tensor):   # recorded backward: softmax must be differentiable
