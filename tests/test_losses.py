@@ -407,6 +407,36 @@ def test_cross_entropy_rows_with_infinite_or_nan_logits(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_is_accurate_whatever_the_gap_below_the_rows_max(dtype, reduction):
+    """Batches whose target logits lie 0.5 to 1e4 below their rows' max (on
+    both sides of exp's overflow, ~88 in float32 and ~709 in float64),
+    logits that are not integers: the loss, and the gradient's entries near
+    the max, are within a few ulp of a reference with the max taken out in
+    extended precision. (Shifting each row by its target's logit instead of
+    its max rounds z_j - z_y at the size of the gap: hundreds of ulp.)"""
+    rng = np.random.default_rng(3)
+    eps = np.finfo(dtype).eps
+    for gap in [0.5, 30.0, 87.0, 90.0, 700.0, 708.0, 720.0, 1e4]:
+        z = np.concatenate([np.full((4, 1), -gap), rng.uniform(-1, 1, (4, 3))], axis=1)
+        z = (z + rng.uniform(-1, 1, (4, 1))).astype(dtype)
+        y = np.zeros(4, np.int64)
+        scale = 1 / len(z) if reduction == "mean" else 1.0
+        zz = z.astype(np.longdouble)
+        shifted = zz - zz.max(1, keepdims=True)
+        total = np.exp(shifted).sum(1, keepdims=True)
+        want_loss = scale * (np.log(total)[:, 0] - shifted[:, 0]).sum()
+        want_grad = np.exp(shifted) / total
+        want_grad[:, 0] -= 1
+        x = tg.tensor(z, requires_grad=True)
+        loss = F.cross_entropy(x, y, reduction=reduction)
+        loss.backward()
+        np.testing.assert_allclose(loss.item(), float(want_loss), rtol=8 * eps, err_msg=gap)
+        np.testing.assert_allclose(x.grad.data, (scale * want_grad).astype(np.float64),
+                                   rtol=8 * eps, atol=8 * eps * scale * 1e-3, err_msg=gap)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_ignored_rows_add_nothing_even_with_infinite_logits(dtype):
     """ignore_index: an ignored example contributes exactly 0 to the loss and
     gets a 0 gradient, whatever its scores (not NaN * 0 for inf logits); the
