@@ -41,27 +41,20 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
     for node, g in zip(roots, root_grads):
         _send(pending, heap, leaves, node, g)
     anomaly, last_inplace = mode.state & ANOMALY, clock.last_inplace
+    plain = not create_graph and capture is None
     while heap:
         node = heappop(heap)[1]
         g = pending.pop(node)
-        special = node.special   # HOOKED: hooks or retain_grad; RELEASED: saved values freed
-        if special & HOOKED:
-            g = tensor_hooks(node, g, create_graph, handed)
-        needs = node.needs
-        if leads is not None:
-            if node in capture:
-                captured[node] = g
-            needs = [n in leads for n in node.next_nodes]
-            if True not in needs:
+        # A node with no hooks, nothing released and no input changed in place
+        # since it was made (special is 0, its seq after the last in-place
+        # change) needs only its backward: most nodes of a training step.
+        if plain and not node.special and node.seq > last_inplace:
+            in_grads = node.backward(g, node.out, *(node.arrays or (None,) * len(node.needs)))
+        else:
+            in_grads = _visit(node, g, create_graph, handed, capture, leads, captured,
+                              last_inplace)
+            if in_grads is None:   # autograd.grad: nothing wanted lies behind this node
                 continue
-        if special & RELEASED and node.saves_anything:
-            raise RuntimeError(FREED.format(node=node.name()))
-        if node.seq < last_inplace:
-            check_unchanged(node.arrays, node.out, node.seq, node.name())
-        if create_graph or needs is not node.needs:
-            in_grads = _vjp(node, g, needs, create_graph)
-        else:   # the plain case, inline: it is most of a small network's backward
-            in_grads = node.backward(g, node.out, *(node.arrays or (None,) * len(needs)))
         for nxt, xg in zip(node.next_nodes, in_grads):
             if xg is not None and nxt is not None:
                 if anomaly:
@@ -98,6 +91,29 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         elif acc in capture:
             captured[acc] = g
     return captured
+
+
+def _visit(node, g, create_graph, handed, capture, leads, captured, last_inplace):
+    """The node's input gradients for g when it needs more than its backward:
+    its tensor's hooks and retained .grad, autograd.grad's capture (None:
+    nothing wanted lies behind it), a released node's error, the version
+    check of what it saved, create_graph's recorded backward."""
+    if node.special & HOOKED:
+        g = tensor_hooks(node, g, create_graph, handed)
+    needs = node.needs
+    if leads is not None:
+        if node in capture:
+            captured[node] = g
+        needs = [n in leads for n in node.next_nodes]
+        if True not in needs:
+            return None
+    if node.special & RELEASED and node.saves_anything:
+        raise RuntimeError(FREED.format(node=node.name()))
+    if node.seq < last_inplace:
+        check_unchanged(node.arrays, node.out, node.seq, node.name())
+    if create_graph or needs is not node.needs:
+        return _vjp(node, g, needs, create_graph)
+    return node.backward(g, node.out, *(node.arrays or (None,) * len(needs)))
 
 
 def _send(pending, heap, leaves, node, g):
