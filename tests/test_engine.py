@@ -827,3 +827,46 @@ def test_a_gradient_that_is_a_view_of_an_ops_own_buffer_becomes_grad_without_sha
         assert not np.shares_memory(x.grad.data, x.data)
         F.conv2d(x, w).sum().backward()
         np.testing.assert_allclose(x.grad.data, 2 * first)
+
+
+@pytest.mark.parametrize("looked_at", ["plain", "retain_grad", "autograd.grad"])
+def test_an_op_whose_backward_returns_nothing_is_an_error_on_every_path(looked_at):
+    """A Function whose backward returns None (a bug in the op) raises, whether
+    the walk takes the node's plain path or looks closer (a retained .grad,
+    autograd.grad): no gradient is silently dropped."""
+    class Broken(Function):
+        def forward(self, a):
+            return a * 2
+
+        def backward(self, g, out, a):
+            return None
+
+    x = leaf([1.0, 2.0])
+    y = Broken.apply(x)
+    if looked_at == "retain_grad":
+        y.retain_grad()
+    with pytest.raises(TypeError):
+        if looked_at == "autograd.grad":
+            grad((y * 1.0).sum(), [x])
+        else:
+            (y * 1.0).sum().backward()
+
+
+def test_a_hook_that_backpropagates_its_own_graph_meets_the_released_error():
+    """A hook that runs a backward (without retain_graph) through the graph it
+    sits in frees that graph; the outer walk, reaching the freed node next,
+    raises the usual 'a second time' error naming it."""
+    x = leaf([1.0, 2.0, 3.0])
+    y = x.exp()
+    z = y.sum()
+    ran = []
+
+    def hook(g):
+        if not ran:
+            ran.append(True)
+            z.backward()
+        return g
+
+    y.register_hook(hook)
+    with pytest.raises(RuntimeError, match="a second time.*Exp"):
+        z.backward(retain_graph=True)

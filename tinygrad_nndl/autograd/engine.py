@@ -19,6 +19,9 @@ from .grad_mode import ANOMALY, enable_grad, mode
 from .sinks import accumulate, add_into, cast, run_hooks, tensor_hooks
 
 
+NOTHING_WANTED = object()   # _visit's answer for a node behind which nothing is asked for
+
+
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     """Backpropagate ``root_grads`` from the nodes ``roots``. Leaves get their
     gradient added to ``.grad``; with ``capture`` (a set of nodes) the
@@ -53,7 +56,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         else:
             in_grads = _visit(node, g, create_graph, handed, capture, leads, captured,
                               last_inplace)
-            if in_grads is None:   # autograd.grad: nothing wanted lies behind this node
+            if in_grads is NOTHING_WANTED:
                 continue
         for nxt, xg in zip(node.next_nodes, in_grads):
             if xg is not None and nxt is not None:
@@ -95,9 +98,10 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
 
 def _visit(node, g, create_graph, handed, capture, leads, captured, last_inplace):
     """The node's input gradients for g when it needs more than its backward:
-    its tensor's hooks and retained .grad, autograd.grad's capture (None:
-    nothing wanted lies behind it), a released node's error, the version
-    check of what it saved, create_graph's recorded backward."""
+    its tensor's hooks and retained .grad, autograd.grad's capture
+    (NOTHING_WANTED: nothing asked for lies behind it), a released node's
+    error, the version check of what it saved, create_graph's recorded
+    backward."""
     if node.special & HOOKED:
         g = tensor_hooks(node, g, create_graph, handed)
     needs = node.needs
@@ -106,7 +110,7 @@ def _visit(node, g, create_graph, handed, capture, leads, captured, last_inplace
             captured[node] = g
         needs = [n in leads for n in node.next_nodes]
         if True not in needs:
-            return None
+            return NOTHING_WANTED
     if node.special & RELEASED and node.saves_anything:
         raise RuntimeError(FREED.format(node=node.name()))
     if node.seq < last_inplace:
