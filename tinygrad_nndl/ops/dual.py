@@ -50,7 +50,7 @@ def flat_indices(target, width):
     key = ("rows", target.shape[0], width)
     starts = _KEPT.get(key)
     if starts is None:
-        starts = _keep(key, np.arange(0, key[1] * width, width, dtype=_INTP))
+        starts = _keep(key, np.arange(key[1], dtype=_INTP) * width)   # (width 0: zeros)
     return starts + target.astype(_INTP, copy=False)
 
 
