@@ -115,9 +115,7 @@ def _visit(node, g, create_graph, handed, capture, leads, captured, last_inplace
         raise RuntimeError(FREED.format(node=node.name()))
     if node.seq < last_inplace:
         check_unchanged(node.arrays, node.out, node.seq, node.name())
-    if create_graph or needs is not node.needs:
-        return _vjp(node, g, needs, create_graph)
-    return node.backward(g, node.out, *(node.arrays or (None,) * len(needs)))
+    return _vjp(node, g, needs, create_graph)
 
 
 def _send(pending, heap, leaves, node, g):

@@ -9,7 +9,7 @@ import numpy as np
 from ..tensor.tensor import Tensor
 
 BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))   # what BLAS computes in
-_KEPT = {}            # (kind, length, dtype) -> a read-only vector, see ones_vector
+_KEPT = {}            # (kind, length, dtype or width) -> a read-only vector, see _keep
 _KEPT_MOST = 64       # vectors kept at most (one per batch size, kind and dtype seen)
 _KEPT_LONGEST = 1 << 16   # longer ones are made each time: then the work on them dominates
 _INTP = np.dtype(np.intp)
