@@ -112,6 +112,28 @@ def test_projected_step_op_gradcheck_and_gradgradcheck():
     assert gradcheck(recurrent.lstm_projected_gates, [leaf(B, 4 * H)] + inputs[1:])
 
 
+@pytest.mark.parametrize("block", [recurrent.WM, recurrent.LTM])
+def test_stacked_blocks_op_is_the_blocks_stacked_with_their_gradients(block):
+    """nn.LSTM's output op: block k of each packed state, stacked (T, B, H); each
+    state gets back its own rows of the gradient in that block and zero in the
+    other, first and second derivatives."""
+    B, H = 2, 3
+    states = [leaf(B, 2 * H, rng=np.random.default_rng(t)) for t in range(4)]
+
+    def stacked(*s):
+        return recurrent.StackedBlocks.apply(*s, block=block, hidden=H)
+    np.testing.assert_array_equal(stacked(*states).data,
+                                  np.stack([s.data[:, block * H:(block + 1) * H] for s in states]))
+    g = np.random.default_rng(9).standard_normal((4, B, H))
+    stacked(*states).backward(tg.tensor(g))
+    for t, s in enumerate(states):
+        want = np.zeros((B, 2 * H))
+        want[:, block * H:(block + 1) * H] = g[t]
+        np.testing.assert_array_equal(s.grad.data, want)
+    assert gradcheck(stacked, states)
+    assert gradgradcheck(stacked, states)
+
+
 def test_step_op_backward_is_delta_and_bp2_to_bp4():
     """The step's gradients in closed form, with delta = dC/dz the error of the
     gates' pre-activations z = [x, wm_{t-1}] w^T + b (the notes' equations
@@ -329,15 +351,19 @@ def op_counts(*roots):
 
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_one_step_op_per_step_and_layer(batch_first):
-    """The input projection is one SequenceProjection node per layer, before the loop, and a
-    step is one node: T * layers LSTMProjectedStep nodes, no matmul or per-gate
-    ops; LSTMCell runs the full step op once, its projection included."""
+    """The input projection is one SequenceProjection node per layer, before the loop, a
+    step is one node (T * layers LSTMProjectedStep nodes, no matmul or per-gate
+    ops), and a layer's outputs are one more; LSTMCell runs the full step op once,
+    its projection included."""
     T, layers = 7, 3
     x = tg.randn(*((2, T, 3) if batch_first else (T, 2, 3)), requires_grad=True)
     out, (h, c) = nn.LSTM(3, 4, num_layers=layers, batch_first=batch_first)(x)
     counts = op_counts(out, h, c)
     assert counts["LSTMProjectedStep"] == T * layers and counts["SequenceProjection"] == layers
-    assert counts["Cat"] == layers + 2    # each layer's outputs stacked; h_n; c_n
+    # each layer's outputs in one node, not a view a step; h_n and c_n: each layer's
+    # last wm and ltm (a view each), concatenated over the layers
+    assert counts["StackedBlocks"] == layers and counts["StateBlock"] == 2 * layers
+    assert counts["Cat"] == 2
     assert not {"LSTMStep", "Linear", "MatMul", "Sigmoid", "Tanh", "Mul"} & counts.keys()
     counts = op_counts(*nn.LSTMCell(3, 4)(tg.randn(2, 3, requires_grad=True)))
     assert counts["LSTMStep"] == 1 and "Linear" not in counts

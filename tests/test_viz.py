@@ -736,7 +736,7 @@ def test_unrolled_100_step_lstm_collapses_to_a_bounded_number_of_nodes(cell_loop
         nodes, edges, clusters, full = fold_summary(loss, model)
         sizes[T] = len(nodes), len(full)
     assert sizes[100][0] == sizes[10][0] < 60           # bounded: the same for 10 and 100
-    assert sizes[100][1] - sizes[10][1] >= 3 * 90         # unrolled: 3 or more nodes a step
+    assert sizes[100][1] - sizes[10][1] >= 2 * 90         # unrolled: a step's op and its state, at least
     # The LSTM step is drawn once inside a cluster standing for all its repeats
     # but the first (its state is a zero leaf, not the previous step's output)
     # and, for the loop of cells, the last (its state is not packed again).

@@ -31,8 +31,8 @@ from collections import namedtuple
 import numpy as np
 
 from ..ops.gru import GRUProjectedStep
-from ..ops.recurrent import (LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection, lstm_gates,
-                             lstm_projected_gates, state_block)
+from ..ops.recurrent import (LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection,
+                             StackedBlocks, lstm_gates, lstm_projected_gates, state_block)
 from ..tensor.dtypes import float32, is_floating
 from ..tensor.functions import cat
 from ..tensor.tensor import Tensor
@@ -493,16 +493,22 @@ class LSTM(_RNNBase):
         w_hh = self.layer_parameters(k, suffix)[1]
         state = _pack_state(start[0], start[1], batch, H, w_hh.dtype)
         first = state
-        states, outputs = [], []
+        states = []
         for t in order:
             state = LSTMProjectedStep.apply(P, state, w_hh, t=t)
             states.append(state)
-            outputs.append(state_block(state, WM, H))   # created with its step: drawn as one
         last = states[-1] if states else first
         if self._gates_per_layer is not None:
             self._gates_per_layer.append(self._layer_gates(P.data, [first] + states[:-1],
                                                            w_hh.data))
-        return outputs, [state_block(last, WM, H), state_block(last, LTM, H)]
+        return states, [state_block(last, WM, H), state_block(last, LTM, H)]
+
+    def _stack(self, states, batch):
+        """A direction's packed states [wm_t | ltm_t] (B, 2H) -> its outputs wm_t
+        as (T, B, H), in one node (``StackedBlocks``)."""
+        if not states:
+            return super()._stack(states, batch)
+        return StackedBlocks.apply(*states, block=WM, hidden=self.hidden_size)
 
     def _layer_gates(self, P, states, w_hh):
         """One layer's gates at every step, (4, T, B, H), recomputed from the steps'

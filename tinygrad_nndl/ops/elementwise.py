@@ -3,7 +3,7 @@ back to each input's shape (``sum_to``)."""
 import numpy as np
 
 from ..autograd.function import Function, hush, unhush
-from .dual import astype, log, sum_to, value, where
+from .dual import BLAS_DTYPES, astype, log, sum_to, value, where
 
 
 def shape_of(x):
@@ -154,6 +154,15 @@ def stable_sigmoid(z, out=None):
         unhush(quiet)
 
 
+# 1 as a read-only 0-d array of each BLAS float dtype, for sigmoid_into's 1 / e:
+# numpy vectorizes that division and not np.reciprocal (the same correctly rounded
+# values), 1.5-1.8x faster from a few thousand entries on, and as fast on tiny
+# arrays when the 1 needs no conversion.
+_ONE = {dtype: np.ones((), dtype) for dtype in BLAS_DTYPES}
+for _one in _ONE.values():
+    _one.flags.writeable = False
+
+
 def sigmoid_into(z, out):
     """``stable_sigmoid`` of a float array of at least one dimension, written
     into ``out`` (None: a new array), with numpy's warnings left as the
@@ -162,7 +171,8 @@ def sigmoid_into(z, out):
     e = np.negative(z, out=out)
     np.exp(e, out=e)
     e += 1
-    return np.reciprocal(e, out=e)
+    one = _ONE.get(e.dtype)
+    return np.reciprocal(e, out=e) if one is None else np.divide(one, e, out=e)
 
 
 def sigmoid_delta(g, a):
