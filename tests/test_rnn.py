@@ -369,6 +369,31 @@ def test_one_step_op_per_step_and_layer(batch_first):
     assert counts["LSTMStep"] == 1 and "Linear" not in counts
 
 
+def test_a_step_keeps_its_gates_as_views_of_one_array():
+    """What an LSTM step keeps for backward besides tanh(ltm_t): the four gates as
+    blocks of its one (B, 4H) pre-activation array, computed in place (the
+    memory a training step holds until backward)."""
+    T, B, H = 3, 2, 4
+    out, _ = nn.LSTM(3, H)(tg.randn(T, B, 3))
+    steps, seen, stack = [], set(), [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, recurrent.LSTMProjectedStep):
+            steps.append(node)
+        stack.extend(n for n, _ in node.next_functions if n is not None)
+    assert len(steps) == T
+    for step in steps:
+        *gates, tanh_ltm = step.saved
+        z = gates[0].base
+        assert z.shape == (B, 4 * H) and z.base is None
+        assert all(g.base is z for g in gates) and tanh_ltm.shape == (B, H)
+        for k, g in enumerate(gates):
+            np.testing.assert_array_equal(g, z[:, k * H:(k + 1) * H])
+
+
 # ----- long sequences ------------------------------------------------------------
 def test_thousand_steps_backward_needs_no_recursion():
     """A 1,000-step, 2-layer LSTM: forward, backward and freeing an unused

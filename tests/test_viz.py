@@ -649,6 +649,20 @@ def test_a_recurrent_layer_is_not_taken_for_an_mlp(make):
         assert "rem = forget gate f" in label
 
 
+def test_an_lstm_layers_outputs_are_one_op_drawn_as_wm_of_every_step():
+    """nn.LSTM stacks every step's wm into its output in one op (StackedBlocks),
+    which reads each step's packed state; book notation names that output."""
+    tg.manual_seed(0)
+    model = nn.LSTM(3, 4, dtype=np.float64)
+    out, _ = model(tg.randn(5, 2, 3, dtype=tg.float64))
+    nodes, edges, _, _ = parse(viz.draw_graph(out.sum(), book_notation=model).source)
+    assert nodes[by_title(nodes)["wm (every step)"]]["lines"][1:] == ["(5, 2, 4) float64"]
+    stack, = [k for k, a in nodes.items() if a["lines"][0] == "StackedBlocks"]
+    read = [nodes[s]["lines"][0] for s, d, _ in edges if d == stack]
+    assert len(read) == 5 and set(read) == {"(wm, ltm)"}
+    assert [nodes[d]["lines"][0] for s, d, _ in edges if s == stack] == ["wm (every step)"]
+
+
 def test_a_folded_lstm_in_book_notation_opens_its_step_inside_the_fold():
     loss, model = lstm_loss(20, cell_loop=False)
     nodes, edges, clusters, _ = parse(viz.draw_graph(loss, book_notation=model,

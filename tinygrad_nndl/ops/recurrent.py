@@ -3,9 +3,9 @@
 Written with Tensor ops, a step is ~15 graph nodes (the gate matmul, four gate
 slices, four activations, the products and sums of 5.4 and 5.6). This op does
 the step in one node, so a sequence of T steps is T step nodes (``nn.LSTM``
-adds one slice node per step for its output wm_t): backprop through time is
-still the engine walking the unrolled graph backwards; this op only supplies
-the vector-Jacobian product of one step.
+adds one node for all its outputs wm_1..wm_T, ``StackedBlocks``): backprop
+through time is still the engine walking the unrolled graph backwards; this
+op only supplies the vector-Jacobian product of one step.
 
 There are two such ops, one per way of feeding the input. ``LSTMStep`` (the
 step of ``nn.LSTMCell``) includes the input projection: all four gates come
@@ -249,14 +249,16 @@ def _tanh(z):
 def _activate(z, H):
     """(save, rem, ltm', focus) from the four gates' pre-activations z (B, 4H).
     save and rem are adjacent blocks: one sigmoid serves both. On numpy, z is
-    a new array: ltm' is taken first, into an array of its own, and then one
-    sigmoid runs over the whole of z in place, its ltm' block included (about
-    a third cheaper than a sigmoid per block: numpy pays for each row of a
-    block, and the whole is contiguous); that block of z is left unused. save,
-    rem and focus are views of z, which the step's backward reads whole."""
+    a new array and the gates are computed into it, as views of it (which the
+    step's backward reads whole): ltm''s pre-activations are copied out, one
+    sigmoid runs over the whole of z in place, and tanh of the copy goes into
+    ltm''s block. A third cheaper than a sigmoid per block (numpy pays for each
+    row of a block; the whole is contiguous), and no array besides z is kept."""
     if not isinstance(z, Tensor):
-        cand = np.tanh(z[:, 2 * H:3 * H])
+        cand = z[:, 2 * H:3 * H]
+        pre = cand.copy()
         stable_sigmoid(z, out=z)
+        np.tanh(pre, out=cand)
         return z[:, :H], z[:, H:2 * H], cand, z[:, 3 * H:]
     save_rem = _sigmoid(z[:, :2 * H])
     return save_rem[:, :H], save_rem[:, H:], _tanh(z[:, 2 * H:3 * H]), _sigmoid(z[:, 3 * H:])
@@ -406,10 +408,10 @@ class _LSTMUpdate(Function):
                                g_ltm * save * (1 - cand * cand),
                                g_wm * tanh_ltm * focus * (1 - focus)])
         else:   # the same four blocks: s(1 - s) of the whole gates' array z at once
-            z = save.base   # save, rem and focus are views of it (_activate)
+            z = save.base   # the gates are views of it (_activate)
             delta = np.subtract(1, z)
             delta *= z
-            d_cand = delta[:, 2 * H:3 * H]   # z's ltm' block is unused: 1 - ltm'^2 instead
+            d_cand = delta[:, 2 * H:3 * H]   # ltm' is a tanh: 1 - ltm'^2 there instead
             np.multiply(cand, cand, out=d_cand)
             np.subtract(1, d_cand, out=d_cand)
             delta[:, :H] *= g_ltm * cand

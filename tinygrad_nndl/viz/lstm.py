@@ -14,7 +14,8 @@ kept. A step written out with Tensor ops is named by
 """
 from ..autograd.function import Function
 from ..ops.movement import GetItem, Reshape
-from ..ops.recurrent import LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection
+from ..ops.recurrent import (LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection,
+                             StackedBlocks)
 from ..tensor.tensor import Tensor
 from .graph import FUSED, INSIDE, OP, Cluster, Node
 from .labels import value_lines
@@ -76,6 +77,9 @@ def annotate_lstm(graph):
         if isinstance(op.obj, SequenceProjection):
             _name(graph.nodes[op.out], PROJECTION, "∂C/∂P")
             _name_bias(graph, op.ins[2])
+        elif isinstance(op.obj, StackedBlocks):   # nn.LSTM's output: wm of every step
+            block = BLOCKS[op.obj.block]
+            _name(graph.nodes[op.out], f"{block} (every step)", f"∂C/∂{block} (every step)")
     for op in steps:
         H = _hidden(graph, op)
         _name(graph.nodes[op.out], STATE, f"∂C/∂{STATE}")
