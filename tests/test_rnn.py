@@ -394,6 +394,25 @@ def test_a_step_keeps_its_gates_as_views_of_one_array():
             np.testing.assert_array_equal(g, z[:, k * H:(k + 1) * H])
 
 
+def test_a_step_sends_back_a_wider_gradient_in_its_own_dtype():
+    """A float64 gradient reaching a float32 step keeps float64 through the step's
+    backward (numpy's promotion, as in every op): its error delta is not rounded
+    to the gates' dtype on the way."""
+    T, B, H = 2, 3, 4
+    rng = np.random.default_rng(0)
+    P, state, w_hh = (tg.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+                      for s in ((T, B, 4 * H), (B, 2 * H), (4 * H, H)))
+    out = recurrent.LSTMProjectedStep.apply(P, state, w_hh, t=1)
+    g = rng.standard_normal((B, 2 * H))
+    node = out.grad_fn
+    wide = node.backward(g, node.out, *node.arrays)
+    narrow = node.backward(g.astype(np.float32), node.out, *node.arrays)
+    for a, b in zip(wide, narrow):
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.dtype == np.float64 and b.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
 # ----- long sequences ------------------------------------------------------------
 def test_thousand_steps_backward_needs_no_recursion():
     """A 1,000-step, 2-layer LSTM: forward, backward and freeing an unused

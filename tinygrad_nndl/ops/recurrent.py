@@ -414,6 +414,9 @@ class _LSTMUpdate(Function):
             d_cand = delta[:, 2 * H:3 * H]   # ltm' is a tanh: 1 - ltm'^2 there instead
             np.multiply(cand, cand, out=d_cand)
             np.subtract(1, d_cand, out=d_cand)
+            if delta.dtype != g_ltm.dtype:   # a wider gradient (float64 into float32 gates)
+                delta = delta.astype(g_ltm.dtype)   # keeps its precision from here on
+                d_cand = delta[:, 2 * H:3 * H]
             delta[:, :H] *= g_ltm * cand
             delta[:, H:2 * H] *= g_ltm * state[:, H:]
             d_cand *= g_ltm * save
