@@ -413,6 +413,24 @@ def test_a_step_sends_back_a_wider_gradient_in_its_own_dtype():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
+def test_an_in_place_op_on_the_lstm_output_is_recorded_as_in_pytorch():
+    """nn.LSTM's output is its own op's result (as PyTorch's is), not a view of
+    another tensor of the graph: an in-place op on it is recorded, with the
+    gradients of the same op out of place."""
+    lstm = nn.LSTM(3, 4, dtype=np.float64)
+    x = leaf(5, 2, 3)
+    out, _ = lstm(x)
+    out.mul_(2)
+    (out * out).sum().backward()
+    in_place = [x.grad.data.copy()] + [p.grad.data.copy() for p in lstm.parameters()]
+    x.grad = None
+    lstm.zero_grad()
+    out, _ = lstm(x)
+    ((out * 2) * (out * 2)).sum().backward()
+    for a, b in zip(in_place, [x.grad.data] + [p.grad.data for p in lstm.parameters()]):
+        np.testing.assert_array_equal(a, b)
+
+
 # ----- long sequences ------------------------------------------------------------
 def test_thousand_steps_backward_needs_no_recursion():
     """A 1,000-step, 2-layer LSTM: forward, backward and freeing an unused
