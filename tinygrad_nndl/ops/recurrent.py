@@ -338,14 +338,13 @@ class StackedBlocks(Function):
 
     def forward(self, *states):
         self.in_shape = states[0].shape   # (the name viz reads as kept for backward)
-        k, H = self.block, self.hidden
-        return np.stack([s[:, k * H:(k + 1) * H] for s in states])
+        index = block_index(self.block, self.hidden)
+        return np.stack([s[index] for s in states])
 
     def backward(self, g, out, *states):
         needs = self.needs
         if isinstance(g, Tensor):
-            k, H = self.block, self.hidden
-            index = (slice(None), slice(k * H, (k + 1) * H))
+            index = block_index(self.block, self.hidden)
             return tuple(slice_grad(g[t], self.in_shape, index, False) if need else None
                          for t, need in enumerate(needs))
         g = np.asarray(g)
@@ -354,9 +353,14 @@ class StackedBlocks(Function):
         return tuple(PackedGrad(None, g[t]) if need else None for t, need in enumerate(needs))
 
 
+def block_index(k, hidden):
+    """The index of block k (WM or LTM) of a packed state (B, 2H)."""
+    return slice(None), slice(k * hidden, (k + 1) * hidden)
+
+
 def state_block(packed, k, hidden):
     """Block k (WM or LTM) of a packed state Tensor, as ``StateBlock``."""
-    return StateBlock.apply(packed, index=(slice(None), slice(k * hidden, (k + 1) * hidden)),
+    return StateBlock.apply(packed, index=block_index(k, hidden),
                             block=k)
 
 
