@@ -14,7 +14,7 @@ import numpy as np
 
 from ..tensor.tensor import Tensor
 from ..tensor.version import check_unchanged, clock
-from .function import FREED, HOOKED, RELEASED, _check_finite, hush, unhush
+from .function import FREED, HOOKED, RELEASED, _check_finite, hush, saved_inputs, unhush
 from .grad_mode import ANOMALY, enable_grad, mode
 from .sinks import accumulate, add_into, cast, run_hooks, tensor_hooks
 
@@ -136,7 +136,7 @@ def _vjp(node, g, needs, create_graph):
     Tensor ops with ``create_graph``, else on numpy arrays."""
     out, inputs = node.out, node.arrays
     if create_graph:   # the output as a Tensor of this very node, so it is differentiable
-        out, inputs = None if out is None else Tensor._make(out, node), node.inputs
+        out, inputs = None if out is None else Tensor._make(out, node), saved_inputs(node)
     if needs is not node.needs:   # autograd.grad: ask only for the gradients needed
         node = node.masked(needs)
     return node.backward(g, out, *(inputs or (None,) * len(needs)))

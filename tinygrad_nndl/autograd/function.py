@@ -6,8 +6,11 @@ forward and, when some input requires grad and grad mode is on, makes the
 instance the output's ``grad_fn``. The graph is made of nodes only, as
 PyTorch's: a node knows the nodes that made its inputs (``next_functions``;
 a leaf that requires grad is reached through its ``AccumulateGrad``) and
-saves just what its backward reads, which backward releases. The nodes and
-edges outlive backward, so a graph can be drawn or walked again afterwards.
+saves just what its backward reads, which backward releases: the values of
+its inputs, never the input Tensors (``saved_inputs`` makes Tensors of them
+again when a backward is recorded, as PyTorch unpacks a SavedVariable). The
+nodes and edges outlive backward, so a graph can be drawn or walked again
+afterwards.
 
 ``backward(self, g, out, *inputs)`` is written once and runs in two modes:
 on numpy arrays (the fast path) or, under ``create_graph=True``, on Tensors,
@@ -35,7 +38,7 @@ from .grad_mode import ANOMALY, GRAD, mode
 _new = object.__new__
 _INPUTS, _OUTPUT, _VIEW = 1, 2, 4   # Function._keeps
 HOOKED, RELEASED = 1, 2             # Function.special: hooks or retain_grad; saved values freed
-_GRAPH_FIELDS = ("next_nodes", "needs", "seq", "out_shape", "inputs", "arrays", "out", "special")
+_GRAPH_FIELDS = ("next_nodes", "needs", "seq", "out_shape", "arrays", "out", "special")
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _FLOAT64 = np.dtype(np.float64)
 
@@ -136,7 +139,7 @@ class Function:
     # Slots: next_nodes (per input: the node that made it, its AccumulateGrad,
     # or None), needs (per input: truthy where a gradient is wanted), seq
     # (creation order: a node's inputs always have smaller seq), out_shape,
-    # inputs and arrays (the saved inputs, as given and as arrays, while held),
+    # arrays (the saved inputs' values, while held: never the input Tensors),
     # out (the saved output while held), special (HOOKED | RELEASED bits: the
     # walk looks closer).
     dtype = None       # set by hooks and retain_grad: the dtype their gradient is given in
@@ -192,11 +195,7 @@ class Function:
             fn.out_shape = out.shape
             fn.special = 0
             keeps = cls._keeps
-            if keeps & _INPUTS:
-                fn.inputs = inputs
-                fn.arrays = arrays
-            else:
-                fn.inputs = fn.arrays = None
+            fn.arrays = arrays if keeps & _INPUTS else None
             fn.out = out if keeps & _OUTPUT else None
             t._ctx = fn
             t._requires_grad = True
@@ -233,7 +232,7 @@ class Function:
 
     def release(self):
         """Let go of the saved values (backward without retain_graph)."""
-        self.inputs = self.arrays = self.out = None
+        self.arrays = self.out = None
         self.special |= RELEASED
         if self.saved_attrs:
             for name in self.saved_attrs:
@@ -265,6 +264,32 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()}>"
+
+
+def saved_inputs(node):
+    """The inputs ``node`` saved, as Tensors again (for a backward that is
+    itself recorded, and for drawings): an op's output as a Tensor of the node
+    that made it, a leaf as itself while it lives and holds the saved values
+    (else a stand-in whose gradients still reach its accumulator), an input
+    that needs no gradient as a new Tensor of its values; numbers and None as
+    given. None when nothing is held."""
+    if node.arrays is None:
+        return None
+    tensors = []
+    for x, nxt in zip(node.arrays, node.next_nodes):
+        if type(x) is not np.ndarray:
+            t = x
+        elif nxt is None:
+            t = Tensor._make(x, None)
+        elif type(nxt) is AccumulateGrad:
+            t = nxt._leaf()
+            if t is None or t.data is not x:   # gone, or its .data replaced since
+                t = Tensor._make(x, None)
+                t._requires_grad, t._acc = True, nxt
+        else:
+            t = Tensor._make(x, nxt)
+        tensors.append(t)
+    return tensors
 
 
 def _link_view(view, base):

@@ -243,9 +243,12 @@ def as_roots(root, what="draw_graph"):
 
 # What feeds an op, per input: ("op", node), ("leaf", tensor) for a live leaf
 # or an input that needs no gradient, ("lost", accumulator) for a leaf gone,
-# ("const", value), or None (no input, or one the node does not hold).
-def _inputs(fn):
-    held = fn.inputs
+# ("const", value), or None (no input, or one the node does not hold). A node
+# holds the values of its inputs, not the Tensors: an input that needs no
+# gradient is drawn as the tensor of ``tensors`` (id of its array -> tensor:
+# the ones the caller named, and those met before) holding those values.
+def _inputs(fn, tensors):
+    held = fn.arrays
     out = []
     for i, nxt in enumerate(fn.next_nodes):
         if isinstance(nxt, AccumulateGrad):
@@ -255,8 +258,13 @@ def _inputs(fn):
             out.append(("op", nxt))
         elif held is None or held[i] is None:
             out.append(None)
+        elif isinstance(held[i], np.ndarray):
+            t = tensors.get(id(held[i]))
+            if t is None:
+                t = tensors[id(held[i])] = Tensor._make(held[i], None)
+            out.append(("leaf", t))
         else:
-            out.append(("leaf" if isinstance(held[i], Tensor) else "const", held[i]))
+            out.append(("const", held[i]))
     return out
 
 
@@ -264,11 +272,13 @@ def _root_item(t):
     return ("op", t.grad_fn) if t.grad_fn is not None else ("leaf", t)
 
 
-def walk(roots):
+def walk(roots, known=()):
     """Everything ``roots`` depend on, going down from them: the values (op
     outputs as ("op", node), leaves and inputs as ("leaf", tensor), leaves
     gone as ("lost", accumulator)) in the order first met, and node id ->
-    the node's inputs (see ``_inputs``)."""
+    the node's inputs (see ``_inputs``). An input that needs no gradient is
+    drawn as the tensor of ``known`` holding its values, if any."""
+    tensors = {id(t.data): t for t in list(known) + list(roots) if t.grad_fn is None}
     seen, order, ins_of = set(), [], {}
     stack = [_root_item(t) for t in reversed(roots)]
     while stack:
@@ -278,7 +288,7 @@ def walk(roots):
         seen.add(id(item[1]))
         order.append(item)
         if item[0] == "op":
-            ins = ins_of[id(item[1])] = _inputs(item[1])
+            ins = ins_of[id(item[1])] = _inputs(item[1], tensors)
             stack.extend(x for x in reversed(ins) if x is not None and x[0] != "const")
     return order, ins_of
 
@@ -289,22 +299,17 @@ def build(roots, known=()):
     to its output. ``known``: more live tensors (the ones the caller named)
     whose values can be shown."""
     g = Graph()
-    order, ins_of = walk(roots)
+    order, ins_of = walk(roots, known)
     root_ids = {id(_root_item(t)[1]) for t in roots}
     tensor_of, data_of = {}, {}
     for t in list(known) + list(roots):
         if t.grad_fn is not None:
             tensor_of[id(t.grad_fn)] = t
     for kind, fn in order:       # what later ops still hold of their inputs
-        if kind != "op":
+        if kind != "op" or fn.arrays is None:
             continue
         for i, x in enumerate(ins_of[id(fn)]):
-            if x is None or x[0] not in ("op", "lost"):
-                continue
-            held = fn.inputs[i] if fn.inputs is not None else None
-            if isinstance(held, Tensor) and held.grad_fn is x[1]:
-                tensor_of.setdefault(id(x[1]), held)
-            if fn.arrays is not None:
+            if x is not None and x[0] in ("op", "lost"):
                 data_of.setdefault(id(x[1]), fn.arrays[i])
     values = {id(fn): Value(fn, tensor_of.get(id(fn)), data_of.get(id(fn)))
               for kind, fn in order if kind == "op"}
@@ -332,7 +337,7 @@ def build(roots, known=()):
         for x in ins_of[id(fn)]:
             if x is None:
                 op.ins.append(None)
-                if fn.inputs is None:
+                if fn.arrays is None:
                     g.unseen.append(fn)
                 continue
             if x[0] == "const":

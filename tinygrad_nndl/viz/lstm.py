@@ -12,7 +12,7 @@ op is drawn opened up, as the notes write it, with the gates' values the op
 kept. A step written out with Tensor ops is named by
 :func:`lstm_names` instead.
 """
-from ..autograd.function import Function
+from ..autograd.function import Function, saved_inputs
 from ..ops.movement import GetItem, Reshape
 from ..ops.recurrent import (LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection,
                              StackedBlocks)
@@ -244,11 +244,12 @@ def _check(fn, op_name, what):
 def _factors(fn, what):
     """The two factors of the Mul node ``fn``, as (tensor or None, its node)."""
     _check(fn, "Mul", what)
-    if fn.inputs is None:
+    held = saved_inputs(fn)
+    if held is None:
         raise ValueError(f"lstm_names: backward() without retain_graph=True has freed the "
                          f"factors of {what}; call lstm_names before backward, or keep the graph "
                          f"with backward(retain_graph=True)")
-    return [(x if isinstance(x, Tensor) else None, n) for x, n in zip(fn.inputs, fn.next_nodes)]
+    return [(x if isinstance(x, Tensor) else None, n) for x, n in zip(held, fn.next_nodes)]
 
 
 def _is_tanh_of(node, c):
