@@ -3,6 +3,7 @@
 stays, version counters, in-place ops recorded on non-leaf tensors, grad mode
 per thread, and the layering of the package (no import cycles)."""
 import ast
+import gc
 import pathlib
 import threading
 import tracemalloc
@@ -77,6 +78,40 @@ def test_a_recorded_backward_reads_the_saved_values_of_a_leaf_whose_data_was_rep
     np.testing.assert_allclose(x.grad.data, 6 * old)
     y.backward()
     np.testing.assert_allclose(x.grad.data, 6 * old + 3 * old ** 2)
+
+
+def test_a_graph_holds_its_leaves_through_their_accumulators_without_a_cycle():
+    """PyTorch's AccumulateGrad holds its leaf and the leaf refers to it
+    weakly: a leaf the user dropped lives as long as the graph, and dies with
+    it by reference counting alone (no cycle for the collector)."""
+    def loss():
+        x = leaf([1.0, 2.0])
+        return (x * 2).sum(), weakref.ref(x)
+    y, x = loss()
+    acc = y.grad_fn.next_functions[0][0].next_functions[0][0]
+    assert acc.variable is x()
+    y.backward()
+    np.testing.assert_array_equal(x().grad.data, [2.0, 2.0])
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        del y, acc
+        assert x() is None
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def test_a_leafs_hooks_outlive_its_accumulator():
+    """The accumulator of a leaf no graph holds is gone; the hooks registered
+    on the leaf are the leaf's, and run in every later graph."""
+    x = leaf([1.0, 2.0])
+    seen = []
+    x.register_hook(lambda g: seen.append(g.data.copy()))
+    for k in (2.0, 3.0):
+        (x * k).sum().backward()
+    np.testing.assert_array_equal(np.array(seen), [[2.0, 2.0], [3.0, 3.0]])
+    np.testing.assert_array_equal(x.grad.data, [5.0, 5.0])
 
 
 def test_the_topology_stays_after_backward_and_a_node_that_saved_nothing_runs_again():

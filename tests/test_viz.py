@@ -318,19 +318,43 @@ def test_backward_leaves_the_shapes_and_dtypes_drawn_as_they_were(da, db):
     assert shapes() == before
 
 
-def test_a_leaf_no_longer_alive_is_drawn_from_what_remains_of_it():
-    x = tg.tensor([1.0, 2.0], requires_grad=True)
-    y = x.exp().sum() + (x * 3.0).sum()          # exp keeps its output only; Mul keeps its inputs
-    del x
-    nodes, edges, _, _ = parse(viz.draw_graph(y).source)
-    leaves = [k for k, kind in kinds(nodes).items() if kind == "param"]
-    assert [nodes[k]["lines"] for k in leaves] == [["(2,) float32"]]   # one leaf: Mul held it
-    assert {nodes[d]["lines"][0] for s, d, _ in edges if s == leaves[0]} == {"Exp", "Mul"}
-    z = tg.tensor([1.0, 2.0], requires_grad=True).exp().sum()          # nothing holds it
-    nodes, edges, _, _ = parse(viz.draw_graph(z).source)
+def test_a_graph_keeps_its_leaves_alive_and_draws_them_whole():
+    """As in PyTorch, a leaf's AccumulateGrad holds the leaf: one the user
+    dropped is still drawn with its shape, values and gradient."""
+    z = tg.tensor([1.0, 2.0], dtype=tg.float16, requires_grad=True).exp().sum()
+    z.backward()
+    nodes, edges, _, _ = parse(viz.draw_graph(z, show_data=True).source)
     (leaf,) = [k for k, kind in kinds(nodes).items() if kind == "param"]
-    assert nodes[leaf]["lines"] == ["a leaf no longer alive"]
+    assert nodes[leaf]["lines"][0] == "(2,) float16"
+    assert nodes[leaf]["lines"][1:] == ["data [1, 2]", "grad [2.719, 7.391]"]   # e^1, e^2
     assert [nodes[d]["lines"][0] for s, d, _ in edges if s == leaf] == ["Exp"]
+    exp = z.grad_fn.next_functions[0][0]
+    assert exp.next_functions[0][0].variable.dtype == tg.float16
+
+
+def test_a_named_leaf_and_its_detached_values_are_two_nodes():
+    """The detached values share the leaf's array: the drawing must not take
+    the input that needs no gradient for the named leaf."""
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    nodes, edges, _, _ = parse(viz.draw_graph((w * w.detach()).sum(), params={"w": w}).source)
+    found = kinds(nodes)
+    (param,) = [k for k, kind in found.items() if kind == "param"]
+    (data,) = [k for k, kind in found.items() if kind == "input"]
+    assert nodes[param]["lines"][0] == "w" and nodes[data]["lines"][0] != "w"
+    (mul,) = [k for k, a in nodes.items() if a["lines"][0] == "Mul"]
+    assert {s for s, d, _ in edges if d == mul} == {param, data}
+
+
+def test_arrays_an_op_is_given_as_arrays_are_drawn_as_constants():
+    """tril's mask and a numpy condition of where reach their ops as numpy
+    arrays, not as tensors of the user's: constants, not tensor nodes."""
+    x = tg.tensor(np.ones((3, 3)), requires_grad=True)
+    found = list(kinds(parse(viz.draw_graph(x.tril().sum()).source)[0]).values())
+    assert "input" not in found and found.count("const") == 2   # the mask, and the 0 it puts
+    y = tg.tensor([1.0, 2.0], requires_grad=True)
+    found = kinds(parse(viz.draw_graph(tg.where(np.array([True, False]), y, 0.0).sum())
+                        .source)[0])
+    assert "input" not in found.values()
 
 
 def test_retain_grads_refuses_a_graph_backward_can_no_longer_run_through():

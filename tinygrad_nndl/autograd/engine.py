@@ -76,9 +76,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         if not retain_graph:
             node.release()
     for acc in leaves:
-        leaf, g = acc._leaf(), pending.pop(acc)
-        if leaf is None:   # the leaf is gone: nobody can read its gradient
-            continue
+        leaf, g = acc.variable, pending.pop(acc)
         if g.dtype is not leaf.data.dtype:
             g = cast(g, leaf.data.dtype, create_graph)
         hooks = acc.hooks

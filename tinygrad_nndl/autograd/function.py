@@ -88,20 +88,18 @@ def _shape_of(x):
 
 class AccumulateGrad:
     """The node through which gradients reach a leaf: it adds them to the
-    leaf's ``.grad``. The leaf keeps its accumulator; the accumulator refers
-    back to the leaf weakly, so the two make no reference cycle."""
+    leaf's ``.grad``. As in PyTorch, it holds the leaf (``variable``), so a
+    graph keeps its leaves alive, and the leaf refers to it weakly, so the two
+    make no reference cycle. The leaf's hooks live on the leaf (an
+    accumulator no graph holds is gone), and ``hooks`` is the leaf's dict."""
 
-    __slots__ = ("_leaf", "hooks")
+    __slots__ = ("variable", "hooks", "__weakref__")
     seq = 0   # older than every op: the walk reaches accumulators last
     next_nodes = ()
 
     def __init__(self, leaf):
-        self._leaf = weakref.ref(leaf)
-        self.hooks = None   # the leaf's tensor hooks (Tensor.register_hook)
-
-    @property
-    def variable(self):
-        return self._leaf()
+        self.variable = leaf
+        self.hooks = getattr(leaf, "_hooks", None)
 
     @property
     def next_functions(self):
@@ -115,10 +113,14 @@ class AccumulateGrad:
 
 
 def accumulator(leaf):
-    """The leaf's ``AccumulateGrad``, made on first use."""
-    acc = getattr(leaf, "_acc", None)
-    if acc is None:
-        acc = leaf._acc = AccumulateGrad(leaf)
+    """The leaf's ``AccumulateGrad``: the one a live graph holds, else a new one."""
+    try:
+        acc = leaf._acc()   # a weak reference, set on first use
+    except AttributeError:
+        acc = None
+    if acc is None:   # (again in each step of a loop that keeps no graph between steps)
+        acc = AccumulateGrad(leaf)
+        leaf._acc = weakref.ref(acc)
     return acc
 
 
@@ -142,6 +144,7 @@ class Function:
     # arrays (the saved inputs' values, while held: never the input Tensors),
     # out (the saved output while held), special (HOOKED | RELEASED bits: the
     # walk looks closer).
+    raw_inputs = ()    # positions of inputs given as numpy arrays, not Tensors
     dtype = None       # set by hooks and retain_grad: the dtype their gradient is given in
     created_at = None  # set under detect_anomaly
     pre_hooks = None   # tensor hooks of the output: run on its gradient
@@ -166,6 +169,8 @@ class Function:
                     record = True
                     continue
             else:
+                if isinstance(x, np.ndarray):   # an array given as such: a constant, not a tensor
+                    fn.raw_inputs += (len(arrays),)
                 arrays.append(x)
             nodes.append(None)
         state = mode.state   # one read of this thread's switches
@@ -269,23 +274,23 @@ class Function:
 def saved_inputs(node):
     """The inputs ``node`` saved, as Tensors again (for a backward that is
     itself recorded, and for drawings): an op's output as a Tensor of the node
-    that made it, a leaf as itself while it lives and holds the saved values
-    (else a stand-in whose gradients still reach its accumulator), an input
-    that needs no gradient as a new Tensor of its values; numbers and None as
-    given. None when nothing is held."""
+    that made it, a leaf as itself while it holds the saved values (else a
+    stand-in whose gradients still reach its accumulator), an input
+    that needs no gradient as a new Tensor of its values; numbers, arrays
+    given as such and None as they were given. None when nothing is held."""
     if node.arrays is None:
         return None
     tensors = []
-    for x, nxt in zip(node.arrays, node.next_nodes):
-        if type(x) is not np.ndarray:
+    for i, (x, nxt) in enumerate(zip(node.arrays, node.next_nodes)):
+        if not isinstance(x, np.ndarray) or i in node.raw_inputs:
             t = x
         elif nxt is None:
             t = Tensor._make(x, None)
         elif type(nxt) is AccumulateGrad:
-            t = nxt._leaf()
-            if t is None or t.data is not x:   # gone, or its .data replaced since
+            t = nxt.variable
+            if t.data is not x:   # its .data replaced since
                 t = Tensor._make(x, None)
-                t._requires_grad, t._acc = True, nxt
+                t._requires_grad, t._acc = True, weakref.ref(nxt)
         else:
             t = Tensor._make(x, nxt)
         tensors.append(t)

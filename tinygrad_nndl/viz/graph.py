@@ -184,28 +184,6 @@ class Value:
         return grad_of(self.grad_fn, self.tensor)
 
 
-class LostLeaf:
-    """A leaf that required grad and is no longer alive: its ``AccumulateGrad``
-    is all that remains (it refers to the leaf weakly). Shape, dtype and
-    value only while an op still holds the value it read."""
-
-    __slots__ = ("data",)
-    requires_grad = True
-    is_leaf = True
-    grad = grad_fn = None
-
-    def __init__(self, data=None):
-        self.data = data
-
-    @property
-    def shape(self):
-        return None if self.data is None else tuple(np.shape(self.data))
-
-    @property
-    def dtype(self):
-        return None if self.data is None else np.asarray(self.data).dtype
-
-
 def ident(t):
     """What identifies a tensor in the graph: its node if an op made it (an
     intermediate is drawn from its node), else the tensor itself."""
@@ -241,9 +219,9 @@ def as_roots(root, what="draw_graph"):
     return roots
 
 
-# What feeds an op, per input: ("op", node), ("leaf", tensor) for a live leaf
-# or an input that needs no gradient, ("lost", accumulator) for a leaf gone,
-# ("const", value), or None (no input, or one the node does not hold). A node
+# What feeds an op, per input: ("op", node), ("leaf", tensor) for a leaf (its
+# accumulator holds it) or an input that needs no gradient, ("const", value),
+# or None (no input, or one the node does not hold). A node
 # holds the values of its inputs, not the Tensors: an input that needs no
 # gradient is drawn as the tensor of ``tensors`` (id of its array -> tensor:
 # the ones the caller named, and those met before) holding those values.
@@ -252,13 +230,12 @@ def _inputs(fn, tensors):
     out = []
     for i, nxt in enumerate(fn.next_nodes):
         if isinstance(nxt, AccumulateGrad):
-            leaf = nxt.variable
-            out.append(("leaf", leaf) if leaf is not None else ("lost", nxt))
+            out.append(("leaf", nxt.variable))
         elif nxt is not None:
             out.append(("op", nxt))
         elif held is None or held[i] is None:
             out.append(None)
-        elif isinstance(held[i], np.ndarray):
+        elif isinstance(held[i], np.ndarray) and i not in fn.raw_inputs:
             t = tensors.get(id(held[i]))
             if t is None:
                 t = tensors[id(held[i])] = Tensor._make(held[i], None)
@@ -274,11 +251,15 @@ def _root_item(t):
 
 def walk(roots, known=()):
     """Everything ``roots`` depend on, going down from them: the values (op
-    outputs as ("op", node), leaves and inputs as ("leaf", tensor), leaves
-    gone as ("lost", accumulator)) in the order first met, and node id ->
+    outputs as ("op", node), leaves and inputs as ("leaf", tensor)) in the
+    order first met, and node id ->
     the node's inputs (see ``_inputs``). An input that needs no gradient is
-    drawn as the tensor of ``known`` holding its values, if any."""
-    tensors = {id(t.data): t for t in list(known) + list(roots) if t.grad_fn is None}
+    drawn as the tensor of ``known`` holding its values, if any (the first
+    named, if several share them)."""
+    tensors = {}
+    for t in list(known) + list(roots):
+        if not t.requires_grad:   # one that does is reached through its accumulator
+            tensors.setdefault(id(t.data), t)
     seen, order, ins_of = set(), [], {}
     stack = [_root_item(t) for t in reversed(roots)]
     while stack:
@@ -309,7 +290,7 @@ def build(roots, known=()):
         if kind != "op" or fn.arrays is None:
             continue
         for i, x in enumerate(ins_of[id(fn)]):
-            if x is not None and x[0] in ("op", "lost"):
+            if x is not None and x[0] == "op":
                 data_of.setdefault(id(x[1]), fn.arrays[i])
     values = {id(fn): Value(fn, tensor_of.get(id(fn)), data_of.get(id(fn)))
               for kind, fn in order if kind == "op"}
@@ -319,8 +300,6 @@ def build(roots, known=()):
         key = key_of[id(obj)] = f"t{n}"
         if kind == "op":
             node = Node(key, INTERMEDIATE, values[id(obj)])
-        elif kind == "lost":
-            node = Node(key, PARAM, LostLeaf(data_of.get(id(obj))))
         else:
             node = Node(key, PARAM if obj.requires_grad else INPUT, obj)
         if id(obj) in root_ids:

@@ -182,6 +182,9 @@ def lstm_names(h, c):
     gate, ltm' = candidate, focus = output gate, ltm = cell state, wm =
     hidden state). For the library's ``nn.LSTMCell``, whose step is one op,
     only ``{"wm": h, "ltm": c}``: ``book_notation=True`` draws its gates.
+    The gates are the values the graph saved, as new Tensors of the nodes
+    that made them (a node holds values, not the user's tensors): they name
+    the same nodes, but are not the objects the user's step made.
     """
     packed = _fused_step(h)
     if packed is not None and packed is _fused_step(c):
