@@ -145,7 +145,7 @@ def w1_by_hand(params, batch):
     return step
 
 
-def w1(tg, rounds, torch=None):
+def w1(tg, torch=None):
     rng = np.random.default_rng(0)
     X, _, Y = mlp_data(rng, W1_BATCH)
     tg.manual_seed(0)
@@ -160,10 +160,10 @@ def w1(tg, rounds, torch=None):
         contenders["torch"] = (w1_step(torch.optim, w1_model(torch), cycling(
             [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in slices]),
             torch_quadratic_cost), 50)
-    return interleaved(contenders, rounds)
+    return contenders
 
 
-def w2(tg, rounds, torch=None):
+def w2(tg, torch=None):
     from tinygrad_nndl import nn, optim
     from tinygrad_nndl.nn import functional as F
     rng = np.random.default_rng(1)
@@ -217,14 +217,14 @@ def w2(tg, rounds, torch=None):
             loss.backward()
             topt.step()
         contenders["torch"] = (torch_, 10)
-    return interleaved(contenders, rounds)
+    return contenders
 
 
 CHAIN = 1000
 
 
-def chain(tg, rounds, torch=None):
-    """Per op: 1000 elementwise ops on (10, 10) and one backward."""
+def chain(tg, torch=None):
+    """1000 elementwise ops on (10, 10) and one backward (a step is CHAIN ops)."""
     a = np.random.default_rng(2).random((10, 10), dtype=np.float32) + 0.5
     g = np.ones((10, 10), np.float32)
 
@@ -262,10 +262,10 @@ def chain(tg, rounds, torch=None):
         tx = torch.tensor(a, requires_grad=True)
         tb = torch.tensor(a, requires_grad=True)
         contenders["torch"] = (make(torch, tx, tb, torch.from_numpy(g)), 1)
-    return {k: v / CHAIN for k, v in interleaved(contenders, rounds).items()}
+    return contenders
 
 
-def lstm(tg, rounds, torch=None):
+def lstm(tg, torch=None):
     sys.path.insert(0, str(HERE))
     import lstm as bench
     from tinygrad_nndl import nn
@@ -278,17 +278,23 @@ def lstm(tg, rounds, torch=None):
                   "numpy": (lambda: bench.numpy_step(model, x, r), 1)}
     if torch is not None:
         contenders["torch"] = (bench.torch_setup(model, x, r), 1)
-    return interleaved(contenders, rounds)
+    return contenders
 
 
-BENCHES = {"W1": (w1, 1.5), "W2": (w2, 1.15), "chain": (chain, None), "LSTM": (lstm, 1.1)}
+# name -> (contenders: name -> (step, calls per turn), target, ops a step: times are per op)
+BENCHES = {"W1": (w1, 1.5, 1), "W2": (w2, 1.15, 1), "chain": (chain, None, CHAIN),
+           "LSTM": (lstm, 1.1, 1)}
 
 
 def measure(rounds, use_torch, only=None):
     import tinygrad_nndl as tg
     torch = optional_torch(use_torch)
-    return {name: fn(tg, rounds, torch) for name, (fn, _) in BENCHES.items()
-            if not only or name in only}
+    results = {}
+    for name, (contenders, _, ops) in BENCHES.items():
+        if not only or name in only:
+            times = interleaved(contenders(tg, torch), rounds)
+            results[name] = {k: t / ops for k, t in times.items()}
+    return results
 
 
 def table(results, label=""):
