@@ -583,15 +583,26 @@ def test_inplace_change_before_the_op_is_fine():
     np.testing.assert_allclose(x.grad.data, [10.0, 20.0])
 
 
-def test_optimizer_step_between_forward_and_backward_raises():
+def test_optimizer_step_between_forward_and_backward_raises_where_a_weight_is_read():
+    """The second layer's weight carries the error back to the first (BP2):
+    changed by the step, backward refuses. A single layer's weight is read by
+    no gradient of its data input's: backward runs on (as PyTorch's)."""
     from tinygrad_nndl import nn, optim
-    model = nn.Linear(3, 2)
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
     opt = optim.SGD(model.parameters(), lr=0.1)
     loss = model(tg.randn(4, 3)).sum()
     loss.backward(retain_graph=True)
     opt.step()
     with pytest.raises(RuntimeError, match="in-place"):
         loss.backward()
+    layer = nn.Linear(3, 2)
+    x = tg.randn(4, 3)
+    loss = layer(x).sum()
+    loss.backward(retain_graph=True)
+    optim.SGD(layer.parameters(), lr=0.1).step()
+    loss.backward()   # dC/dW = 1^T x twice over, whatever W is now
+    np.testing.assert_allclose(layer.weight.grad.data, 2 * np.tile(x.data.sum(0), (2, 1)),
+                               rtol=1e-6)
 
 
 def test_grad_with_the_same_input_twice_returns_it_twice():

@@ -543,3 +543,156 @@ def test_taking_many_views_of_one_tensor_keeps_its_bookkeeping_bounded():
     for i in range(1000):
         data[i:i + 1].sum()
     assert len(data._views) <= 16
+
+
+# ----- what a backward reads, and when it runs: as PyTorch ---------------------------
+def test_an_inplace_change_of_a_value_no_wanted_gradient_reads_is_allowed():
+    """Only what the gradients asked for read is checked (PyTorch checks only
+    the tensors a backward unpacks): dividing by a constant reads the divisor,
+    not the quotient; a product's factor is read for the other factor only."""
+    x = leaf([1.0, 2.0])
+    y = x / 2
+    y += 1
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.5, 0.5])
+    x.grad = None
+    y = x ** 2
+    y += 1
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])   # 2x: x itself unchanged
+    x.grad = None
+    a = x * 1
+    b = a * 3
+    a += 1
+    (a + b).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
+    w = leaf([3.0, 4.0])
+    a = x * 1
+    b = a * w            # w's gradient reads a: changing a must be refused
+    a += 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        b.sum().backward()
+
+
+def test_mean_is_one_node_that_a_second_backward_runs_through():
+    x = leaf([1.0, 2.0, 6.0])
+    y = x.mean()
+    assert y.grad_fn.name() == "MeanBackward"
+    y.backward()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, [2 / 3] * 3)
+    np.testing.assert_allclose(y.data, 3.0)
+    assert np.isnan(Tensor(np.zeros((0, 2))).mean().data)   # 0/0, as PyTorch
+
+
+def test_a_plain_backward_runs_with_grad_mode_off_and_create_graph_with_it_on():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    seen = []
+    y = x * 2
+    y.register_hook(lambda g: seen.append((tg.is_grad_enabled(), (g * w).requires_grad)))
+    total = y.sum()
+    total.backward(retain_graph=True)
+    with tg.no_grad():
+        grad(total, x, create_graph=True)
+    assert seen == [(False, False), (True, True)]
+    assert tg.is_grad_enabled()
+
+
+def test_writes_into_a_grad_bump_its_version():
+    """A graph that read a .grad must see it accumulated into (PyTorch raises)."""
+    x, z = leaf([1.0, 2.0]), leaf([1.0, 1.0])
+    (x * x).sum().backward()
+    y = (x.grad * z).sum()
+    before = x.grad._version
+    (x * x).sum().backward()
+    assert x.grad._version == before + 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+    opt = optim.SGD([x], lr=0.1)
+    v = x.grad._version
+    opt.zero_grad(set_to_none=False)
+    assert x.grad._version == v + 1
+    tg.nn.utils.clip_grad_norm_([x], 1.0)
+    assert x.grad._version == v + 2
+
+
+def test_grad_mode_switches_decorate_without_parentheses():
+    x = leaf([1.0])
+
+    @tg.no_grad
+    def off(t):
+        return (t * 2).requires_grad
+
+    @tg.enable_grad
+    def on(t):
+        return (t * 2).requires_grad
+
+    assert off(x) is False
+    with tg.no_grad():
+        assert on(x) is True
+
+
+def test_a_hook_that_changes_a_saved_value_during_backward_is_caught():
+    x = leaf([1.0, 2.0])
+    a = x * 1
+    b = a * a
+
+    def change(g):
+        with tg.no_grad():
+            a.add_(10)
+    b.register_hook(change)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        b.sum().backward()
+
+
+def test_a_leaf_changed_since_the_graph_was_made():
+    """No longer requiring grad: it gets no .grad. Made an op's output by an
+    in-place op: backward refuses to give it one (both as PyTorch)."""
+    x = leaf([1.0, 2.0])
+    y = (x * 2).sum()
+    x.requires_grad_(False)
+    y.backward()
+    assert x.grad is None
+    x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    y = (x + 1).sum()
+    x.requires_grad_(False)
+    x.mul_(w)
+    with pytest.raises(RuntimeError, match="moved into the graph interior"):
+        y.backward()
+
+
+def test_repeat_and_tile_copy_as_pytorchs_do():
+    x = Tensor([1.0, 2.0])
+    y = x.repeat(1)
+    y.mul_(3)
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    z = Tensor([[1.0, 2.0]]).repeat(2, 1)
+    z.mul_(3)                                   # writeable: a broadcast view was not
+    np.testing.assert_array_equal(z.data, [[3.0, 6.0], [3.0, 6.0]])
+    w = leaf([[1.0, 2.0]])
+    t = w.tile((1, 1)) * 1
+    t.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [[1.0, 1.0]])
+
+
+def test_anomaly_mode_as_a_call_a_context_and_a_decorator_with_check_nan():
+    from tinygrad_nndl.autograd import detect_anomaly, set_detect_anomaly
+    x = leaf([0.0, 1.0])
+    with detect_anomaly():
+        assert tg.is_anomaly_enabled() and tg.is_anomaly_check_nan_enabled()
+        with pytest.raises(RuntimeError, match="log forward produced inf"):
+            x.log()
+    with detect_anomaly(check_nan=False):
+        assert tg.is_anomaly_enabled() and not tg.is_anomaly_check_nan_enabled()
+        y = x.log()   # -inf is a value; the op still records where it was made
+        assert y.grad_fn.created_at.startswith(__file__)
+    assert not tg.is_anomaly_enabled()
+    set_detect_anomaly(True)
+    assert tg.is_anomaly_enabled()
+    set_detect_anomaly(False)
+    assert not tg.is_anomaly_enabled()
+
+    @set_detect_anomaly(True)
+    def inside():
+        return tg.is_anomaly_enabled()
+    assert not tg.is_anomaly_enabled() and inside() and not tg.is_anomaly_enabled()

@@ -115,3 +115,83 @@ def test_next_functions_have_pytorchs_shape():
 
     x, tx = both([1.0, 2.0])
     assert shape(tg, x) == shape(torch, tx)
+
+
+def _outcome(run):
+    """run()'s value, or the type of error it raised."""
+    try:
+        return run()
+    except RuntimeError:
+        return RuntimeError
+
+
+def _inplace_after_save(lib, case):
+    """The leaf's gradient after an in-place change of a value a graph saved,
+    or RuntimeError where backward refuses (programs of a PyTorch user)."""
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    w = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
+    if case == "div by a constant":
+        y = x / 2
+        y += 1
+    elif case == "power":
+        y = x ** 2
+        y += 1
+    elif case == "factor of a constant":
+        a = x * 1
+        b = a * 3
+        a += 1
+        y = a + b
+    elif case == "factor of a weight":
+        a = x * 1
+        y = a * w
+        a += 1
+    elif case == "where":
+        a = x * 1
+        y = lib.where(x > 1.5, a, x * 0)
+        a += 1
+    elif case == "quotient by a weight":
+        y = x / w
+        y += 1
+    elif case == "mean twice":
+        y = x.mean()
+        y.backward()
+    elif case == "grad accumulated under a graph that read it":
+        (x * x).sum().backward()
+        y = x.grad * w
+        (x * x).sum().backward()
+        y.sum().backward()
+        return w.grad.numpy().tolist()
+    y.sum().backward()
+    return x.grad.numpy().tolist()
+
+
+@pytest.mark.parametrize("case", ["div by a constant", "power", "factor of a constant",
+                                  "factor of a weight", "where", "quotient by a weight",
+                                  "mean twice", "grad accumulated under a graph that read it"])
+def test_an_inplace_change_of_a_saved_value_is_refused_exactly_where_pytorch_refuses(case):
+    assert _outcome(lambda: _inplace_after_save(tg, case)) == \
+        _outcome(lambda: _inplace_after_save(torch, case))
+
+
+def test_hooks_see_grad_mode_as_in_pytorch():
+    def seen(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        out = []
+        y = x * 2
+        y.register_hook(lambda g: out.append((lib.is_grad_enabled(), (g * w).requires_grad)))
+        y.sum().backward()
+        return out
+    assert seen(tg) == seen(torch) == [(False, False)]
+
+
+def test_repeat_copies_and_a_leaf_changed_since_the_graph_as_in_pytorch():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0])
+        x.repeat(1).mul_(3)
+        z = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (z * 2).sum()
+        z.requires_grad_(False)
+        y.backward()
+        return x.numpy().tolist(), z.grad is None
+    assert run(tg) == run(torch) == ([1.0, 2.0], True)

@@ -26,7 +26,8 @@ from .tensor.functions import (  # noqa: A004 - torch's names shadow builtins he
                                set_printoptions, sigmoid, sin, softmax, sort, split, sqrt, squeeze,
                                stack, std, sum, swapaxes, t, tan, tanh, tile, topk, trace,
                                transpose, tril, triu, trunc, unbind, unsqueeze, var, where)
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                       is_grad_enabled, no_grad, set_grad_enabled)
 from . import autograd
 from . import linalg
 from . import memory

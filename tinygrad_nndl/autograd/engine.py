@@ -15,8 +15,8 @@ import numpy as np
 from ..tensor.tensor import Tensor
 from ..tensor.version import check_unchanged, clock
 from .function import FREED, HOOKED, RELEASED, _check_finite, hush, saved_inputs, unhush
-from .grad_mode import ANOMALY, enable_grad, mode
-from .sinks import accumulate, add_into, cast, run_hooks, tensor_hooks
+from .grad_mode import CHECK_NAN, GRAD, mode
+from .sinks import accumulate, add_into, cast, run_hooks, stale_leaf, tensor_hooks
 
 
 NOTHING_WANTED = object()   # _visit's answer for a node behind which nothing is asked for
@@ -27,14 +27,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     gradient added to ``.grad``; with ``capture`` (a set of nodes) the
     gradients reaching those nodes are returned instead, in a dict, and only
     the part of the graph that leads to them is walked (autograd.grad)."""
-    if create_graph and not mode.grad_enabled:
-        with enable_grad():   # the backward pass itself must be recorded
-            return run_backward(roots, root_grads, retain_graph, create_graph, capture)
+    state = mode.state
+    if create_graph != bool(state & GRAD):   # recorded exactly when create_graph, as PyTorch
+        mode.state = state ^ GRAD
     quiet = hush()   # as in forward: no numpy warnings for inf and NaN
     try:
         return _walk(roots, root_grads, retain_graph, create_graph, capture)
     finally:
         unhush(quiet)
+        mode.state = mode.state & ~GRAD | state & GRAD
 
 
 def _walk(roots, root_grads, retain_graph, create_graph, capture):
@@ -43,7 +44,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
     handed = set(map(id, root_grads))   # what the user holds: never made a .grad
     for node, g in zip(roots, root_grads):
         _send(pending, heap, leaves, node, g)
-    anomaly, last_inplace = mode.state & ANOMALY, clock.last_inplace
+    anomaly, last_inplace = mode.state & CHECK_NAN, clock.last_inplace
     plain = not create_graph and capture is None
     while heap:
         node = heappop(heap)[1]
@@ -56,6 +57,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
         else:
             in_grads = _visit(node, g, create_graph, handed, capture, leads, captured,
                               last_inplace)
+            last_inplace = clock.last_inplace   # a hook may have changed a saved value
             if in_grads is NOTHING_WANTED:
                 continue
         for nxt, xg in zip(node.next_nodes, in_grads):
@@ -77,6 +79,9 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
             node.release()
     for acc in leaves:
         leaf, g = acc.variable, pending.pop(acc)
+        if leaf._ctx is not None or not leaf._requires_grad:   # changed since the graph was made
+            stale_leaf(leaf)
+            continue
         if g.dtype is not leaf.data.dtype:
             g = cast(g, leaf.data.dtype, create_graph)
         hooks = acc.hooks
@@ -102,6 +107,7 @@ def _visit(node, g, create_graph, handed, capture, leads, captured, last_inplace
     backward."""
     if node.special & HOOKED:
         g = tensor_hooks(node, g, create_graph, handed)
+        last_inplace = clock.last_inplace
     needs = node.needs
     if leads is not None:
         if node in capture:
@@ -112,7 +118,7 @@ def _visit(node, g, create_graph, handed, capture, leads, captured, last_inplace
     if node.special & RELEASED and node.saves_anything:
         raise RuntimeError(FREED.format(node=node.name()))
     if node.seq < last_inplace:
-        check_unchanged(node.arrays, node.out, node.seq, node.name())
+        check_unchanged(*node.read_values(needs), node.seq, node.name())
     return _vjp(node, g, needs, create_graph)
 
 

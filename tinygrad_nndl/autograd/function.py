@@ -27,16 +27,18 @@ backward as None.
 import functools
 import os
 import sys
+import threading
 import weakref
 
 import numpy as np
 
 from ..tensor.tensor import Tensor
 from ..tensor.version import sequence
-from .grad_mode import ANOMALY, GRAD, mode
+from .grad_mode import ANOMALY, CHECK_NAN, GRAD, mode
 
 _new = object.__new__
 _INPUTS, _OUTPUT, _VIEW = 1, 2, 4   # Function._keeps
+OUT = -1                            # in Function.reads: the op's output
 HOOKED, RELEASED = 1, 2             # Function.special: hooks or retain_grad; saved values freed
 _GRAPH_FIELDS = ("next_nodes", "needs", "seq", "out_shape", "arrays", "out", "special")
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -112,6 +114,9 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
+_ACC_LOCK = threading.Lock()
+
+
 def accumulator(leaf):
     """The leaf's ``AccumulateGrad``: the one a live graph holds, else a new one."""
     try:
@@ -119,8 +124,14 @@ def accumulator(leaf):
     except AttributeError:
         acc = None
     if acc is None:   # (again in each step of a loop that keeps no graph between steps)
-        acc = AccumulateGrad(leaf)
-        leaf._acc = weakref.ref(acc)
+        with _ACC_LOCK:   # two threads must not make two: each graph would have its own
+            try:
+                acc = leaf._acc()
+            except AttributeError:
+                pass
+            if acc is None:
+                acc = AccumulateGrad(leaf)
+                leaf._acc = weakref.ref(acc)
     return acc
 
 
@@ -134,6 +145,8 @@ class Function:
     save_inputs = True       # backward reads the input values
     save_output = False      # backward reads the output value
     saved_attrs = ()         # arrays forward keeps on self for backward
+    reads = None             # per input, what its gradient reads of the saved values:
+                             # input positions and OUT (None: everything saved)
     is_view = False          # the output may share the input's memory
     float32_default = True   # float64 only from float64 inputs (False: Cast)
     _keeps = _INPUTS
@@ -190,7 +203,8 @@ class Function:
             out = out.astype(np.float32)
         if state & ANOMALY:
             fn.created_at = _user_frame()
-            _check_finite(out, f"{cls.op_name()} forward", fn.created_at)
+            if state & CHECK_NAN:
+                _check_finite(out, f"{cls.op_name()} forward", fn.created_at)
         t = _new(Tensor)   # Tensor._make, inlined: every op pays for this
         t.data = out
         t._grad = None
@@ -242,6 +256,18 @@ class Function:
         if self.saved_attrs:
             for name in self.saved_attrs:
                 self.__dict__.pop(name, None)
+
+    def read_values(self, needs):
+        """(arrays, out) as saved, with None for what the gradients ``needs``
+        asks for do not read: the values an in-place change must not have
+        touched (as PyTorch checks only the tensors a backward unpacks)."""
+        arrays, out, reads = self.arrays, self.out, self.reads
+        if reads is None:
+            return arrays, out
+        used = {k for i, need in enumerate(needs) if need for k in reads[i]}
+        if arrays is not None:
+            arrays = [a if i in used else None for i, a in enumerate(arrays)]
+        return arrays, out if OUT in used else None
 
     def masked(self, needs):
         """A copy of this node whose backward computes only the gradients

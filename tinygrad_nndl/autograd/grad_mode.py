@@ -5,7 +5,7 @@ import inspect
 import threading
 
 
-GRAD, ANOMALY = 1, 2   # the bits of ``mode.state``
+GRAD, ANOMALY, CHECK_NAN = 1, 2, 4   # the bits of ``mode.state``
 
 
 class _Mode(threading.local):
@@ -77,6 +77,11 @@ class _GradSwitch:
 
     enabled = True
 
+    def __new__(cls, *args):
+        if len(args) == 1 and callable(args[0]) and cls in (no_grad, enable_grad):
+            return _wrap(cls, args[0])   # @no_grad without parentheses, as PyTorch 2 allows
+        return super().__new__(cls)
+
     def __enter__(self):
         self._prev = mode.grad_enabled
         mode.grad_enabled = self.enabled
@@ -131,28 +136,60 @@ class _Scoped(_GradSwitch):
         self.enabled = enabled
 
 
+def _anomaly_bits(on, check_nan):
+    return (ANOMALY if on else 0) | (CHECK_NAN if on and check_nan else 0)
+
+
 class detect_anomaly:
-    """Under this context a NaN or inf made by any op, in forward or backward,
-    raises a RuntimeError naming the op and the line of user code that created it.
+    """Under this context each op records the line of user code that created
+    it, and (``check_nan``, the default) a NaN or inf made by any op, in
+    forward or backward, raises a RuntimeError naming the op and that line.
 
     Stricter than PyTorch's, which checks backward only. Per thread.
     """
 
-    def __init__(self, mode_=True):
-        self.mode = bool(mode_)
+    def __init__(self, check_nan=True):
+        self.bits = _anomaly_bits(True, check_nan)
 
     def __enter__(self):
-        self._prev = mode.anomaly
-        mode.anomaly = self.mode
+        self._prev = mode.state
+        mode.state = mode.state & ~(ANOMALY | CHECK_NAN) | self.bits
         return self
 
     def __exit__(self, *exc):
-        mode.anomaly = self._prev
+        mode.state = mode.state & ~(ANOMALY | CHECK_NAN) | self._prev & (ANOMALY | CHECK_NAN)
         return False
 
     def __call__(self, fn):
-        return _wrap(lambda: detect_anomaly(self.mode), fn)
+        return _wrap(lambda: _Anomaly(self.bits), fn)
+
+
+class _Anomaly(detect_anomaly):
+    def __init__(self, bits):
+        self.bits = bits
+
+
+class set_detect_anomaly(detect_anomaly):
+    """Anomaly mode on or off, as a call, a context manager (restoring the
+    previous mode on exit) or a decorator (torch.autograd.set_detect_anomaly)."""
+
+    def __init__(self, mode_, check_nan=True):
+        self.bits = _anomaly_bits(mode_, check_nan)
+        self.__enter__()
+
+    def __enter__(self):
+        if not hasattr(self, "_prev"):   # the call itself entered
+            super().__enter__()
+        return self
+
+    def __call__(self, fn):
+        self.__exit__()   # as a decorator it changes nothing until called
+        return _wrap(lambda: _Anomaly(self.bits), fn)
 
 
 def is_anomaly_enabled():
     return mode.anomaly
+
+
+def is_anomaly_check_nan_enabled():
+    return bool(mode.state & CHECK_NAN)

@@ -7,6 +7,7 @@ from sys import getrefcount
 import numpy as np
 
 from ..tensor.tensor import Tensor
+from ..tensor.version import mark_modified
 
 
 def cast(g, dtype, create_graph):
@@ -48,6 +49,16 @@ def tensor_hooks(node, g, create_graph, handed):
     return g
 
 
+def stale_leaf(leaf):
+    """A leaf that stopped requiring grad gets nothing (as in PyTorch); one that
+    an in-place op has since made an op's output cannot take a .grad."""
+    if leaf._ctx is not None:
+        raise RuntimeError(f"backward: a leaf of this graph (shape {leaf.shape}) has been moved "
+                           f"into the graph interior since: an in-place op "
+                           f"({leaf._ctx.name()}) made it an op's output; its .grad cannot be "
+                           f"set")
+
+
 def accumulate(t, g, create_graph, handed):
     """Add g to ``t.grad``: the first gradient is kept (copied if the user,
     a hook or another .grad may hold it), later ones are added in place, as
@@ -73,6 +84,7 @@ def accumulate(t, g, create_graph, handed):
         t._grad = Tensor._make(g, None)
     elif old.data.flags.writeable and old.data.shape == g.shape:
         np.add(old.data, g, out=old.data, casting="unsafe")
+        mark_modified(old.data)   # .grad changed in place: a graph that read it must know
     else:
         old.data = np.asarray(old.data + g)
 

@@ -2,7 +2,7 @@
 back to each input's shape (``sum_to``)."""
 import numpy as np
 
-from ..autograd.function import Function, hush, unhush
+from ..autograd.function import OUT, Function, hush, unhush
 from .dual import BLAS_DTYPES, astype, log, sum_to, value, where
 
 
@@ -41,6 +41,8 @@ class Mul(Function):
     """Product; with a mask or sigma'(z) as one factor this is the Hadamard
     product of BP1 and BP2."""
 
+    reads = (1,), (0,)   # each factor's gradient reads the other factor only
+
     def forward(self, a, b):
         return a * b
 
@@ -50,20 +52,25 @@ class Mul(Function):
 
 
 class Div(Function):
-    save_output = True
+    """a / b; d/db = -(a / b) / b, from the inputs (PyTorch's form: b^2 would
+    overflow first), so that the quotient itself may change in place before
+    backward."""
+
+    reads = (1,), (0, 1)
 
     def forward(self, a, b):
         return a / b
 
     def backward(self, g, out, a, b):
         return (sum_to(g / b, a.shape) if self.needs[0] else None,
-                sum_to(-(g * out) / b, b.shape) if self.needs[1] else None)
+                sum_to(-g * (a / b / b), b.shape) if self.needs[1] else None)
 
 
 class Pow(Function):
     """a ** b, for a constant or a Tensor exponent."""
 
     save_output = True
+    reads = (0, 1), (0, OUT)
 
     def forward(self, a, b):
         return a ** b
@@ -303,6 +310,8 @@ class Minimum(Maximum):
 
 class Where(Function):
     """cond ? a : b; the condition is a constant (no gradient)."""
+
+    reads = (), (0,), (0,)
 
     def forward(self, cond, a, b):
         return np.where(cond, a, b)

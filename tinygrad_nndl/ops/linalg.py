@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import OUT, Function
 from .dual import reshape, sum_rows, sum_to, swap_last
 from .elementwise import relu_delta, sigmoid_delta, sigmoid_into, stable_sigmoid, tanh_delta
 
@@ -14,6 +14,8 @@ class MatMul(Function):
     Backward: dL/da = g b^T and dL/db = a^T g. For z = w a this is BP2's
     (w^{l+1})^T delta^{l+1} and BP4's delta^l (a^{l-1})^T.
     """
+
+    reads = (1,), (0,)
 
     def forward(self, a, b):
         sa, sb = np.shape(a), np.shape(b)
@@ -54,6 +56,8 @@ class Linear(Function):
     dC/dx = delta W (BP2, before the sigma' factor), dC/dW = delta^T x
     (BP4 summed over the mini-batch), dC/db = sum of delta over the batch (BP3).
     """
+
+    reads = (1,), (0,), ()
 
     def forward(self, x, w, b):
         if w.ndim != 2:
@@ -102,6 +106,7 @@ class LinearActivation(Linear):
     """
 
     save_output = True
+    reads = (1, OUT), (0, OUT), (OUT,)   # delta = g * act'(z) is read off the output
     activation = None          # its name, for drawings
     act = delta = None         # a = act(z), and delta = g * act'(z) from (g, a)
 

@@ -56,7 +56,12 @@ class _LazySum:
         return value if dtype is None else value.astype(dtype, copy=False)
 
     def __getattr__(self, name):
-        """Any other use (a consumer that reshapes it, say) reads the value."""
+        """Any other use (a consumer that reshapes it, say) reads the value.
+        Not numpy's protocols (``__array_interface__``...): numpy then takes
+        the value through ``__array__``, as an array of its own, not one
+        resting on a temporary's interface."""
+        if name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.dense(), name)
 
     def __getitem__(self, index):

@@ -46,6 +46,22 @@ class Sum(Function):
         return (broadcast_to(g, self.in_shape),)
 
 
+class Mean(Sum):
+    """The mean over ``axes``: the sum times 1/n (NaN for an empty mean, as
+    PyTorch's 0/0); backward hands each element g/n. One node that saves only
+    shapes (PyTorch's MeanBackward), so a second backward runs through it."""
+
+    def forward(self, a):
+        n = 1
+        for axis in self.axes:
+            n *= a.shape[axis]
+        self.inv_count = 1.0 / n if n else float("nan")
+        return Sum.forward(self, a) * self.inv_count
+
+    def backward(self, g, out, a):
+        return Sum.backward(self, g * self.inv_count, out, a)
+
+
 class Amax(Function):
     """max over ``axes``; the gradient is shared evenly among tied maxima (as
     PyTorch's amax). ``Amin`` is the same with min."""

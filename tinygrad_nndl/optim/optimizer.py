@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor.tensor import Tensor
+from ..tensor.version import mark_modified
 
 
 class Optimizer:
@@ -136,6 +137,7 @@ class Optimizer:
                         p.grad = Tensor._make(np.zeros_like(g.data), None)
                     else:
                         g.data[...] = 0
+                        mark_modified(g.data)
 
     def step(self, closure=None):
         raise NotImplementedError

@@ -277,13 +277,7 @@ class _Methods:
         dim, keepdim = _alias("mean", dim, keepdim, axis, keepdims)
         if dtype is not None:
             return self.to(dtype).mean(dim, keepdim)
-        axes = R.normalize_dims(dim, self.data.ndim)
-        count = 1
-        for a in axes:
-            count *= self.data.shape[a]
-        # an empty mean is NaN, as PyTorch's (0/0), without numpy's warning
-        return R.Sum.apply(self, axes=axes, keepdims=keepdim) * (1.0 / count if count
-                                                                  else float("nan"))
+        return R.Mean.apply(self, axes=R.normalize_dims(dim, self.data.ndim), keepdims=keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None,
             keepdims=None):
@@ -606,7 +600,10 @@ class _Methods:
         shape = (1,) * (len(sizes) - len(shape)) + shape
         spread = self.reshape(tuple(d for n in shape for d in (1, n)))
         tiled = spread.expand(tuple(d for r, n in zip(sizes, shape) for d in (r, n)))
-        return tiled.reshape(tuple(r * n for r, n in zip(sizes, shape)))
+        out = tiled.reshape(tuple(r * n for r, n in zip(sizes, shape)))
+        # numpy's reshape leaves a view where it can (no repetition, or a broadcast
+        # axis merged with stride 0); PyTorch's repeat always copies
+        return out.clone() if np.may_share_memory(out.data, self.data) else out
 
     def flip(self, *dims):
         dims = _shape_arg(dims)

@@ -32,7 +32,7 @@ TENSOR_KINDS = (PARAM, INPUT, INTERMEDIATE, OUTPUT)
 # What an op's forward keeps only for its backward (its inputs' shapes):
 # not arguments of the op. Nor is the engine's bookkeeping on every node
 # (the fields ``Function`` declares), nor the arrays named in ``saved_attrs``.
-_FOR_BACKWARD = {"shapes", "in_shape"}
+_FOR_BACKWARD = {"shapes", "in_shape", "inv_count"}
 
 
 def _is_arg(fn, name):

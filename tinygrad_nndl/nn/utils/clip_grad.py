@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ...tensor.tensor import Tensor
+from ...tensor.version import mark_modified
 
 
 def _grads(parameters, who):
@@ -76,9 +77,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            f"the gradients by the non-finite norm anyway, set "
                            f"error_if_nonfinite=False")
     coef = np.minimum(np.asarray(max_norm, dtype) / (total + np.asarray(1e-6, dtype)), 1)
+    changed = []
     for p in params:
         g = _writable_grad(p)
         g *= coef.astype(g.dtype)
+        changed.append(g)
+    mark_modified(*changed)   # a graph that read a .grad must see it changed, as in PyTorch
     return Tensor._make(np.asarray(total, dtype=dtype), None)
 
 
@@ -89,3 +93,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     for p in _grads(parameters, "clip_grad_value_"):
         g = _writable_grad(p)
         np.clip(g, -clip_value, clip_value, out=g)
+        mark_modified(g)
