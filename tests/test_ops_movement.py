@@ -270,3 +270,24 @@ def test_cat_stack_errors_name_the_op_and_shapes():
         tg.stack([])
     with pytest.raises(IndexError, match="cat"):
         tg.cat([a, a], dim=2)
+
+
+# ----- diagonal: a view -----------------------------------------------------------------
+@given(shape=shapes(min_dims=2, max_dims=4, max_side=4), data=st.data())
+def test_diagonal_is_numpys_diagonal_a_writeable_view_and_differentiable(shape, data):
+    x = leaf(data, shape)
+    nd = len(shape)
+    d1, d2 = data.draw(st.lists(st.integers(-nd, nd - 1), min_size=2, max_size=2, unique_by=
+                                lambda d: d % nd))
+    offset = data.draw(st.integers(-4, 4))
+    y = x.diagonal(offset, d1, d2)
+    np.testing.assert_array_equal(y.data, np.diagonal(x.data, offset, d1, d2))
+    assert gradcheck(lambda x: x.diagonal(offset, d1, d2), (x,))
+    assert gradgradcheck(lambda x: x.diagonal(offset, d1, d2) ** 2, (x,))
+    plain = Tensor(x.data.copy())
+    plain.diagonal(offset, d1, d2).fill_(7.0)   # writes through to the tensor, as PyTorch's
+    want = x.data.copy()
+    view = np.diagonal(want, offset, d1, d2)
+    view.setflags(write=True)
+    view[...] = 7.0
+    np.testing.assert_array_equal(plain.data, want)

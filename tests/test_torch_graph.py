@@ -195,3 +195,14 @@ def test_repeat_copies_and_a_leaf_changed_since_the_graph_as_in_pytorch():
         y.backward()
         return x.numpy().tolist(), z.grad is None
     assert run(tg) == run(torch) == ([1.0, 2.0], True)
+
+
+def test_diagonal_is_a_view_in_place_ops_write_through_as_in_pytorch():
+    def run(lib):
+        x = lib.zeros(3, 3)
+        x.diagonal().fill_(1.0)
+        x.diagonal(1).add_(2.0)
+        w = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        (w.diagonal(-1, 1, 0) * 5).sum().backward()
+        return x.numpy().tolist(), w.grad.numpy().tolist()
+    assert run(tg) == run(torch)

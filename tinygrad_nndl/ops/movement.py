@@ -105,6 +105,59 @@ class IndexAdd(Function):
         return (g[self.index],)
 
 
+def _diagonal(a, offset, dims):
+    """numpy's diagonal view of a (read-only as numpy hands it), writeable
+    where a is: PyTorch's diagonal is a view that in-place ops write through."""
+    d = np.diagonal(a, offset, *dims)
+    if a.flags.writeable:
+        d.setflags(write=True)
+    return d
+
+
+class Diagonal(Function):
+    """The diagonal of axes ``dims`` (offset ``offset``) as a new last axis: a
+    view of a. Backward puts the gradient on that diagonal of zeros."""
+
+    offset = 0
+    dims = (0, 1)
+    save_inputs = False
+    is_view = True
+
+    def forward(self, a):
+        self.in_shape = a.shape
+        return _diagonal(a, self.offset, self.dims)
+
+    def backward(self, g, out, a):
+        if isinstance(g, Tensor):
+            return (DiagonalScatter.apply(g, shape=self.in_shape, offset=self.offset,
+                                          dims=self.dims),)
+        return (DiagonalScatter.scatter(g, self.in_shape, self.offset, self.dims),)
+
+
+class DiagonalScatter(Function):
+    """zeros(shape) with ``a`` on the diagonal: Diagonal's backward, itself
+    differentiable (its backward is Diagonal again)."""
+
+    shape = ()
+    offset = 0
+    dims = (0, 1)
+    save_inputs = False
+
+    @staticmethod
+    def scatter(a, shape, offset, dims):
+        out = np.zeros(shape, dtype=a.dtype)
+        _diagonal(out, offset, dims)[...] = a
+        return out
+
+    def forward(self, a):
+        return self.scatter(a, self.shape, self.offset, self.dims)
+
+    def backward(self, g, out, a):
+        if isinstance(g, Tensor):
+            return (Diagonal.apply(g, offset=self.offset, dims=self.dims),)
+        return (np.diagonal(g, self.offset, *self.dims),)
+
+
 class SetItem(Function):
     """a with ``a[index] = v``: the op behind ``t[index] = v``, ``fill_`` and
     ``copy_``. The overwritten elements' gradient goes to v (summed where v

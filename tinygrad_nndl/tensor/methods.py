@@ -921,12 +921,11 @@ class _Methods:
         return self[np.arange(n), np.arange(n)].sum()
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal of dims dim1 and dim2 as the last dim: a view, as PyTorch's."""
         a, b = (self._dim_of(d, "diagonal") for d in (dim1, dim2))
-        rest = [d for d in range(self.data.ndim) if d not in (a, b)]
-        moved = self.permute(tuple(rest) + (a, b))
-        rows, cols = self.data.shape[a], self.data.shape[b]
-        i = np.arange(max(0, -offset), min(rows, cols - offset)) if rows else np.arange(0)
-        return moved[(Ellipsis, i, i + offset)]
+        if a == b:
+            raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({a})")
+        return M.Diagonal.apply(self, offset=int(offset), dims=(a, b))
 
     def diag(self, diagonal=0):
         """A 1-D tensor's diagonal matrix, or a matrix's ``diagonal``-th diagonal."""
