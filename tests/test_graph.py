@@ -696,3 +696,36 @@ def test_anomaly_mode_as_a_call_a_context_and_a_decorator_with_check_nan():
     def inside():
         return tg.is_anomaly_enabled()
     assert not tg.is_anomaly_enabled() and inside() and not tg.is_anomaly_enabled()
+
+
+@pytest.mark.parametrize("case, error", [
+    ("backward with no inputs", RuntimeError),
+    ("backward into an input that needs no grad", RuntimeError),
+    ("a hook that changes the dtype", RuntimeError),
+    ("a hook that returns a number", TypeError),
+    ("materialize_grads with allow_unused=False", ValueError),
+    ("detach_ of a view", RuntimeError),
+])
+def test_misuse_of_the_autograd_api_raises_pytorchs_exception_type(case, error):
+    with pytest.raises(error):
+        misuse(tg, case)
+
+
+def misuse(lib, case):
+    """One misuse of the API, the same code for PyTorch and for ours."""
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    if case == "backward with no inputs":
+        y.sum().backward(inputs=[])
+    elif case == "backward into an input that needs no grad":
+        y.sum().backward(inputs=[lib.tensor([1.0])])
+    elif case == "a hook that changes the dtype":
+        y.register_hook(lambda g: g.double())
+        y.sum().backward()
+    elif case == "a hook that returns a number":
+        y.register_hook(lambda g: 3)
+        y.sum().backward()
+    elif case == "materialize_grads with allow_unused=False":
+        lib.autograd.grad(y.sum(), [x], materialize_grads=True, allow_unused=False)
+    elif case == "detach_ of a view":
+        y[0:1].detach_()

@@ -206,3 +206,20 @@ def test_diagonal_is_a_view_in_place_ops_write_through_as_in_pytorch():
         (w.diagonal(-1, 1, 0) * 5).sum().backward()
         return x.numpy().tolist(), w.grad.numpy().tolist()
     assert run(tg) == run(torch)
+
+
+@pytest.mark.parametrize("case", ["backward with no inputs",
+                                  "backward into an input that needs no grad",
+                                  "a hook that changes the dtype", "a hook that returns a number",
+                                  "materialize_grads with allow_unused=False",
+                                  "detach_ of a view"])
+def test_misuse_raises_pytorchs_exception_type(case):
+    from test_graph import misuse
+
+    def raised(lib):
+        try:
+            misuse(lib, case)
+        except Exception as e:   # the type is the fact compared
+            return type(e)
+        return None
+    assert raised(tg) is raised(torch) is not None

@@ -81,6 +81,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         run_backward(roots, root_grads, retain_graph, create_graph)
         return
     inputs = _tensors(inputs, "backward")
+    if not inputs:
+        raise RuntimeError("backward: the inputs argument cannot be empty (leave it out to "
+                           "accumulate into every leaf)")
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"backward: input {i} (shape {x.shape}) does not require grad")
     wanted = {_node(x): x for x in inputs}
     result = run_backward(roots, root_grads, retain_graph, create_graph, capture=set(wanted))
     handed = set(map(id, root_grads))   # one set for all: no two .grad share memory
@@ -90,12 +96,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False, materialize_grads=False):
+         allow_unused=None, materialize_grads=False):
     """d(outputs)/d(inputs) as a tuple, one entry per input (torch.autograd.grad).
 
     ``.grad`` fields are left alone. With ``create_graph=True`` the result is
     itself differentiable (gradients of gradients, Hessians).
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: materialize_grads=True gives zeros for unused inputs; "
+                         "allow_unused must be True or left out, got False")
     outputs, inputs = _tensors(outputs, "grad"), _tensors(inputs, "grad")
     for i, x in enumerate(inputs):
         if not x.requires_grad:

@@ -24,10 +24,13 @@ def run_hooks(hooks, shape, g, create_graph, handed):
     for hook in list(hooks.values()):
         new = hook(gt)
         if new is not None:
-            if not isinstance(new, Tensor) or new.shape != shape:
-                got = new.shape if isinstance(new, Tensor) else type(new).__name__
-                raise RuntimeError(f"register_hook: hook {hook!r} returned {got}; it must "
-                                   f"return None or a Tensor of shape {shape}")
+            if not isinstance(new, Tensor):   # PyTorch's exception types, each case
+                raise TypeError(f"register_hook: hook {hook!r} returned "
+                                f"{type(new).__name__}; it must return None or a Tensor")
+            if new.shape != shape or new.dtype != gt.dtype:
+                raise RuntimeError(f"register_hook: hook {hook!r} returned a Tensor of shape "
+                                   f"{new.shape} and dtype {new.dtype}; it must keep the "
+                                   f"gradient's, {shape} and {gt.dtype}")
             gt = new
             handed.add(id(gt))
     if create_graph:

@@ -555,7 +555,10 @@ class _Methods:
 
     def detach_(self):
         """Cut this tensor from the graph in place: it becomes a leaf that does
-        not require grad."""
+        not require grad. A view cannot be (PyTorch's rule): ``detach()`` it."""
+        if getattr(self, "_base", None) is not None:
+            raise RuntimeError(f"detach_: can't detach a view (shape {self.shape}) in place; "
+                               f"use detach() instead")
         self._ctx = None
         self._requires_grad = False
         return self
