@@ -729,3 +729,17 @@ def misuse(lib, case):
         lib.autograd.grad(y.sum(), [x], materialize_grads=True, allow_unused=False)
     elif case == "detach_ of a view":
         y[0:1].detach_()
+
+
+def test_tril_saves_nothing_and_maximum_reads_its_inputs_only():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    y = x.tril().sum()
+    y.backward()
+    y.backward()                           # the mask is tril's argument, not a saved value
+    np.testing.assert_array_equal(x.grad.data, [[2.0, 0.0], [2.0, 2.0]])
+    a, b = leaf([1.0, np.nan, 3.0]), leaf([2.0, 1.0, 3.0])
+    m = tg.maximum(a, b)
+    m += 1                                 # the result changed: its gradient does not read it
+    m.sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0.0, 1.0, 0.5])   # NaN won: all of g, to both
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0, 0.5])   # a tie: halves

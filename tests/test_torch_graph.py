@@ -223,3 +223,18 @@ def test_misuse_raises_pytorchs_exception_type(case):
             return type(e)
         return None
     assert raised(tg) is raised(torch) is not None
+
+
+def test_tril_backpropagates_twice_and_maximum_lets_its_result_change_as_in_pytorch():
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = x.tril().sum()
+        y.backward()
+        y.backward()
+        a = lib.tensor([1.0, float("nan"), 3.0], requires_grad=True)
+        b = lib.tensor([2.0, 1.0, 3.0], requires_grad=True)
+        m = lib.maximum(a, b)
+        m += 1
+        m.sum().backward()
+        return x.grad.numpy().tolist(), a.grad.numpy().tolist(), b.grad.numpy().tolist()
+    assert run(tg) == run(torch)

@@ -278,7 +278,6 @@ class Clamp(Function):
 class Maximum(Function):
     """Elementwise max; at ties the gradient is split evenly, as in PyTorch."""
 
-    save_output = True
     pick = staticmethod(np.maximum)
     loses, loses_or_ties = staticmethod(np.less), staticmethod(np.less_equal)
 
@@ -294,8 +293,9 @@ class Maximum(Function):
         share += 1
         ga = g * share
         gb = g - ga
-        nan = np.isnan(value(out))
-        if nan.any():   # as PyTorch: where a NaN won, a and b both get all of g
+        nan = np.isnan(av) | np.isnan(bv)   # where the result is NaN (read off the inputs,
+        if nan.any():                       # so the result may change in place before backward)
+            # as PyTorch: where a NaN won, a and b both get all of g
             gb = gb + g * nan
         return (sum_to(ga, a.shape) if self.needs[0] else None,
                 sum_to(gb, b.shape) if self.needs[1] else None)

@@ -906,7 +906,8 @@ class _Methods:
             raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions, got "
                                f"shape {self.shape}")
         keep = part(np.ones(self.data.shape[-2:], dtype=bool), diagonal)
-        return E.Where.apply(keep, self, np.zeros((), self.data.dtype))
+        # the mask is the op's argument, not a saved value: a second backward runs through
+        return S.MaskedFill.apply(self, 0.0, mask=~keep)
 
     def outer(self, vec2):
         if self.data.ndim != 1 or np.ndim(_value(vec2)) != 1:
