@@ -121,18 +121,21 @@ def accumulator(leaf):
     """The leaf's ``AccumulateGrad``: the one a live graph holds, else a new one."""
     try:
         acc = leaf._acc()   # a weak reference, set on first use
+        if acc is not None:
+            return acc
     except AttributeError:
-        acc = None
-    if acc is None:   # (again in each step of a loop that keeps no graph between steps)
-        with _ACC_LOCK:   # two threads must not make two: each graph would have its own
-            try:
-                acc = leaf._acc()
-            except AttributeError:
-                pass
-            if acc is None:
-                acc = AccumulateGrad(leaf)
-                leaf._acc = weakref.ref(acc)
-    return acc
+        pass
+    # made again in each step of a loop that keeps no graph between steps; under a
+    # lock, as two threads must not make two (each graph would have its own)
+    with _ACC_LOCK:
+        try:
+            acc = leaf._acc()
+        except AttributeError:
+            acc = None
+        if acc is None:
+            acc = AccumulateGrad(leaf)
+            leaf._acc = weakref.ref(acc)
+        return acc
 
 
 class Function:
