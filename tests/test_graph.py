@@ -743,3 +743,67 @@ def test_tril_saves_nothing_and_maximum_reads_its_inputs_only():
     m.sum().backward()
     np.testing.assert_array_equal(a.grad.data, [0.0, 1.0, 0.5])   # NaN won: all of g, to both
     np.testing.assert_array_equal(b.grad.data, [1.0, 1.0, 0.5])   # a tie: halves
+
+
+def test_set_grad_enabled_takes_pytorchs_keyword():
+    tg.set_grad_enabled(mode=False)
+    try:
+        assert not tg.is_grad_enabled()
+    finally:
+        tg.set_grad_enabled(mode=True)
+    assert tg.is_grad_enabled()
+
+
+def test_accumulating_into_a_grad_no_graph_saved_keeps_older_graphs_fast():
+    """Its version still counts; the clock that sends older nodes to the
+    version check moves only when something besides the .grad holds it."""
+    from tinygrad_nndl.tensor.version import clock
+    x = leaf([1.0, 2.0])
+    (x * x).sum().backward()
+    before, version = clock.last_inplace, x.grad._version
+    (x * x).sum().backward()
+    assert clock.last_inplace == before and x.grad._version == version + 1
+    kept = x.grad.data   # held elsewhere: a graph could have saved it
+    (x * x).sum().backward()
+    assert clock.last_inplace > before and kept is x.grad.data
+
+
+def test_derivatives_of_the_functional_api_are_taken_under_no_grad_too():
+    from tinygrad_nndl.autograd.functional import hessian, jacobian
+    with tg.no_grad():
+        j = jacobian(lambda x: x * x, Tensor([1.0, 2.0]))
+        h = hessian(lambda x: (x ** 3).sum(), Tensor([1.0, 2.0]))
+    np.testing.assert_array_equal(j.data, [[2.0, 0.0], [0.0, 4.0]])
+    np.testing.assert_array_equal(h.data, [[6.0, 0.0], [0.0, 12.0]])
+
+
+def test_threads_adding_into_one_grad_lose_nothing():
+    w = leaf([0.0])
+    barrier = threading.Barrier(8)
+
+    def work():
+        barrier.wait()
+        for _ in range(100):
+            (w * 1.0).sum().backward()
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert w.grad.data[0] == 800.0
+
+
+def test_create_graph_is_read_as_a_bool():
+    x, seen = leaf([1.0, 2.0]), []
+    y = x * x
+    y.register_hook(lambda g: seen.append(tg.is_grad_enabled()))
+    total = y.sum()
+    with tg.no_grad():
+        total.backward(create_graph=None, retain_graph=True)
+        (g,) = grad(total, x, create_graph=2)
+    assert seen == [False, True] and g.requires_grad
+
+
+def test_a_float16_mean_sums_in_float32():
+    x = Tensor(np.full(10, 60000.0, np.float16))
+    assert x.mean().dtype == np.float16 and x.mean().data == 60000.0

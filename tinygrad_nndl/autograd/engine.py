@@ -16,7 +16,7 @@ from ..tensor.tensor import Tensor
 from ..tensor.version import check_unchanged, clock
 from .function import FREED, HOOKED, RELEASED, _check_finite, hush, saved_inputs, unhush
 from .grad_mode import CHECK_NAN, GRAD, mode
-from .sinks import accumulate, add_into, cast, run_hooks, stale_leaf, tensor_hooks
+from .sinks import add_into, land, tensor_hooks
 
 
 NOTHING_WANTED = object()   # _visit's answer for a node behind which nothing is asked for
@@ -27,7 +27,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     gradient added to ``.grad``; with ``capture`` (a set of nodes) the
     gradients reaching those nodes are returned instead, in a dict, and only
     the part of the graph that leads to them is walked (autograd.grad)."""
-    state = mode.state
+    create_graph, state = bool(create_graph), mode.state
     if create_graph != bool(state & GRAD):   # recorded exactly when create_graph, as PyTorch
         mode.state = state ^ GRAD
     quiet = hush()   # as in forward: no numpy warnings for inf and NaN
@@ -77,25 +77,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
                         leaves.append(nxt)
         if not retain_graph:
             node.release()
-    for acc in leaves:
-        leaf, g = acc.variable, pending.pop(acc)
-        if leaf._ctx is not None or not leaf._requires_grad:   # changed since the graph was made
-            stale_leaf(leaf)
-            continue
-        if g.dtype is not leaf.data.dtype:
-            g = cast(g, leaf.data.dtype, create_graph)
-        hooks = acc.hooks
-        if hooks:
-            g = run_hooks(hooks, leaf.shape, g, create_graph, handed)
-        if capture is None:
-            if (leaf._grad is None and type(g) is np.ndarray and g.base is None
-                    and id(g) not in handed and not create_graph):
-                handed.add(id(g))   # accumulate's commonest case, inline: a first gradient
-                leaf._grad = Tensor._make(g, None)
-            else:
-                accumulate(leaf, g, create_graph, handed)
-        elif acc in capture:
-            captured[acc] = g
+    land(leaves, pending, create_graph, handed, capture, captured)
     return captured
 
 

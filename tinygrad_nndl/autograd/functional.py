@@ -12,6 +12,7 @@ import numpy as np
 from ..tensor.functions import stack
 from ..tensor.tensor import Tensor
 from .api import grad
+from .grad_mode import enable_grad
 
 
 def _variables(x, create_graph):
@@ -78,6 +79,7 @@ def _scalar(y, what):
         raise ValueError(f"{what}: f must return a single-element tensor, got {got}")
 
 
+@enable_grad()   # as PyTorch's: the derivatives are taken under no_grad too
 def jacobian(f, x, create_graph=False):
     """J[i..., j...] = d f(x)[i...] / d x[j...], shape f(x).shape + x.shape;
     for tuples, J[a][b] = d f(x)[a] / d x[b]."""
@@ -87,6 +89,7 @@ def jacobian(f, x, create_graph=False):
     return _untuple(rows, out_tuple)
 
 
+@enable_grad()   # as PyTorch's: the derivatives are taken under no_grad too
 def hessian(f, x, create_graph=False):
     """The matrix of second derivatives of a scalar f, shape x.shape + x.shape:
     the Jacobian of the gradient (the gradient recorded with create_graph).
@@ -110,6 +113,7 @@ def _like_inputs(v, xs, in_tuple, what):
     return vs
 
 
+@enable_grad()   # as PyTorch's: the derivatives are taken under no_grad too
 def hvp(f, x, v, create_graph=False):
     """``(f(x), H v)`` for scalar f, without forming H: the gradient of
     grad f(x) . v (two reverse passes). For a tuple x, v and H v are tuples."""
@@ -125,6 +129,7 @@ def hvp(f, x, v, create_graph=False):
     return y, _untuple(hv, in_tuple)
 
 
+@enable_grad()   # as PyTorch's: the derivatives are taken under no_grad too
 def vjp(f, x, v=None, create_graph=False):
     """``(f(x), v^T J)``; v may be omitted when f returns a single element. For a
     tuple f(x), v is a tuple like it; for a tuple x, v^T J is a tuple like x."""

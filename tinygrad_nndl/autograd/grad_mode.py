@@ -32,6 +32,7 @@ class _Mode(threading.local):
 
 
 mode = _Mode()
+_switches = mode   # the same, for code whose argument is named mode (PyTorch's name)
 
 
 def is_grad_enabled():
@@ -77,7 +78,7 @@ class _GradSwitch:
 
     enabled = True
 
-    def __new__(cls, *args):
+    def __new__(cls, *args, **kwargs):
         if len(args) == 1 and callable(args[0]) and cls in (no_grad, enable_grad):
             return _wrap(cls, args[0])   # @no_grad without parentheses, as PyTorch 2 allows
         return super().__new__(cls)
@@ -115,10 +116,10 @@ class set_grad_enabled(_GradSwitch):
     as a plain call (``set_grad_enabled(False)``), a context manager (restoring
     the previous mode on exit) and a decorator."""
 
-    def __init__(self, mode_):
-        self.enabled = bool(mode_)
-        self._prev = mode.grad_enabled
-        mode.grad_enabled = self.enabled
+    def __init__(self, mode):
+        self.enabled = bool(mode)
+        self._prev = _switches.grad_enabled
+        _switches.grad_enabled = self.enabled
 
     def __enter__(self):
         return self
@@ -173,8 +174,8 @@ class set_detect_anomaly(detect_anomaly):
     """Anomaly mode on or off, as a call, a context manager (restoring the
     previous mode on exit) or a decorator (torch.autograd.set_detect_anomaly)."""
 
-    def __init__(self, mode_, check_nan=True):
-        self.bits = _anomaly_bits(mode_, check_nan)
+    def __init__(self, mode, check_nan=True):
+        self.bits = _anomaly_bits(mode, check_nan)
         self.__enter__()
 
     def __enter__(self):

@@ -2,12 +2,13 @@
 (PyTorch's AccumulateGrad), a retained non-leaf's ``.grad``, and the tensor
 hooks that may replace a gradient on its way. A ``.grad`` never shares memory
 with something the user passed in, a hook kept, or another ``.grad``."""
+import threading
 from sys import getrefcount
 
 import numpy as np
 
 from ..tensor.tensor import Tensor
-from ..tensor.version import mark_modified
+from ..tensor.version import mark_modified, mark_unsaved_modified
 
 
 def cast(g, dtype, create_graph):
@@ -52,6 +53,35 @@ def tensor_hooks(node, g, create_graph, handed):
     return g
 
 
+_LANDING = threading.RLock()   # one backward at a time adds into .grad (PyTorch's
+                               # AccumulateGrad mutex); reentrant: a hook may run backward
+
+
+def land(accumulators, pending, create_graph, handed, capture, captured):
+    """The leaves' gradients (``pending``, by accumulator), each in its leaf's
+    dtype and through its hooks, added to its .grad, or captured for
+    autograd.grad."""
+    with _LANDING:
+        for acc in accumulators:
+            leaf, g = acc.variable, pending.pop(acc)
+            if leaf._ctx is not None or not leaf._requires_grad:   # changed since the graph
+                stale_leaf(leaf)
+                continue
+            if g.dtype is not leaf.data.dtype:
+                g = cast(g, leaf.data.dtype, create_graph)
+            if acc.hooks:
+                g = run_hooks(acc.hooks, leaf.shape, g, create_graph, handed)
+            if capture is None:
+                if (leaf._grad is None and type(g) is np.ndarray and g.base is None
+                        and id(g) not in handed and not create_graph):
+                    handed.add(id(g))   # accumulate's commonest case, inline: a first gradient
+                    leaf._grad = Tensor._make(g, None)
+                else:
+                    accumulate(leaf, g, create_graph, handed)
+            elif acc in capture:
+                captured[acc] = g
+
+
 def stale_leaf(leaf):
     """A leaf that stopped requiring grad gets nothing (as in PyTorch); one that
     an in-place op has since made an op's output cannot take a .grad."""
@@ -86,8 +116,15 @@ def accumulate(t, g, create_graph, handed):
         handed.add(id(g))
         t._grad = Tensor._make(g, None)
     elif old.data.flags.writeable and old.data.shape == g.shape:
-        np.add(old.data, g, out=old.data, casting="unsafe")
-        mark_modified(old.data)   # .grad changed in place: a graph that read it must know
+        data = old.data
+        np.add(data, g, out=data, casting="unsafe")
+        # .grad changed in place: a graph that read it must know; when nothing but the
+        # tensor (and this name) refers to the buffer, no graph did, and older nodes
+        # keep the walk's fast path
+        if getrefcount(data) <= _UNSHARED:
+            mark_unsaved_modified(data)
+        else:
+            mark_modified(data)
     else:
         old.data = np.asarray(old.data + g)
 
@@ -135,5 +172,14 @@ def _owned_refs():
     return _count_refs(prev, None)
 
 
+def _unshared_refs():
+    """The reference count accumulate sees for a .grad's buffer that only its
+    tensor refers to (its slot, a local, the call), measured the same way."""
+    old = Tensor._make(np.empty(1), None)
+    data = old.data
+    return getrefcount(data)
+
+
 _OWNED = _owned_refs()
+_UNSHARED = _unshared_refs()
 _SOLE = _base_refs(np.empty(2)[1:])   # measured: the view's own reference and the call's

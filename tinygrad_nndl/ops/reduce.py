@@ -56,6 +56,10 @@ class Mean(Sum):
         for axis in self.axes:
             n *= a.shape[axis]
         self.inv_count = 1.0 / n if n else float("nan")
+        if a.dtype == np.float16:   # summed in float32, as PyTorch's: ten 6e4 overflow float16
+            self.in_shape = a.shape
+            total = a.sum(axis=self.axes, keepdims=self.keepdims, dtype=np.float32)
+            return (total * self.inv_count).astype(np.float16)
         return Sum.forward(self, a) * self.inv_count
 
     def backward(self, g, out, a):

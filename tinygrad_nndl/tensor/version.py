@@ -56,6 +56,17 @@ def mark_modified(*arrays):
     """Bump the version of each array's buffer: it was changed in place (one
     tick of the clock for all of them: an optimizer step)."""
     clock.last_inplace = stamp = next(sequence)
+    _bump(arrays, stamp)
+
+
+def mark_unsaved_modified(array):
+    """Bump the version of a buffer that nothing but its tensor refers to (no
+    graph saved it, nor a view of it), leaving the clock that sends older
+    nodes to the version check where it is (a .grad accumulated into)."""
+    _bump((array,), next(sequence))
+
+
+def _bump(arrays, stamp):
     for array in arrays:
         owner = array if array.base is None else array.base   # _counter, inline: hot
         counter = _counters.get(id(owner))
