@@ -318,18 +318,22 @@ def test_backward_leaves_the_shapes_and_dtypes_drawn_as_they_were(da, db):
     assert shapes() == before
 
 
-def test_a_graph_keeps_its_leaves_alive_and_draws_them_whole():
-    """As in PyTorch, a leaf's AccumulateGrad holds the leaf: one the user
-    dropped is still drawn with its shape, values and gradient."""
-    z = tg.tensor([1.0, 2.0], dtype=tg.float16, requires_grad=True).exp().sum()
-    z.backward()
-    nodes, edges, _, _ = parse(viz.draw_graph(z, show_data=True).source)
+def test_a_leaf_no_longer_alive_is_drawn_from_what_remains_of_it():
+    x = tg.tensor([1.0, 2.0], dtype=tg.float16, requires_grad=True)
+    y = x.exp().sum() + (x * 3.0).sum()          # exp keeps its output only; Mul keeps its inputs
+    del x
+    nodes, edges, _, _ = parse(viz.draw_graph(y).source)
+    leaves = [k for k, kind in kinds(nodes).items() if kind == "param"]
+    assert [nodes[k]["lines"] for k in leaves] == [["(2,) float16"]]   # one leaf: Mul held it
+    assert {nodes[d]["lines"][0] for s, d, _ in edges if s == leaves[0]} == {"Exp", "Mul"}
+    # the ops after it take its dtype from the values Mul held, not float32
+    drawn = [a["lines"][0] for k, a in nodes.items() if kinds(nodes)[k] == "intermediate"]
+    assert drawn and all(line.endswith("float16") for line in drawn)
+    z = tg.tensor([1.0, 2.0], requires_grad=True).exp().sum()          # nothing holds it
+    nodes, edges, _, _ = parse(viz.draw_graph(z).source)
     (leaf,) = [k for k, kind in kinds(nodes).items() if kind == "param"]
-    assert nodes[leaf]["lines"][0] == "(2,) float16"
-    assert nodes[leaf]["lines"][1:] == ["data [1, 2]", "grad [2.719, 7.391]"]   # e^1, e^2
+    assert nodes[leaf]["lines"] == ["a leaf no longer alive"]
     assert [nodes[d]["lines"][0] for s, d, _ in edges if s == leaf] == ["Exp"]
-    exp = z.grad_fn.next_functions[0][0]
-    assert exp.next_functions[0][0].variable.dtype == tg.float16
 
 
 def test_a_named_leaf_and_its_detached_values_are_two_nodes():

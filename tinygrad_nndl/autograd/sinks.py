@@ -63,9 +63,9 @@ def land(accumulators, pending, create_graph, handed, capture, captured):
     autograd.grad."""
     with _LANDING:
         for acc in accumulators:
-            leaf, g = acc.variable, pending.pop(acc)
-            if leaf._ctx is not None or not leaf._requires_grad:   # changed since the graph
-                stale_leaf(leaf)
+            leaf, g = acc._leaf(), pending.pop(acc)
+            if leaf is None or leaf._ctx is not None or not leaf._requires_grad:
+                stale_leaf(leaf)   # gone, or changed since the graph was made
                 continue
             if g.dtype is not leaf.data.dtype:
                 g = cast(g, leaf.data.dtype, create_graph)
@@ -83,9 +83,10 @@ def land(accumulators, pending, create_graph, handed, capture, captured):
 
 
 def stale_leaf(leaf):
-    """A leaf that stopped requiring grad gets nothing (as in PyTorch); one that
-    an in-place op has since made an op's output cannot take a .grad."""
-    if leaf._ctx is not None:
+    """A leaf gone (nobody can read its gradient) or one that stopped requiring
+    grad gets nothing (as in PyTorch); one that an in-place op has since made
+    an op's output cannot take a .grad."""
+    if leaf is not None and leaf._ctx is not None:
         raise RuntimeError(f"backward: a leaf of this graph (shape {leaf.shape}) has been moved "
                            f"into the graph interior since: an in-place op "
                            f"({leaf._ctx.name()}) made it an op's output; its .grad cannot be "

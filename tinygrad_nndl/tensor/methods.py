@@ -56,10 +56,10 @@ class _Methods:
         if self._ctx is not None:   # on the node, as PyTorch: it runs on the node's gradient
             self._ctx.dtype = self.data.dtype
             return _HookHandle(self._ctx.pre_hooks_dict(), hook)
-        hooks = getattr(self, "_hooks", None)   # a leaf's: run where its gradient lands
-        if hooks is None:
-            hooks = self._hooks = accumulator(self).hooks = {}
-        return _HookHandle(hooks, hook)
+        acc = accumulator(self)   # a leaf's hooks run where its gradient lands
+        if acc.hooks is None:
+            acc.hooks = {}
+        return _HookHandle(acc.hooks, hook)
 
 
     def retain_grad(self):

@@ -90,10 +90,9 @@ class Tensor:
     """
 
     # data, _grad, _ctx and _requires_grad are set on every tensor (the ops' hot
-    # path); the rest only when used and read with getattr: a weak reference to
-    # a leaf's AccumulateGrad, a leaf's hooks, and the links between views and
-    # their base.
-    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_acc", "_hooks", "_base", "_views",
+    # path); the rest only when used and read with getattr: a leaf's
+    # AccumulateGrad, and the links between views and their base.
+    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_acc", "_base", "_views",
                  "__weakref__")
     # numpy defers to Tensor's reflected operators: ndarray * Tensor is a Tensor.
     __array_ufunc__ = None

@@ -184,6 +184,28 @@ class Value:
         return grad_of(self.grad_fn, self.tensor)
 
 
+class LostLeaf:
+    """A leaf that required grad and is no longer alive: its ``AccumulateGrad``
+    is all that remains (it refers to the leaf weakly). Shape, dtype and
+    value only while an op still holds the value it read."""
+
+    __slots__ = ("data",)
+    requires_grad = True
+    is_leaf = True
+    grad = grad_fn = None
+
+    def __init__(self, data=None):
+        self.data = data
+
+    @property
+    def shape(self):
+        return None if self.data is None else tuple(np.shape(self.data))
+
+    @property
+    def dtype(self):
+        return None if self.data is None else np.asarray(self.data).dtype
+
+
 def ident(t):
     """What identifies a tensor in the graph: its node if an op made it (an
     intermediate is drawn from its node), else the tensor itself."""
@@ -219,9 +241,9 @@ def as_roots(root, what="draw_graph"):
     return roots
 
 
-# What feeds an op, per input: ("op", node), ("leaf", tensor) for a leaf (its
-# accumulator holds it) or an input that needs no gradient, ("const", value),
-# or None (no input, or one the node does not hold). A node
+# What feeds an op, per input: ("op", node), ("leaf", tensor) for a live leaf
+# or an input that needs no gradient, ("lost", accumulator) for a leaf gone,
+# ("const", value), or None (no input, or one the node does not hold). A node
 # holds the values of its inputs, not the Tensors: an input that needs no
 # gradient is drawn as the tensor of ``tensors`` (id of its array -> tensor:
 # the ones the caller named, and those met before) holding those values.
@@ -230,7 +252,8 @@ def _inputs(fn, tensors):
     out = []
     for i, nxt in enumerate(fn.next_nodes):
         if isinstance(nxt, AccumulateGrad):
-            out.append(("leaf", nxt.variable))
+            leaf = nxt.variable
+            out.append(("leaf", leaf) if leaf is not None else ("lost", nxt))
         elif nxt is not None:
             out.append(("op", nxt))
         elif held is None or held[i] is None:
@@ -251,8 +274,8 @@ def _root_item(t):
 
 def walk(roots, known=()):
     """Everything ``roots`` depend on, going down from them: the values (op
-    outputs as ("op", node), leaves and inputs as ("leaf", tensor)) in the
-    order first met, and node id ->
+    outputs as ("op", node), leaves and inputs as ("leaf", tensor), leaves
+    gone as ("lost", accumulator)) in the order first met, and node id ->
     the node's inputs (see ``_inputs``). An input that needs no gradient is
     drawn as the tensor of ``known`` holding its values, if any (the first
     named, if several share them)."""
@@ -290,16 +313,18 @@ def build(roots, known=()):
         if kind != "op" or fn.arrays is None:
             continue
         for i, x in enumerate(ins_of[id(fn)]):
-            if x is not None and x[0] == "op":
+            if x is not None and x[0] in ("op", "lost"):
                 data_of.setdefault(id(x[1]), fn.arrays[i])
     values = {id(fn): Value(fn, tensor_of.get(id(fn)), data_of.get(id(fn)))
               for kind, fn in order if kind == "op"}
-    _dtypes(values, ins_of)
+    _dtypes(values, ins_of, data_of)
     key_of = {}
     for n, (kind, obj) in enumerate(order, 1):
         key = key_of[id(obj)] = f"t{n}"
         if kind == "op":
             node = Node(key, INTERMEDIATE, values[id(obj)])
+        elif kind == "lost":
+            node = Node(key, PARAM, LostLeaf(data_of.get(id(obj))))
         else:
             node = Node(key, PARAM if obj.requires_grad else INPUT, obj)
         if id(obj) in root_ids:
@@ -332,12 +357,12 @@ def build(roots, known=()):
     return g
 
 
-def _dtypes(values, ins_of):
+def _dtypes(values, ins_of, data_of):
     """Each op output's dtype: the one its node records (hooks, retain_grad
     and Cast set it), else its value's, else the one ``Function.apply``
     gives it from its inputs' (float64 only from a float64 input, else
-    float32 unless all inputs are narrower), inputs before the ops that read
-    them (by ``seq``)."""
+    float32 unless all inputs are narrower; a leaf gone by the values a node
+    still holds), inputs before the ops that read them (by ``seq``)."""
     for v in sorted(values.values(), key=lambda v: v.grad_fn.seq):
         fn = v.grad_fn
         data = v.data
@@ -353,6 +378,8 @@ def _dtypes(values, ins_of):
                 dtypes.append(values[id(obj)].dtype)
             elif kind == "leaf":
                 dtypes.append(obj.dtype)
+            elif kind == "lost" and data_of.get(id(obj)) is not None:
+                dtypes.append(np.asarray(data_of[id(obj)]).dtype)
             elif kind == "const" and isinstance(obj, (np.ndarray, np.generic)):
                 dtypes.append(obj.dtype)   # a Python number takes the other operands' dtype
         dtypes = [d for d in dtypes if d is not None and d.kind in "fc"]

@@ -48,6 +48,8 @@ def _titled(title, rows):
 
 
 def shape_line(a):
+    if a.shape is None:
+        return "a leaf no longer alive"
     return f"{tuple(a.shape)} {a.dtype}"
 
 
