@@ -807,3 +807,15 @@ def test_create_graph_is_read_as_a_bool():
 def test_a_float16_mean_sums_in_float32():
     x = Tensor(np.full(10, 60000.0, np.float16))
     assert x.mean().dtype == np.float16 and x.mean().data == 60000.0
+
+
+def test_backward_into_inputs_records_the_second_sum_under_no_grad_with_create_graph():
+    w = leaf([1.0, 2.0])
+    for _ in range(2):
+        y = (w * w).sum()
+        with tg.no_grad():
+            y.backward(inputs=[w], create_graph=True)
+    assert w.grad.requires_grad   # 2w + 2w, still a function of w
+    (h,) = grad(w.grad.sum(), w)
+    np.testing.assert_array_equal(h.data, [4.0, 4.0])
+    assert tg.is_anomaly_check_nan_enabled()   # PyTorch's default while anomaly mode is off

@@ -7,6 +7,7 @@ from ..tensor.tensor import Tensor
 from .engine import run_backward
 from .sinks import accumulate, cast
 from .function import accumulator
+from .grad_mode import set_grad_enabled
 
 _ONES = {}   # dtype -> a 0-d one
 
@@ -90,9 +91,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     wanted = {_node(x): x for x in inputs}
     result = run_backward(roots, root_grads, retain_graph, create_graph, capture=set(wanted))
     handed = set(map(id, root_grads))   # one set for all: no two .grad share memory
-    for node, g in result.items():
-        x = wanted[node]
-        accumulate(x, cast(g, x.data.dtype, create_graph), create_graph, handed)
+    with set_grad_enabled(bool(create_graph)):   # a second .grad's sum is recorded then too
+        for node, g in result.items():
+            x = wanted[node]
+            accumulate(x, cast(g, x.data.dtype, create_graph), create_graph, handed)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -193,4 +193,6 @@ def is_anomaly_enabled():
 
 
 def is_anomaly_check_nan_enabled():
-    return bool(mode.state & CHECK_NAN)
+    """The check_nan setting: True unless anomaly mode is on with check_nan=False
+    (PyTorch's default, True, while anomaly mode is off)."""
+    return not mode.state & ANOMALY or bool(mode.state & CHECK_NAN)
