@@ -819,3 +819,50 @@ def test_backward_into_inputs_records_the_second_sum_under_no_grad_with_create_g
     (h,) = grad(w.grad.sum(), w)
     np.testing.assert_array_equal(h.data, [4.0, 4.0])
     assert tg.is_anomaly_check_nan_enabled()   # PyTorch's default while anomaly mode is off
+
+
+def test_accumulating_into_a_grad_that_is_a_view_is_seen_by_a_graph_that_read_it():
+    """.grad may be a view of a larger buffer (passed on without a copy); a graph
+    that saved another view of that buffer must see the accumulation."""
+    b, x = leaf([1.0]), leaf([0.0, 1.0, 2.0])
+    w = Tensor(np.array([[1.0, 2.0, 3.0]]))
+
+    def step():
+        ((b * 2).sum() + (x.reshape(1, 3) * w).sum()).backward()
+    step()
+    z = leaf([1.0, 1.0])
+    y = (x.grad[:2] * z).sum()
+    step()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_a_leaf_hook_may_wait_on_another_threads_backward():
+    """Hooks run outside the lock that guards .grad (a data-parallel all-reduce
+    waits for the other replicas' hooks)."""
+    barrier = threading.Barrier(2, timeout=10)
+    errors = []
+
+    def all_reduce(g):
+        barrier.wait()
+
+    def replica():
+        w = leaf([1.0, 2.0])
+        w.register_hook(all_reduce)
+        try:
+            (w * 3).sum().backward()
+            np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+        except Exception as e:   # collected: a thread's failure must fail the test
+            errors.append(e)
+    threads = [threading.Thread(target=replica) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_diag_of_a_matrix_is_a_copy_as_pytorchs():
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    x.diag().fill_(-1.0)
+    np.testing.assert_array_equal(x.data, [[1.0, 2.0], [3.0, 4.0]])

@@ -324,16 +324,20 @@ def test_a_leaf_no_longer_alive_is_drawn_from_what_remains_of_it():
     del x
     nodes, edges, _, _ = parse(viz.draw_graph(y).source)
     leaves = [k for k, kind in kinds(nodes).items() if kind == "param"]
-    assert [nodes[k]["lines"] for k in leaves] == [["(2,) float16"]]   # one leaf: Mul held it
+    assert [nodes[k]["lines"] for k in leaves] == [["(2,) float16", "(a leaf no longer alive)"]]
     assert {nodes[d]["lines"][0] for s, d, _ in edges if s == leaves[0]} == {"Exp", "Mul"}
     # the ops after it take its dtype from the values Mul held, not float32
     drawn = [a["lines"][0] for k, a in nodes.items() if kinds(nodes)[k] == "intermediate"]
     assert drawn and all(line.endswith("float16") for line in drawn)
-    z = tg.tensor([1.0, 2.0], requires_grad=True).exp().sum()          # nothing holds it
+    w = tg.tensor(np.ones((2, 3)), dtype=tg.float16, requires_grad=True)
+    z = (w.reshape(3, 2).t() * 2).sum()          # nothing holds w's values: its accumulator
+    del w                                        # knows its shape and dtype
     nodes, edges, _, _ = parse(viz.draw_graph(z).source)
     (leaf,) = [k for k, kind in kinds(nodes).items() if kind == "param"]
-    assert nodes[leaf]["lines"] == ["a leaf no longer alive"]
-    assert [nodes[d]["lines"][0] for s, d, _ in edges if s == leaf] == ["Exp"]
+    assert nodes[leaf]["lines"] == ["(2, 3) float16", "(a leaf no longer alive)"]
+    assert [nodes[d]["lines"][0] for s, d, _ in edges if s == leaf] == ["Reshape"]
+    drawn = [a["lines"][0] for k, a in nodes.items() if kinds(nodes)[k] == "intermediate"]
+    assert drawn and all(line.endswith("float16") for line in drawn)
 
 
 def test_a_named_leaf_and_its_detached_values_are_two_nodes():

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..tensor.tensor import Tensor
 from .engine import run_backward
-from .sinks import accumulate, cast
+from .sinks import LANDING, accumulate, cast
 from .function import accumulator
 from .grad_mode import set_grad_enabled
 
@@ -91,8 +91,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     wanted = {_node(x): x for x in inputs}
     result = run_backward(roots, root_grads, retain_graph, create_graph, capture=set(wanted))
     handed = set(map(id, root_grads))   # one set for all: no two .grad share memory
-    with set_grad_enabled(bool(create_graph)):   # a second .grad's sum is recorded then too
-        for node, g in result.items():
+    with set_grad_enabled(bool(create_graph)), LANDING:   # a second .grad's sum is recorded
+        for node, g in result.items():                    # then too; one thread at a time
             x = wanted[node]
             accumulate(x, cast(g, x.data.dtype, create_graph), create_graph, handed)
 

@@ -77,6 +77,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, capture):
                         leaves.append(nxt)
         if not retain_graph:
             node.release()
+    g = in_grads = xg = None   # the last node's: a leaf's gradient must be the walk's alone
     land(leaves, pending, create_graph, handed, capture, captured)
     return captured
 

@@ -97,13 +97,15 @@ class AccumulateGrad:
     made again in every step of a loop that keeps no graph between steps:
     0.15-0.2x of W1's step.)"""
 
-    __slots__ = ("_leaf", "hooks")
+    __slots__ = ("_leaf", "hooks", "leaf_shape", "leaf_dtype")
     seq = 0   # older than every op: the walk reaches accumulators last
     next_nodes = ()
 
     def __init__(self, leaf):
         self._leaf = weakref.ref(leaf)
         self.hooks = None   # the leaf's tensor hooks (Tensor.register_hook)
+        # what a drawing shows of the leaf once it is gone and no node holds its values
+        self.leaf_shape, self.leaf_dtype = leaf.data.shape, leaf.data.dtype
 
     @property
     def variable(self):

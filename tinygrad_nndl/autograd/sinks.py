@@ -53,33 +53,36 @@ def tensor_hooks(node, g, create_graph, handed):
     return g
 
 
-_LANDING = threading.RLock()   # one backward at a time adds into .grad (PyTorch's
-                               # AccumulateGrad mutex); reentrant: a hook may run backward
+# One thread at a time adds into a .grad (PyTorch's AccumulateGrad mutex). Only the
+# read-modify-write of .grad runs under it: hooks run outside, as one may wait on
+# another thread (a data-parallel all-reduce).
+LANDING = threading.Lock()
 
 
 def land(accumulators, pending, create_graph, handed, capture, captured):
     """The leaves' gradients (``pending``, by accumulator), each in its leaf's
     dtype and through its hooks, added to its .grad, or captured for
     autograd.grad."""
-    with _LANDING:
-        for acc in accumulators:
-            leaf, g = acc._leaf(), pending.pop(acc)
-            if leaf is None or leaf._ctx is not None or not leaf._requires_grad:
-                stale_leaf(leaf)   # gone, or changed since the graph was made
-                continue
-            if g.dtype is not leaf.data.dtype:
-                g = cast(g, leaf.data.dtype, create_graph)
-            if acc.hooks:
-                g = run_hooks(acc.hooks, leaf.shape, g, create_graph, handed)
-            if capture is None:
-                if (leaf._grad is None and type(g) is np.ndarray and g.base is None
-                        and id(g) not in handed and not create_graph):
-                    handed.add(id(g))   # accumulate's commonest case, inline: a first gradient
-                    leaf._grad = Tensor._make(g, None)
-                else:
-                    accumulate(leaf, g, create_graph, handed)
-            elif acc in capture:
+    for acc in accumulators:
+        leaf, g = acc._leaf(), pending.pop(acc)
+        if leaf is None or leaf._ctx is not None or not leaf._requires_grad:
+            stale_leaf(leaf)   # gone, or changed since the graph was made
+            continue
+        if g.dtype is not leaf.data.dtype:
+            g = cast(g, leaf.data.dtype, create_graph)
+        if acc.hooks:
+            g = run_hooks(acc.hooks, leaf.shape, g, create_graph, handed)
+        if capture is not None:
+            if acc in capture:
                 captured[acc] = g
+            continue
+        with LANDING:
+            if (leaf._grad is None and type(g) is np.ndarray and g.base is None
+                    and id(g) not in handed and not create_graph):
+                handed.add(id(g))   # accumulate's commonest case, inline: a first gradient
+                leaf._grad = Tensor._make(g, None)
+            else:
+                accumulate(leaf, g, create_graph, handed)
 
 
 def stale_leaf(leaf):
@@ -121,8 +124,8 @@ def accumulate(t, g, create_graph, handed):
         np.add(data, g, out=data, casting="unsafe")
         # .grad changed in place: a graph that read it must know; when nothing but the
         # tensor (and this name) refers to the buffer, no graph did, and older nodes
-        # keep the walk's fast path
-        if getrefcount(data) <= _UNSHARED:
+        # keep the walk's fast path (a view's buffer may be held through another view)
+        if data.base is None and getrefcount(data) <= _UNSHARED:
             mark_unsaved_modified(data)
         else:
             mark_modified(data)

@@ -933,8 +933,8 @@ class _Methods:
 
     def diag(self, diagonal=0):
         """A 1-D tensor's diagonal matrix, or a matrix's ``diagonal``-th diagonal."""
-        if self.data.ndim == 2:
-            return self.diagonal(diagonal)
+        if self.data.ndim == 2:   # a copy, as PyTorch's (diagonal is the view)
+            return self.diagonal(diagonal).clone()
         if self.data.ndim != 1:
             raise RuntimeError(f"diag: matrix or a vector expected, got shape {self.shape}")
         n = self.data.shape[0] + abs(diagonal)

@@ -186,24 +186,26 @@ class Value:
 
 class LostLeaf:
     """A leaf that required grad and is no longer alive: its ``AccumulateGrad``
-    is all that remains (it refers to the leaf weakly). Shape, dtype and
-    value only while an op still holds the value it read."""
+    is all that remains (it refers to the leaf weakly, and knows the leaf's
+    shape and dtype when it was made). Values only while an op still holds
+    the value it read."""
 
-    __slots__ = ("data",)
+    __slots__ = ("data", "_acc")
     requires_grad = True
     is_leaf = True
+    gone = True
     grad = grad_fn = None
 
-    def __init__(self, data=None):
-        self.data = data
+    def __init__(self, acc, data=None):
+        self._acc, self.data = acc, data
 
     @property
     def shape(self):
-        return None if self.data is None else tuple(np.shape(self.data))
+        return tuple(np.shape(self.data)) if self.data is not None else self._acc.leaf_shape
 
     @property
     def dtype(self):
-        return None if self.data is None else np.asarray(self.data).dtype
+        return np.asarray(self.data).dtype if self.data is not None else self._acc.leaf_dtype
 
 
 def ident(t):
@@ -324,7 +326,7 @@ def build(roots, known=()):
         if kind == "op":
             node = Node(key, INTERMEDIATE, values[id(obj)])
         elif kind == "lost":
-            node = Node(key, PARAM, LostLeaf(data_of.get(id(obj))))
+            node = Node(key, PARAM, LostLeaf(obj, data_of.get(id(obj))))
         else:
             node = Node(key, PARAM if obj.requires_grad else INPUT, obj)
         if id(obj) in root_ids:
@@ -361,8 +363,8 @@ def _dtypes(values, ins_of, data_of):
     """Each op output's dtype: the one its node records (hooks, retain_grad
     and Cast set it), else its value's, else the one ``Function.apply``
     gives it from its inputs' (float64 only from a float64 input, else
-    float32 unless all inputs are narrower; a leaf gone by the values a node
-    still holds), inputs before the ops that read them (by ``seq``)."""
+    float32 unless all inputs are narrower), inputs before the ops that read
+    them (by ``seq``)."""
     for v in sorted(values.values(), key=lambda v: v.grad_fn.seq):
         fn = v.grad_fn
         data = v.data
@@ -378,8 +380,8 @@ def _dtypes(values, ins_of, data_of):
                 dtypes.append(values[id(obj)].dtype)
             elif kind == "leaf":
                 dtypes.append(obj.dtype)
-            elif kind == "lost" and data_of.get(id(obj)) is not None:
-                dtypes.append(np.asarray(data_of[id(obj)]).dtype)
+            elif kind == "lost":
+                dtypes.append(LostLeaf(obj, data_of.get(id(obj))).dtype)
             elif kind == "const" and isinstance(obj, (np.ndarray, np.generic)):
                 dtypes.append(obj.dtype)   # a Python number takes the other operands' dtype
         dtypes = [d for d in dtypes if d is not None and d.kind in "fc"]

@@ -48,8 +48,6 @@ def _titled(title, rows):
 
 
 def shape_line(a):
-    if a.shape is None:
-        return "a leaf no longer alive"
     return f"{tuple(a.shape)} {a.dtype}"
 
 
@@ -75,6 +73,8 @@ def tensor_lines(node, show_data, show_grad):
     elif node.symbol or node.name:
         lines.append(node.symbol or node.name)
     lines.append(shape_line(t))
+    if getattr(t, "gone", False):
+        lines.append("(a leaf no longer alive)")
     if t.data is not None:
         lines.extend(value_lines("data", np.asarray(t.data), show_data))
     if show_grad and t.grad is not None:
