@@ -15,7 +15,7 @@ import numpy as np
 from ..tensor.tensor import Tensor
 from ..tensor.version import check_unchanged, clock
 from .function import FREED, HOOKED, RELEASED, _check_finite, hush, saved_inputs, unhush
-from .grad_mode import CHECK_NAN, GRAD, mode
+from .grad_mode import CHECK_NAN, GRAD, enable_grad, mode
 from .sinks import add_into, land, tensor_hooks
 
 
@@ -27,15 +27,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     gradient added to ``.grad``; with ``capture`` (a set of nodes) the
     gradients reaching those nodes are returned instead, in a dict, and only
     the part of the graph that leads to them is walked (autograd.grad)."""
-    create_graph, state = bool(create_graph), mode.state
-    if create_graph != bool(state & GRAD):   # recorded exactly when create_graph, as PyTorch
-        mode.state = state ^ GRAD
+    create_graph = bool(create_graph)
+    if create_graph and not mode.state & GRAD:
+        with enable_grad():   # the backward pass itself must be recorded
+            return run_backward(roots, root_grads, retain_graph, create_graph, capture)
     quiet = hush()   # as in forward: no numpy warnings for inf and NaN
     try:
         return _walk(roots, root_grads, retain_graph, create_graph, capture)
     finally:
         unhush(quiet)
-        mode.state = mode.state & ~GRAD | state & GRAD
 
 
 def _walk(roots, root_grads, retain_graph, create_graph, capture):

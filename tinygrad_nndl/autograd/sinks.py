@@ -9,6 +9,7 @@ import numpy as np
 
 from ..tensor.tensor import Tensor
 from ..tensor.version import mark_modified, mark_unsaved_modified
+from .grad_mode import set_grad_enabled
 
 
 def cast(g, dtype, create_graph):
@@ -23,7 +24,8 @@ def run_hooks(hooks, shape, g, create_graph, handed):
     gt = g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), None)
     handed.add(id(gt))   # a hook may keep what it saw: .grad must not share it
     for hook in list(hooks.values()):
-        new = hook(gt)
+        with set_grad_enabled(create_graph):   # user code: recorded only under create_graph
+            new = hook(gt)                     # (PyTorch runs backward with grad mode off)
         if new is not None:
             if not isinstance(new, Tensor):   # PyTorch's exception types, each case
                 raise TypeError(f"register_hook: hook {hook!r} returned "
