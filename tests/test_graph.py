@@ -866,3 +866,12 @@ def test_diag_of_a_matrix_is_a_copy_as_pytorchs():
     x = Tensor([[1.0, 2.0], [3.0, 4.0]])
     x.diag().fill_(-1.0)
     np.testing.assert_array_equal(x.data, [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_backward_into_a_retained_non_leaf_adds_its_gradient_once():
+    x = leaf([1.0, 1.0])
+    z = x * 2
+    z.retain_grad()
+    tg.autograd.backward([(z * z).sum()], inputs=[z])
+    np.testing.assert_array_equal(z.grad.data, [4.0, 4.0])   # 2z, as PyTorch's
+    assert x.grad is None

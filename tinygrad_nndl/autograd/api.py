@@ -94,6 +94,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     with set_grad_enabled(bool(create_graph)), LANDING:   # a second .grad's sum is recorded
         for node, g in result.items():                    # then too; one thread at a time
             x = wanted[node]
+            if x._ctx is not None and node.retained is not None and node.retained() is x:
+                continue   # retain_grad added it on the walk's way
             accumulate(x, cast(g, x.data.dtype, create_graph), create_graph, handed)
 
 

@@ -51,7 +51,8 @@ def tensor_hooks(node, g, create_graph, handed):
         g = run_hooks(node.pre_hooks, tuple(np.shape(g)), g, create_graph, handed)
     t = node.retained() if node.retained else None
     if t is not None:
-        accumulate(t, g, create_graph, handed)
+        with LANDING:
+            accumulate(t, g, create_graph, handed)
     return g
 
 
