@@ -875,3 +875,14 @@ def test_backward_into_a_retained_non_leaf_adds_its_gradient_once():
     tg.autograd.backward([(z * z).sum()], inputs=[z])
     np.testing.assert_array_equal(z.grad.data, [4.0, 4.0])   # 2z, as PyTorch's
     assert x.grad is None
+
+
+def test_a_recorded_grad_never_shares_the_callers_gradient():
+    """Under create_graph the first .grad may be a view of the gradient the
+    caller passed (through reshape's backward): it is a copy, as PyTorch's."""
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    u = Tensor(np.ones(4))
+    x.reshape(4).backward(u, create_graph=True)
+    with tg.no_grad():
+        u.mul_(5)
+    np.testing.assert_array_equal(x.grad.data, np.ones((2, 2)))

@@ -108,8 +108,9 @@ def accumulate(t, g, create_graph, handed):
         if t._grad is not None:
             t._grad = t._grad + g
             return
-        if id(g) in handed:   # a new node: the same values, still differentiable
-            g = g.reshape(g.shape) if g.requires_grad else Tensor._make(g.data.copy(), None)
+        if id(g) in handed or g.data.base is not None:   # held elsewhere, or a view of what
+            # may be (the caller's gradient): a copy, still differentiable, as PyTorch's clone
+            g = g.clone() if g.requires_grad else Tensor._make(g.data.copy(), None)
         handed.add(id(g))
         t._grad = g
         return
