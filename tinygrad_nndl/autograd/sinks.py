@@ -68,13 +68,15 @@ def land(accumulators, pending, create_graph, handed, capture, captured):
     autograd.grad."""
     for acc in accumulators:
         leaf, g = acc._leaf(), pending.pop(acc)
-        if leaf is None or leaf._ctx is not None or not leaf._requires_grad:
-            stale_leaf(leaf)   # gone, or changed since the graph was made
+        if leaf is None or leaf._ctx is not None:
+            stale_leaf(leaf)   # gone, or made an op's output since the graph was made
             continue
         if g.dtype is not leaf.data.dtype:
             g = cast(g, leaf.data.dtype, create_graph)
         if acc.hooks:
             g = run_hooks(acc.hooks, leaf.shape, g, create_graph, handed)
+        if not leaf._requires_grad:   # stopped requiring it: its hooks ran, no .grad (PyTorch)
+            continue
         if capture is not None:
             if acc in capture:
                 captured[acc] = g
@@ -89,10 +91,9 @@ def land(accumulators, pending, create_graph, handed, capture, captured):
 
 
 def stale_leaf(leaf):
-    """A leaf gone (nobody can read its gradient) or one that stopped requiring
-    grad gets nothing (as in PyTorch); one that an in-place op has since made
-    an op's output cannot take a .grad."""
-    if leaf is not None and leaf._ctx is not None:
+    """A leaf gone gets nothing (nobody can read its gradient); one that an
+    in-place op has since made an op's output cannot take a .grad."""
+    if leaf is not None:
         raise RuntimeError(f"backward: a leaf of this graph (shape {leaf.shape}) has been moved "
                            f"into the graph interior since: an in-place op "
                            f"({leaf._ctx.name()}) made it an op's output; its .grad cannot be "
