@@ -887,3 +887,13 @@ def test_a_recorded_grad_never_shares_the_callers_gradient():
     with tg.no_grad():
         u.mul_(5)
     np.testing.assert_array_equal(x.grad.data, np.ones((2, 2)))
+
+
+def test_grad_with_create_graph_under_no_grad_stays_differentiable():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    y = (x.reshape(4) ** 3).sum()
+    with tg.no_grad():
+        (g,) = grad(y, x, create_graph=True)   # 3x^2, through reshape's backward: a view
+    assert g.requires_grad
+    (h,) = grad(g.sum(), x)
+    np.testing.assert_array_equal(h.data, 6 * x.data)

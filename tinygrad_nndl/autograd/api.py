@@ -132,6 +132,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 out.append(None)
                 continue
         holder = Tensor._make(x.data, None)   # a stand-in that takes the gradient as .grad
-        accumulate(holder, cast(g, x.data.dtype, create_graph), create_graph, handed)
+        with set_grad_enabled(bool(create_graph)):   # its cast and copy recorded then
+            accumulate(holder, cast(g, x.data.dtype, create_graph), create_graph, handed)
         out.append(holder.grad)
     return tuple(out)
