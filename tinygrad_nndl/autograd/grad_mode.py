@@ -176,11 +176,9 @@ class set_detect_anomaly(detect_anomaly):
 
     def __init__(self, mode, check_nan=True):
         self.bits = _anomaly_bits(mode, check_nan)
-        self.__enter__()
+        detect_anomaly.__enter__(self)   # the call itself switches
 
     def __enter__(self):
-        if not hasattr(self, "_prev"):   # the call itself entered
-            super().__enter__()
         return self
 
     def __call__(self, fn):

@@ -12,6 +12,12 @@ from ..tensor.version import mark_modified, mark_unsaved_modified
 from .grad_mode import set_grad_enabled
 
 
+# One thread at a time adds into a .grad (PyTorch's AccumulateGrad mutex). Only the
+# read-modify-write of .grad runs under it: hooks run outside, as one may wait on
+# another thread (a data-parallel all-reduce).
+LANDING = threading.Lock()
+
+
 def cast(g, dtype, create_graph):
     """g in the dtype of the value it is the gradient of (mixed-dtype ops)."""
     if dtype is None or g.dtype is dtype or g.dtype == dtype:
@@ -54,12 +60,6 @@ def tensor_hooks(node, g, create_graph, handed):
         with LANDING:
             accumulate(t, g, create_graph, handed)
     return g
-
-
-# One thread at a time adds into a .grad (PyTorch's AccumulateGrad mutex). Only the
-# read-modify-write of .grad runs under it: hooks run outside, as one may wait on
-# another thread (a data-parallel all-reduce).
-LANDING = threading.Lock()
 
 
 def land(accumulators, pending, create_graph, handed, capture, captured):

@@ -293,9 +293,10 @@ class Maximum(Function):
         share += 1
         ga = g * share
         gb = g - ga
-        nan = np.isnan(av) | np.isnan(bv)   # where the result is NaN (read off the inputs,
-        if nan.any():                       # so the result may change in place before backward)
-            # as PyTorch: where a NaN won, a and b both get all of g
+        # where a NaN won, read off the inputs (the result may change in place before
+        # backward): a and b both get all of g there, as in PyTorch
+        nan = np.isnan(av) | np.isnan(bv)
+        if nan.any():
             gb = gb + g * nan
         return (sum_to(ga, a.shape) if self.needs[0] else None,
                 sum_to(gb, b.shape) if self.needs[1] else None)

@@ -55,12 +55,11 @@ class Mean(Sum):
         n = 1
         for axis in self.axes:
             n *= a.shape[axis]
+        self.in_shape = a.shape
         self.inv_count = 1.0 / n if n else float("nan")
-        if a.dtype == np.float16:   # summed in float32, as PyTorch's: ten 6e4 overflow float16
-            self.in_shape = a.shape
-            total = a.sum(axis=self.axes, keepdims=self.keepdims, dtype=np.float32)
-            return (total * self.inv_count).astype(np.float16)
-        return Sum.forward(self, a) * self.inv_count
+        wide = np.float32 if a.dtype == np.float16 else None   # as PyTorch's: ten 6e4
+        mean = a.sum(axis=self.axes, keepdims=self.keepdims, dtype=wide) * self.inv_count
+        return mean.astype(np.float16) if wide else mean   # overflow a float16 sum
 
     def backward(self, g, out, a):
         return Sum.backward(self, g * self.inv_count, out, a)
