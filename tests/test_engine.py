@@ -613,9 +613,17 @@ def test_grad_with_the_same_input_twice_returns_it_twice():
 
 
 @pytest.mark.parametrize("make", [lambda t: t * 0.5, lambda t: t / 2, lambda t: t.sigmoid(),
-                                  lambda t: t + tg.ones(2), lambda t: t.mean()])
+                                  lambda t: t + tg.ones(2), lambda t: t.mean(dtype=np.float32)])
 def test_integer_tensors_in_float_ops_give_float32_as_pytorch(make):
     assert make(tg.tensor([1, 2])).dtype == np.float32
+
+
+@pytest.mark.parametrize("values, name", [([1, 2], "Long"), ([True, False], "Bool")])
+def test_mean_of_integers_or_booleans_raises_as_pytorch(values, name):
+    """PyTorch cannot infer mean's dtype from an integer input; numpy gives a float."""
+    with pytest.raises(RuntimeError, match=f"mean\\(\\): could not infer output dtype.*Got: {name}"):
+        tg.tensor(values).mean()
+    assert tg.tensor(values).float().mean().item() == 0.5 * sum(values)
 
 
 def test_float64_inputs_keep_float64():

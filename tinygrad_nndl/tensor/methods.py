@@ -22,7 +22,7 @@ from ..ops import reduce as R
 from ..ops import select as S
 from ..ops import trig as T
 from .device import as_device, device
-from .dtypes import is_floating
+from .dtypes import is_floating, torch_name
 from .random import generator
 from .tensor import MaxResult, Tensor, _numpy_index, _operand, _shape_arg, _value
 from .version import mark_modified
@@ -277,6 +277,10 @@ class _Methods:
         dim, keepdim = _alias("mean", dim, keepdim, axis, keepdims)
         if dtype is not None:
             return self.to(dtype).mean(dim, keepdim)
+        if self.data.dtype.kind not in "fc":   # PyTorch's error; numpy would give a float
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be "
+                               f"either a floating point or complex dtype. Got: "
+                               f"{torch_name(self.data.dtype)}")
         return R.Mean.apply(self, axes=R.normalize_dims(dim, self.data.ndim), keepdims=keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None,
