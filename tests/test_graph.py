@@ -878,6 +878,19 @@ def test_backward_into_a_retained_non_leaf_adds_its_gradient_once():
     assert x.grad is None
 
 
+def test_a_non_leaf_given_as_backward_input_retains_its_grad_from_then_on():
+    """PyTorch calls retain_grad on a non-leaf in ``inputs``: later backwards
+    accumulate into its .grad (2z, then 2z again)."""
+    x = leaf([1.0, 2.0])
+    z = x * 2
+    (z * z).sum().backward(inputs=[z], retain_graph=True)
+    assert z.retains_grad and x.grad is None
+    np.testing.assert_array_equal(z.grad.data, [4.0, 8.0])
+    (z * z).sum().backward()
+    np.testing.assert_array_equal(z.grad.data, [8.0, 16.0])
+    np.testing.assert_array_equal(x.grad.data, [8.0, 16.0])   # 2 * 2z
+
+
 def test_a_recorded_grad_never_shares_the_callers_gradient():
     """Under create_graph the first .grad may be a view of the gradient the
     caller passed (through reshape's backward): it is a copy, as PyTorch's."""

@@ -88,14 +88,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"backward: input {i} (shape {x.shape}) does not require grad")
+    for x in inputs:   # a non-leaf input keeps its .grad from now on, as in PyTorch
+        if x._ctx is not None:
+            x.retain_grad()
     wanted = {_node(x): x for x in inputs}
     result = run_backward(roots, root_grads, retain_graph, create_graph, capture=set(wanted))
     handed = set(map(id, root_grads))   # one set for all: no two .grad share memory
     with set_grad_enabled(bool(create_graph)), LANDING:   # a second .grad's sum is recorded
         for node, g in result.items():                    # then too; one thread at a time
             x = wanted[node]
-            if x._ctx is not None and node.retained is not None and node.retained() is x:
-                continue   # retain_grad added it on the walk's way
+            if x._ctx is not None:
+                continue   # a non-leaf: retain_grad added it on the walk's way
             accumulate(x, cast(g, x.data.dtype, create_graph), create_graph, handed)
 
 
