@@ -891,6 +891,23 @@ def test_a_non_leaf_given_as_backward_input_retains_its_grad_from_then_on():
     np.testing.assert_array_equal(x.grad.data, [8.0, 16.0])   # 2 * 2z
 
 
+def test_a_retained_grad_recorded_by_create_graph_loses_its_graph_in_a_plain_backward():
+    """PyTorch: after backward(create_graph=True), y.grad (2y) requires grad; a
+    plain backward then sums out of place with grad mode off: 4y, no graph.
+    A leaf's .grad keeps its graph (PyTorch's AccumulateGrad records the sum)."""
+    x = leaf([1.0, 2.0])
+    y = x * x
+    y.retain_grad()
+    (y * y).sum().backward(create_graph=True)
+    assert y.grad.requires_grad and x.grad.requires_grad
+    np.testing.assert_array_equal(y.grad.data, [2.0, 8.0])
+    (y * y).sum().backward()
+    assert not y.grad.requires_grad and y.grad.grad_fn is None
+    np.testing.assert_array_equal(y.grad.data, [4.0, 16.0])
+    assert x.grad.requires_grad
+    np.testing.assert_array_equal(x.grad.data, [8.0, 64.0])   # twice 4x^3
+
+
 def test_a_recorded_grad_never_shares_the_callers_gradient():
     """Under create_graph the first .grad may be a view of the gradient the
     caller passed (through reshape's backward): it is a copy, as PyTorch's."""

@@ -58,7 +58,13 @@ def tensor_hooks(node, g, create_graph, handed):
     t = node.retained() if node.retained else None
     if t is not None:
         with LANDING:
-            accumulate(t, g, create_graph, handed)
+            old = t._grad
+            if old is not None and old._requires_grad and not create_graph:
+                # a .grad recorded by an earlier create_graph: PyTorch's retain_grad sums
+                # out of place with grad mode off, so the sum has no graph
+                t._grad = Tensor._make(np.asarray(old.data + np.asarray(g)), None)
+            else:
+                accumulate(t, g, create_graph, handed)
     return g
 
 
