@@ -624,6 +624,9 @@ def test_mean_of_integers_or_booleans_raises_as_pytorch(values, name):
     with pytest.raises(RuntimeError, match=f"mean\\(\\): could not infer output dtype.*Got: {name}"):
         tg.tensor(values).mean()
     assert tg.tensor(values).float().mean().item() == 0.5 * sum(values)
+    for spread in (tg.Tensor.var, tg.Tensor.std):   # PyTorch's own error there
+        with pytest.raises(RuntimeError, match="std and var only support floating point"):
+            spread(tg.tensor(values))
 
 
 def test_float64_inputs_keep_float64():

@@ -894,7 +894,7 @@ def test_a_non_leaf_given_as_backward_input_retains_its_grad_from_then_on():
 def test_a_retained_grad_recorded_by_create_graph_loses_its_graph_in_a_plain_backward():
     """PyTorch: after backward(create_graph=True), y.grad (2y) requires grad; a
     plain backward then sums out of place with grad mode off: 4y, no graph.
-    A leaf's .grad keeps its graph (PyTorch's AccumulateGrad records the sum)."""
+    A leaf's .grad is added into in place, and keeps requiring grad."""
     x = leaf([1.0, 2.0])
     y = x * x
     y.retain_grad()
@@ -906,6 +906,38 @@ def test_a_retained_grad_recorded_by_create_graph_loses_its_graph_in_a_plain_bac
     np.testing.assert_array_equal(y.grad.data, [4.0, 16.0])
     assert x.grad.requires_grad
     np.testing.assert_array_equal(x.grad.data, [8.0, 64.0])   # twice 4x^3
+
+
+def test_a_retained_grad_the_user_kept_is_not_changed_by_a_later_backward():
+    """PyTorch's retain_grad sums out of place: a kept .grad, and a graph that
+    saved it, stay as they were."""
+    x = leaf([1.0, 2.0])
+    y = x * x
+    y.retain_grad()
+    (y * y).sum().backward(retain_graph=True)
+    kept = y.grad
+    w = leaf([1.0, 1.0])
+    uses_kept = (kept * w).sum()   # saves kept for w's gradient
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(kept.data, [2.0, 8.0])
+    np.testing.assert_array_equal(y.grad.data, [4.0, 16.0])
+    uses_kept.backward()
+    np.testing.assert_array_equal(w.grad.data, [2.0, 8.0])
+
+
+def test_backward_with_a_non_leaf_input_frees_its_node_as_pytorch():
+    """PyTorch runs the node of a non-leaf in ``inputs`` and frees what it saved
+    (not with retain_graph=True, and not in autograd.grad)."""
+    x = leaf([1.0, 2.0])
+    z = x * x
+    (z * 3).sum().backward(inputs=[z])
+    with pytest.raises(RuntimeError, match="second time"):
+        (z * 3).sum().backward()
+    z = x * x
+    (z * 3).sum().backward(inputs=[z], retain_graph=True)
+    tg.autograd.grad((z * 3).sum(), [z])
+    (z * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [6.0, 12.0])
 
 
 def test_a_recorded_grad_never_shares_the_callers_gradient():

@@ -93,6 +93,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             x.retain_grad()
     wanted = {_node(x): x for x in inputs}
     result = run_backward(roots, root_grads, retain_graph, create_graph, capture=set(wanted))
+    if not retain_graph:   # PyTorch runs a non-leaf input's node too, and frees what it saved
+        for x in inputs:
+            if x._ctx is not None:
+                x._ctx.release()
     handed = set(map(id, root_grads))   # one set for all: no two .grad share memory
     with set_grad_enabled(bool(create_graph)), LANDING:   # a second .grad's sum is recorded
         for node, g in result.items():                    # then too; one thread at a time

@@ -59,9 +59,9 @@ def tensor_hooks(node, g, create_graph, handed):
     if t is not None:
         with LANDING:
             old = t._grad
-            if old is not None and old._requires_grad and not create_graph:
-                # a .grad recorded by an earlier create_graph: PyTorch's retain_grad sums
-                # out of place with grad mode off, so the sum has no graph
+            if old is not None and not create_graph:
+                # PyTorch's retain_grad sums out of place (a .grad the user kept, or a
+                # graph saved, stays as it was), with grad mode off: the sum has no graph
                 t._grad = Tensor._make(np.asarray(old.data + np.asarray(g)), None)
             else:
                 accumulate(t, g, create_graph, handed)

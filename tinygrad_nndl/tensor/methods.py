@@ -289,6 +289,8 @@ class _Methods:
         default correction = 1 (Bessel's), 0 with ``unbiased=False``. NaN when
         n <= correction, as in PyTorch."""
         dim, keepdim = _alias("var", dim, keepdim, axis, keepdims)
+        if self.data.dtype.kind not in "fc":   # PyTorch's error (for std too)
+            raise RuntimeError("std and var only support floating point and complex dtypes")
         if correction is None:
             correction = 1 if unbiased else 0
         axes = R.normalize_dims(dim, self.data.ndim)
