@@ -633,6 +633,35 @@ def test_float64_inputs_keep_float64():
     assert (tg.tensor([1, 2]) * tg.ones(2, dtype=np.float64)).dtype == np.float64
 
 
+F16, F32, F64 = np.float16, np.float32, np.float64
+
+
+@pytest.mark.parametrize("make, dtype", [
+    # a 0-d float tensor does not widen a tensor with dimensions (PyTorch's categories)
+    (lambda: tg.ones(2) * tg.tensor(2.0, dtype=F64), F32),
+    (lambda: tg.ones(2) + tg.ones(2, dtype=F64).sum(), F32),
+    (lambda: tg.ones(2, dtype=F16) * tg.tensor(2.0, dtype=F64), F16),
+    (lambda: tg.ones(2, dtype=F64) * tg.tensor(2.0), F64),
+    # ... unless nothing with dimensions is float: then it decides
+    (lambda: tg.tensor([1, 2]) * tg.tensor(2.0, dtype=F64), F64),
+    (lambda: tg.tensor(2.0, dtype=F64) * 3, F64),
+    # a float with dimensions beats integers of any width (numpy: float64)
+    (lambda: tg.ones(2, dtype=F16) * tg.ones(2, dtype=np.int64), F16),
+    # floats made from bool or int8 are the default float32 (numpy: float16)
+    (lambda: tg.tensor([True, False]).exp(), F32),
+    (lambda: tg.tensor([1, 2], dtype=np.int8).sigmoid(), F32)])
+def test_result_dtypes_follow_pytorchs_promotion(make, dtype):
+    assert make().dtype == dtype
+
+
+def test_a_0d_float64_factor_gets_a_float64_gradient_of_a_float32_product():
+    x = tg.ones(2, requires_grad=True)
+    s = tg.tensor(3.0, dtype=F64, requires_grad=True)
+    (x * s).sum().backward()
+    assert (x.grad.dtype, s.grad.dtype) == (F32, F64)
+    assert s.grad.item() == 2.0 and x.grad.data.tolist() == [3.0, 3.0]
+
+
 # ----- gradient accumulation in engine-owned buffers ---------------------------
 
 def test_slices_of_one_tensor_accumulate_exactly():

@@ -42,7 +42,7 @@ OUT = -1                            # in Function.reads: the op's output
 HOOKED, RELEASED = 1, 2             # Function.special: hooks or retain_grad; saved values freed
 _GRAPH_FIELDS = ("next_nodes", "needs", "seq", "out_shape", "arrays", "out", "special")
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_FLOAT64 = np.dtype(np.float64)
+_FLOAT32 = np.dtype(np.float32)
 
 FREED = ("backward: trying to backward through the graph a second time (or to read "
          "saved values after they were freed): {node} released what its backward needs "
@@ -77,11 +77,17 @@ def _user_frame():
     return f"{f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}"
 
 
-def _any_float64(arrays):
-    for a in arrays:
-        if isinstance(a, np.ndarray) and a.dtype is _FLOAT64:
-            return True
-    return False
+def _float_result(out, arrays):
+    """``out`` in PyTorch's float dtype where numpy's differs: the widest of
+    the float inputs that have dimensions (a 0-d one counts only when none of
+    those is float; a Python number never), else the default float32 (numpy
+    makes float64 of int64 and float16 of bool or int8)."""
+    floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+              and a.ndim]
+    if not floats:
+        floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    dtype = np.result_type(*floats) if floats else _FLOAT32
+    return out if out.dtype == dtype else out.astype(dtype)
 
 
 def _shape_of(x):
@@ -150,7 +156,7 @@ class Function:
     reads = None             # per input, what its gradient reads of the saved values:
                              # input positions and OUT (None: everything saved)
     is_view = False          # the output may share the input's memory
-    float32_default = True   # float64 only from float64 inputs (False: Cast)
+    float32_default = True   # float results in PyTorch's dtype (_float_result; False: Cast)
     _keeps = _INPUTS
 
     # Slots: next_nodes (per input: the node that made it, its AccumulateGrad,
@@ -200,9 +206,10 @@ class Function:
             unhush(quiet)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if out.dtype is _FLOAT64 and cls.float32_default and not _any_float64(arrays):
-            # numpy makes int op float64; PyTorch's default dtype makes it float32
-            out = out.astype(np.float32)
+        if out.dtype is not _FLOAT32 and cls.float32_default and out.dtype.kind == "f":
+            first = arrays[0]   # a float64 network's ops: their first input says it all
+            if not (type(first) is np.ndarray and first.dtype is out.dtype and first.ndim):
+                out = _float_result(out, arrays)
         if state & ANOMALY:
             fn.created_at = _user_frame()
             if state & CHECK_NAN:
