@@ -219,6 +219,33 @@ def test_clamp_passes_the_gradient_at_its_bounds():
     np.testing.assert_array_equal(_grad(lambda x: x.clamp(max=0), [-1, 0, 1]), [1, 1, 0])
 
 
+def test_clamp_with_tensor_bounds_sends_the_clipped_gradient_to_them():
+    """PyTorch's rule: lo gets the gradient where x < lo (and lo < hi), hi where
+    x > hi (or hi < lo), x where lo <= x <= hi; broadcast bounds sum theirs."""
+    x = Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    lo = Tensor([2.0, 2.0, 2.0, 2.0], requires_grad=True)
+    hi = Tensor([1.0, 5.0, 5.0, 3.0], requires_grad=True)   # hi < lo at the first entry
+    y = x.clamp(lo, hi)
+    np.testing.assert_array_equal(y.data, [1.0, 2.0, 3.0, 3.0])
+    (y * Tensor([1.0, 10.0, 100.0, 1000.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0, 10, 100, 0])
+    np.testing.assert_array_equal(lo.grad.data, [0, 0, 0, 0])   # ties at lo go to x
+    np.testing.assert_array_equal(hi.grad.data, [1, 0, 0, 1000])
+    x = Tensor([[0.0, 5.0], [3.0, -1.0]], requires_grad=True)
+    lo, hi = Tensor(1.0, requires_grad=True), Tensor([4.0, 4.0], requires_grad=True)
+    x.clamp(lo, hi).sum().backward()
+    assert lo.grad.item() == 2.0   # two entries below 1
+    np.testing.assert_array_equal(hi.grad.data, [0, 1])   # column 1's 5 above 4
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_clamp_with_tensor_bounds_passes_gradcheck(seed):
+    rng = np.random.default_rng(seed)
+    x, lo, hi = (Tensor(rng.uniform(-3, 3, s), requires_grad=True) for s in ((3, 4), (4,), (3, 1)))
+    assert gradcheck(lambda x, lo, hi: x.clamp(lo, hi), (x, lo, hi))
+    assert gradcheck(lambda x, lo: x.clamp(min=lo), (x, lo))
+
+
 def test_maximum_minimum_split_ties_evenly():
     a = Tensor([1.0, 2.0, 3.0], requires_grad=True)
     b = Tensor([1.0, 1.0, 4.0], requires_grad=True)

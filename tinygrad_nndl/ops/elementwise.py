@@ -253,26 +253,39 @@ class Relu(Function):
 
 
 class Clamp(Function):
-    """Clip into [min, max]; the gradient passes where min <= x <= max."""
+    """Clip into [lo, hi]; a bound is None (none), a number or a tensor
+    (broadcast), and with lo > hi every entry is hi, as in PyTorch.
 
-    min = None
-    max = None
+    Backward, PyTorch's rule: x's gradient passes where lo <= x <= hi (a tie
+    goes to x), lo's where x < lo (and lo < hi), hi's where x > hi (or hi < lo).
+    """
 
-    def forward(self, a):
-        if self.min is not None:
-            a = np.maximum(a, self.min)
-        if self.max is not None:
-            a = np.minimum(a, self.max)
+    def forward(self, a, lo, hi):
+        if lo is not None:
+            a = np.maximum(a, lo)
+        if hi is not None:
+            a = np.minimum(a, hi)
         return a
 
-    def backward(self, g, out, a):
+    def backward(self, g, out, a, lo, hi):
         av = value(a)
-        inside = np.ones(av.shape, dtype=bool)
-        if self.min is not None:
-            inside &= av >= self.min
-        if self.max is not None:
-            inside &= av <= self.max
-        return (g * inside,)
+        lv = None if lo is None else value(lo)
+        hv = None if hi is None else value(hi)
+        inside = True
+        if lv is not None:
+            inside = av >= lv
+        if hv is not None:
+            inside = np.logical_and(inside, av <= hv)
+        ga = gl = gh = None
+        if self.needs[0]:
+            ga = sum_to(where(inside, g, 0), shape_of(av))
+        if self.needs[1]:
+            below = av < lv if hv is None else np.logical_and(av < lv, lv < hv)
+            gl = sum_to(where(below, g, 0), shape_of(lv))
+        if self.needs[2]:
+            above = av > hv if lv is None else np.logical_or(av > hv, hv < lv)
+            gh = sum_to(where(above, g, 0), shape_of(hv))
+        return ga, gl, gh
 
 
 class Maximum(Function):

@@ -192,8 +192,7 @@ class _Methods:
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        # Tensor bounds act as constants (no gradient flows into them).
-        return E.Clamp.apply(self, min=_value(min), max=_value(max))
+        return E.Clamp.apply(self, _bound(min), _bound(max))
 
     clip = clamp
 
@@ -518,7 +517,7 @@ class _Methods:
     def clamp_(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clamp_: at least one of min and max must be given")
-        return self._inplace("clamp_", E.Clamp, min=_value(min), max=_value(max))
+        return self._inplace("clamp_", E.Clamp, _bound(min), _bound(max))
 
     clip_ = clamp_
 
@@ -1053,6 +1052,11 @@ def _check_ranks(name, *operands, ndim, kind):
     if a.data.shape[-1] != b.data.shape[-2]:
         raise RuntimeError(f"{name}: shapes cannot be multiplied ({'x'.join(map(str, a.shape))} "
                            f"and {'x'.join(map(str, b.shape))})")
+
+
+def _bound(x):
+    """A clamp bound: None, a number, or a tensor that gets a gradient."""
+    return None if x is None else _operand(x)
 
 
 def _retain_on(node, t):
