@@ -291,3 +291,28 @@ def test_diagonal_is_numpys_diagonal_a_writeable_view_and_differentiable(shape, 
     view.setflags(write=True)
     view[...] = 7.0
     np.testing.assert_array_equal(plain.data, want)
+
+
+# ----- one element picked by integers: a 0-d view, as PyTorch's select -------------
+
+@pytest.mark.parametrize("pick", [lambda x: x[1, 2], lambda x: x[1][2], lambda x: x[-1, -1],
+                                  lambda x: x.select(0, 1)[2], lambda x: x.unbind()[1][2],
+                                  lambda x: list(x[1])[2], lambda x: x[Tensor(1), 2]])
+def test_an_element_picked_by_integers_is_a_view_that_writes_through(pick):
+    """numpy gives a scalar copy there, so x[0].mul_(2) changed nothing."""
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    element = pick(x)
+    assert element.shape == ()
+    element.mul_(10)
+    np.testing.assert_array_equal(x.data, [[0, 1, 2], [3, 4, 50]])
+    x.add_(1)
+    assert element.item() == 51.0   # and sees later changes of x
+
+
+def test_an_element_of_a_leaf_that_requires_grad_refuses_an_inplace_change():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="add_"):
+        x[0].add_(1)
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    (x[1] * 3 + x[Tensor(0)]).backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 3.0])

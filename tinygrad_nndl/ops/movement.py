@@ -83,7 +83,11 @@ class GetItem(Function):
 
     def forward(self, a):
         self.in_shape = a.shape
-        return a[self.index]
+        out = a[self.index]
+        if type(out) is not np.ndarray:   # an int for every dimension: numpy gives a scalar
+            index = self.index if type(self.index) is tuple else (self.index,)
+            out = a[index + (Ellipsis,)]   # copy; PyTorch a 0-d view, which this is
+        return out
 
     def backward(self, g, out, a):
         return (slice_grad(g, self.in_shape, self.index, _has_int_array(self.index)),)

@@ -45,12 +45,19 @@ def _value(x):
 
 def _numpy_index(index):
     if isinstance(index, Tensor):
-        return index.data
+        return _index_entry(index)
     if isinstance(index, list) and _list_is_tuple(index):
         index = tuple(index)
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(_index_entry(i) if isinstance(i, Tensor) else i for i in index)
     return index
+
+
+def _index_entry(t):
+    """A Tensor in an index, as numpy reads it: a 0-d integer one picks like
+    an int (PyTorch's select, a view), not as an index array (a copy)."""
+    data = t.data
+    return int(data) if data.ndim == 0 and data.dtype.kind in "iu" else data
 
 
 def _list_is_tuple(index):
