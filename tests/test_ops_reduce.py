@@ -245,6 +245,25 @@ def test_var_std(sd, keepdim, data):
     assert gradcheck(lambda x: x.var(dim, keepdim=keepdim), (x,))
 
 
+def test_std_of_a_constant_sample_has_zero_gradient_as_pytorch():
+    """std's derivative (x - mean) / ((n - 1) std) is 0/0 at a constant
+    sample: PyTorch passes no gradient there (a NaN would spread into every
+    weight behind it); other rows keep theirs."""
+    x = Tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    x.std(dim=1).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [[0, 0, 0], [-0.5, 0, 0.5]])
+    x = Tensor([2.0, 2.0, 2.0], requires_grad=True)
+    g, = tg.autograd.grad(x.std(unbiased=False), x, create_graph=True)
+    np.testing.assert_array_equal(g.data, [0, 0, 0])
+
+
+@pytest.mark.parametrize("values, want", [([1.0, 2.0], np.inf), ([1.0, 1.0], np.nan)])
+def test_var_with_no_degrees_of_freedom_divides_by_zero_as_pytorch(values, want):
+    """PyTorch divides by max(0, n - correction): inf, or 0/0 for a constant sample."""
+    for correction in (2, 3):
+        np.testing.assert_array_equal(Tensor(values).var(correction=correction).item(), want)
+
+
 # ----- bad dims --------------------------------------------------------------------
 @pytest.mark.parametrize("op", [
     lambda x: x.sum(2), lambda x: x.mean(-3), lambda x: x.amax((0, 5)),

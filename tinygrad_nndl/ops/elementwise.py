@@ -136,6 +136,15 @@ class Sqrt(Function):
         return (g / (2 * out),)
 
 
+class Std(Sqrt):
+    """The square root of a variance, as ``std`` takes it. Backward as sqrt's,
+    except where the result is 0 (a constant sample): no gradient there, as
+    PyTorch's std gives, where sqrt's inf times the variance's zero is NaN."""
+
+    def backward(self, g, out, a):
+        return (where(value(out) == 0, 0, g / (2 * out)),)
+
+
 class Abs(Function):
     """|a|; the subgradient at 0 is 0, as in PyTorch."""
 

@@ -285,8 +285,9 @@ class _Methods:
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None,
             keepdims=None):
         """Variance over ``dim``, dividing by n - correction (torch.var): by
-        default correction = 1 (Bessel's), 0 with ``unbiased=False``. NaN when
-        n <= correction, as in PyTorch."""
+        default correction = 1 (Bessel's), 0 with ``unbiased=False``. When
+        n <= correction the divisor is 0, as in PyTorch: inf, or NaN for a
+        constant sample."""
         dim, keepdim = _alias("var", dim, keepdim, axis, keepdims)
         if self.data.dtype.kind not in "fc":   # PyTorch's error (for std too)
             raise RuntimeError("std and var only support floating point and complex dtypes")
@@ -297,13 +298,13 @@ class _Methods:
         for a in axes:
             count *= self.data.shape[a]
         centered = self - self.mean(dim, keepdim=True)
-        scale = 1.0 / (count - correction) if count > correction else float("nan")
+        scale = 1.0 / (count - correction) if count > correction else float("inf")
         return (centered * centered).sum(dim, keepdim) * scale
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None,
             keepdims=None):
         dim, keepdim = _alias("std", dim, keepdim, axis, keepdims)
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return E.Std.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         dim, keepdim = _alias("amax", dim, keepdim, axis, keepdims)
