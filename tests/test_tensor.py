@@ -20,8 +20,10 @@ from tinygrad_nndl.testing import arrays, shapes
     (np.float64(2.0), np.float64),
     (3, np.int64),
     ([1, 2, 3], np.int64),
-    (np.array([1, 2], dtype=np.int32), np.int64),
-    (np.array([1, 2], dtype=np.uint8), np.int64),
+    (np.array([1, 2], dtype=np.int32), np.int32),    # numpy's integer dtypes stay, as in
+    (np.array([1, 2], dtype=np.uint8), np.uint8),    # PyTorch (raw MNIST bytes are uint8)
+    (np.int32(5), np.int32),
+    ([Tensor(1.0), Tensor(2.0)], np.float32),        # a list of 0-d tensors
     (True, np.bool_),
     ([True, False], np.bool_),
     (np.array([True]), np.bool_),
@@ -188,6 +190,23 @@ def test_full():
     assert t.shape == (2, 3) and t.dtype == np.float32 and np.all(t.data == 1.5)
     assert tg.full(3, 2).dtype == np.int64 and tg.full([2], True).dtype == np.bool_
     assert tg.full((2,), 2, dtype=tg.float64).dtype == np.float64
+    # a numpy scalar fill counts as a Python number, as in PyTorch
+    assert tg.full((2,), np.float64(1.5)).dtype == np.float32
+    assert tg.full((2,), np.int32(1)).dtype == np.int64
+
+
+def test_as_tensor_shares_an_array_and_keeps_a_tensors_graph_as_pytorch():
+    a = np.array([1.0, 2.0])
+    t = tg.as_tensor(a)
+    a[0] = 9.0
+    assert t.dtype == np.float64 and t.data.tolist() == [9.0, 2.0]   # shared, not copied
+    assert tg.as_tensor(a, dtype=np.float32).data.tolist() == [9.0, 2.0]
+    assert tg.as_tensor(np.array([1, 2], np.uint8)).dtype == np.uint8
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = tg.as_tensor(x, dtype=np.float64)   # x.to(float64): still in x's graph
+    assert y.dtype == np.float64 and y.requires_grad
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
 
 
 @given(shapes(max_dims=3))

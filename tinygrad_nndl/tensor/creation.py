@@ -32,8 +32,9 @@ def ones(*size, dtype=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
-    if dtype is None:
-        dtype = to_array(fill_value).dtype
+    if dtype is None:   # a numpy scalar counts as a Python number, as in PyTorch
+        dtype = to_array(fill_value.item() if isinstance(fill_value, np.generic)
+                         else fill_value).dtype
     return _make(np.full(_shape_arg((size,)), fill_value, dtype=as_dtype(dtype)), requires_grad)
 
 

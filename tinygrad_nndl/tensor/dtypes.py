@@ -49,16 +49,24 @@ def to_array(data, dtype=None):
         data = data.data   # a Tensor: copy its values, as torch.tensor does
     if dtype is not None:
         return np.array(data, dtype=np.dtype(dtype))
-    if isinstance(data, (np.ndarray, np.generic)):
-        kind = data.dtype.kind
-        if kind == "f":
+    if isinstance(data, (np.ndarray, np.generic)):   # numpy's dtype is kept, as PyTorch keeps it
+        if data.dtype.kind in _DEFAULT_BY_KIND:
             return np.array(data)
-        if kind in _DEFAULT_BY_KIND:
-            return np.array(data, dtype=_DEFAULT_BY_KIND[kind])
         raise TypeError(f"tensor: unsupported numpy dtype {data.dtype}")
     arr = np.array(data)
+    if arr.dtype.kind == "O" and isinstance(data, (list, tuple)):   # Tensors in a list
+        arr = np.array(_unwrapped(data))
     kind = arr.dtype.kind
     if kind not in _DEFAULT_BY_KIND:
         raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
                         f"(numpy dtype {arr.dtype})")
     return arr.astype(_DEFAULT_BY_KIND[kind], copy=False)
+
+
+def _unwrapped(data):
+    """Nested lists and tuples with the Tensors in them replaced by their arrays
+    (torch.tensor([t1, t2]) of 0-d tensors)."""
+    if isinstance(data, (list, tuple)):
+        return [_unwrapped(d) for d in data]
+    inner = getattr(data, "data", None)
+    return inner if isinstance(inner, np.ndarray) else data

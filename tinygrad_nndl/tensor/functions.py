@@ -6,6 +6,7 @@ import numpy as np
 from ..ops import elementwise as E
 from ..ops import movement as M
 from ..ops.einsum import Einsum, parse
+from .device import as_device
 from .tensor import PRINT_OPTIONS, Tensor, _operand, _value
 
 
@@ -456,9 +457,15 @@ concat = concatenate = cat
 
 
 def as_tensor(data, dtype=None, device=None):
-    """``data`` as a Tensor, without a copy when it already is one of that dtype."""
-    if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
-        return data
+    """``data`` as a Tensor, without a copy when it already is one of that
+    dtype: a Tensor as itself, a numpy array shared (torch.as_tensor). A
+    Tensor of another dtype is cast by ``to``, which keeps its graph."""
+    as_device(device)
+    same = dtype is None or np.dtype(dtype) == getattr(data, "dtype", None)
+    if isinstance(data, Tensor):
+        return data if same else data.to(dtype)
+    if same and isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+        return Tensor._make(data, None)
     return Tensor(data, dtype=dtype)
 
 
