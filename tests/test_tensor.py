@@ -326,3 +326,20 @@ def test_integer_and_bool_conversions_leave_the_graph():
         assert t.dtype == dtype and not t.requires_grad
     np.testing.assert_array_equal(x.long().data, [0, 1, -2])
     np.testing.assert_array_equal(x.bool().data, [False, True, True])
+
+
+def test_a_0d_tensor_formats_as_its_number_in_f_strings():
+    loss = Tensor(2.5)
+    assert f"{loss:.4f}" == "2.5000" and f"{Tensor(3):>4}" == "   3" and f"{loss}" == "2.5"
+    assert f"{Tensor([1.0, 2.0])}" == repr(Tensor([1.0, 2.0]))
+    with pytest.raises(TypeError):   # a spec for several numbers: PyTorch's TypeError
+        f"{Tensor([1.0, 2.0]):.2f}"
+
+
+def test_randint_takes_high_and_size_as_pytorch():
+    tg.manual_seed(0)
+    for t, high in ((tg.randint(5, (3,)), 5), (tg.randint(3, size=(2, 2)), 3)):
+        assert t.dtype == np.int64 and t.data.min() >= 0 and t.data.max() < high
+    assert tg.randint(5, (3,)).shape == (3,) and tg.randint(2, 5, (4, 2)).shape == (4, 2)
+    t = tg.randint(2, 5, (1000,))
+    assert set(t.data.tolist()) == {2, 3, 4}

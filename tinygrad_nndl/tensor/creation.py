@@ -55,7 +55,10 @@ def rand(*size, dtype=None, requires_grad=False):
 
 
 def randint(low, high=None, size=(), dtype=None):
-    if high is None:
+    """Integers in [low, high); ``randint(high, size)`` as PyTorch reads it."""
+    if isinstance(high, (tuple, list)):   # randint(10, (3,)): high and size
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     return _make(generator().integers(low, high, _shape_arg((size,)))
                  .astype(as_dtype(dtype) or np.int64), False)

@@ -298,6 +298,13 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
+    def __format__(self, spec):
+        """f"{loss:.4f}" formats a 0-d tensor's number, as PyTorch; any other
+        tensor takes only an empty spec."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
+
 
 
 _new = object.__new__
