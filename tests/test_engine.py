@@ -921,3 +921,16 @@ def test_a_hook_that_backpropagates_its_own_graph_meets_the_released_error():
     y.register_hook(hook)
     with pytest.raises(RuntimeError, match="a second time.*Exp"):
         z.backward(retain_graph=True)
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: tg.ones(2, 3) + tg.ones(4), lambda: tg.ones(2, 3) @ tg.ones(2, 3),
+    lambda: tg.ones(6).reshape(5, -1), lambda: tg.ones(2, 3).view(4, -1),
+    lambda: tg.ones(2, 3).expand(4), lambda: tg.cat([tg.ones(2, 3), tg.ones(2, 4)]),
+    lambda: tg.stack([tg.ones(2), tg.ones(3)]), lambda: tg.ones(2).item(),
+    lambda: bool(tg.ones(2)), lambda: tg.ones(2).clamp(), lambda: tg.ones(2, 3).sum((0, 0)),
+    lambda: tg.ones(2).add_(tg.ones(3))])
+def test_bad_input_to_an_op_is_pytorchs_runtime_error_and_numpys_value_error(bad):
+    with pytest.raises(RuntimeError) as caught:
+        bad()
+    assert isinstance(caught.value, ValueError)

@@ -32,6 +32,7 @@ import weakref
 
 import numpy as np
 
+from ..tensor.errors import OpError
 from ..tensor.tensor import Tensor
 from ..tensor.version import sequence
 from .grad_mode import ANOMALY, CHECK_NAN, GRAD, mode
@@ -200,7 +201,7 @@ class Function:
             out = fn.forward(*arrays)
         except (ValueError, IndexError) as e:
             shapes = ", ".join("None" if x is None else str(_shape_of(x)) for x in inputs)
-            kind = IndexError if isinstance(e, IndexError) else ValueError
+            kind = IndexError if isinstance(e, IndexError) else OpError
             raise kind(f"{cls.op_name()}: {e} (input shapes: {shapes})") from None
         finally:
             unhush(quiet)

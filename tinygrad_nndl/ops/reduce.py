@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd.function import Function
+from ..tensor.errors import OpError
 from .dual import broadcast_to, exp, reduce_sum, reshape, value
 
 
@@ -21,7 +22,7 @@ def normalize_dims(dim, ndim):
                              f"[{-size}, {size - 1}], but got {d})")
         out.append(int(d) % size)
     if len(set(out)) != len(out):
-        raise ValueError(f"dim {dims} appears more than once in the list of dims")
+        raise OpError(f"dim {dims} appears more than once in the list of dims")
     return tuple(sorted(out)) if ndim else ()
 
 

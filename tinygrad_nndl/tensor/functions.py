@@ -7,6 +7,7 @@ from ..ops import elementwise as E
 from ..ops import movement as M
 from ..ops.einsum import Einsum, parse
 from .device import as_device
+from .errors import OpError
 from .tensor import PRINT_OPTIONS, Tensor, _operand, _value
 
 
@@ -18,11 +19,11 @@ def cat(tensors, dim=0):
     """Concatenate along ``dim``; all other dimensions must match."""
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise OpError("cat: expected a non-empty sequence of tensors")
     ndim = tensors[0].ndim
     for i, t in enumerate(tensors):
         if t.ndim != ndim:
-            raise ValueError(f"cat: tensor 0 has {ndim} dimensions but tensor {i} has "
+            raise OpError(f"cat: tensor 0 has {ndim} dimensions but tensor {i} has "
                              f"{t.ndim} (shapes {tensors[0].shape} and {t.shape})")
     if ndim and not -ndim <= dim < ndim:
         raise IndexError(f"cat: dim {dim} out of range for {ndim}-dimensional tensors")
@@ -33,11 +34,11 @@ def stack(tensors, dim=0):
     """Join equal-shaped tensors along a new dimension ``dim``."""
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise OpError("stack: expected a non-empty sequence of tensors")
     shape = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.shape != shape:
-            raise ValueError(f"stack: all tensors must have the same shape, tensor 0 has "
+            raise OpError(f"stack: all tensors must have the same shape, tensor 0 has "
                              f"{shape} and tensor {i} has {t.shape}")
     return cat([t.unsqueeze(dim) for t in tensors], dim=dim)
 
@@ -278,13 +279,13 @@ def einsum(equation, *operands):
     for term, x in zip(terms, operands):
         for c, n in zip(term, x.shape):
             if sizes.get(c, 1) not in (1, n) and n != 1:
-                raise ValueError(f"einsum: subscript {c!r} has size {n} for an operand of "
+                raise OpError(f"einsum: subscript {c!r} has size {n} for an operand of "
                                  f"shape {x.shape}, which does not match the size "
                                  f"{sizes[c]} it has elsewhere (equation {equation!r})")
             sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
     used = "".join(terms)
     if len(set(out)) != len(out) or any(c not in used for c in out):
-        raise ValueError(f"einsum: the output subscripts of {equation!r} must be distinct "
+        raise OpError(f"einsum: the output subscripts of {equation!r} must be distinct "
                          f"and each appear in an operand")
     operands = [x.expand(tuple(sizes[c] for c in term)) if len(set(term)) == len(term)
                 else x for term, x in zip(terms, operands)]

@@ -23,6 +23,7 @@ from ..ops import select as S
 from ..ops import trig as T
 from .device import as_device, device
 from .dtypes import is_floating, torch_name
+from .errors import OpError
 from .random import generator
 from .tensor import MaxResult, Tensor, _numpy_index, _operand, _shape_arg, _value
 from .version import mark_modified
@@ -191,7 +192,7 @@ class _Methods:
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise OpError("clamp: at least one of min and max must be given")
         return E.Clamp.apply(self, _bound(min), _bound(max))
 
     clip = clamp
@@ -419,7 +420,7 @@ class _Methods:
         n = self.data.ndim
         if not (len(dims) == n and all(-n <= d < n for d in dims)
                 and len({d % n for d in dims}) == n):
-            raise ValueError(f"permute: dims {dims} are not a permutation of the "
+            raise OpError(f"permute: dims {dims} are not a permutation of the "
                              f"{n} dimensions of shape {self.shape}")
         return M.Permute.apply(self, axes=tuple(d % n for d in dims))
 
@@ -443,7 +444,7 @@ class _Methods:
         sizes = _shape_arg(sizes)
         lead = len(sizes) - self.data.ndim
         if lead < 0:
-            raise ValueError(f"expand: the target shape {sizes} has fewer dimensions than "
+            raise OpError(f"expand: the target shape {sizes} has fewer dimensions than "
                              f"the tensor's shape {self.shape}")
         shape = tuple(self.data.shape[i - lead] if n == -1 and i >= lead else n
                       for i, n in enumerate(sizes))
@@ -517,7 +518,7 @@ class _Methods:
 
     def clamp_(self, min=None, max=None):
         if min is None and max is None:
-            raise ValueError("clamp_: at least one of min and max must be given")
+            raise OpError("clamp_: at least one of min and max must be given")
         return self._inplace("clamp_", E.Clamp, _bound(min), _bound(max))
 
     clip_ = clamp_

@@ -12,6 +12,7 @@ import numpy as np
 import weakref
 
 from .device import CPU, device
+from .errors import OpError
 from .version import mark_modified, version
 from .dtypes import as_dtype, is_floating, to_array
 
@@ -233,7 +234,7 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+            raise OpError(f"item: only one-element tensors can be converted to a Python "
                              f"scalar, this one has shape {self.shape}")
         return self.data.item()
 

@@ -1,0 +1,7 @@
+"""The error an op raises for input it cannot take: shapes that do not
+broadcast or multiply, a reshape that cannot be, a dim given twice."""
+
+
+class OpError(RuntimeError, ValueError):
+    """PyTorch raises RuntimeError here and numpy ValueError: this is both, so
+    code written against either catches it."""
