@@ -351,3 +351,64 @@ def test_sigmoid_and_tanh_gradients_are_their_closed_forms_for_every_rank(shape,
     s = Tensor(np.asarray(0.5, dtype), requires_grad=True)
     (s * s).tanh().backward()   # a scalar's tanh inside a graph
     np.testing.assert_allclose(s.grad.data, 2 * 0.5 * (1 - np.tanh(0.25) ** 2), rtol=tol)
+
+
+# ----- rounded division, remainders, log1p and expm1 -------------------------------
+
+def test_floor_division_and_remainders_round_as_python_and_c():
+    a, b = Tensor([7, -7, 7, -7]), Tensor([2, 2, -2, -2])
+    assert (a // b).data.tolist() == [3, -4, -4, 3] and (a // b).dtype == np.int64
+    assert (a % b).data.tolist() == [1, 1, -1, -1]                 # b's sign, as Python's
+    assert tg.fmod(a, b).data.tolist() == [1, -1, 1, -1]           # a's sign, as C's
+    assert a.div(b, rounding_mode="trunc").data.tolist() == [3, -3, -3, 3]
+    assert (7 // Tensor([2, -2])).data.tolist() == [3, -4] and (7 % Tensor([3])).item() == 1
+    x = Tensor([-2.5, 2.5, -7.0])
+    assert (x // 2).data.tolist() == [-2.0, 1.0, -4.0] and (x // 2).dtype == np.float32
+    assert x.div(2, rounding_mode="trunc").data.tolist() == [-1.0, 1.0, -3.0]
+    assert (Tensor([7, -7]) // 2.5).dtype == np.float32
+    with pytest.raises(RuntimeError, match="division by zero"):
+        Tensor([1, 2]) // Tensor([1, 0])
+    with pytest.raises(ValueError, match="rounding_mode"):
+        x.div(2, rounding_mode="round")
+
+
+def test_rounded_division_has_a_zero_gradient_and_remainders_the_closed_form():
+    a = Tensor([7.0, -7.0, 2.5], requires_grad=True)
+    b = Tensor([2.0, 2.0, 3.0], requires_grad=True)
+    (a // b + a.div(b, rounding_mode="trunc")).sum().backward()
+    assert a.grad.data.tolist() == [0, 0, 0] and b.grad.data.tolist() == [0, 0, 0]
+    a.grad = b.grad = None
+    (a % b * 10 + tg.fmod(a, b)).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [11, 11, 11])
+    # d/db (a - b floor(a/b)) = -floor(a/b); fmod's -trunc(a/b)
+    np.testing.assert_array_equal(b.grad.data, [-10 * 3 - 3, -10 * -4 + 3, 0])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_remainders_log1p_expm1_pass_gradcheck_and_gradgradcheck(seed):
+    rng = np.random.default_rng(seed)
+    a = Tensor(rng.uniform(-5, 5, (3, 4)), requires_grad=True)
+    b = Tensor(rng.uniform(0.5, 2, (4,)) * rng.choice([-1, 1], 4), requires_grad=True)
+    assert gradcheck(lambda a, b: a % b, (a, b)) and gradcheck(tg.fmod, (a, b))
+    p = Tensor(rng.uniform(-0.9, 3, (5,)), requires_grad=True)
+    for f in (Tensor.log1p, Tensor.expm1):
+        assert gradcheck(f, (p,)) and gradgradcheck(f, (p,))
+
+
+def test_log1p_and_expm1_are_exact_for_tiny_arguments():
+    tiny = Tensor([1e-10], dtype=np.float64)
+    assert tiny.log1p().item() == np.log1p(1e-10) and tiny.expm1().item() == np.expm1(1e-10)
+    assert tg.log1p(tiny).item() != 0.0   # log(1 + 1e-10) in float64 would lose most digits
+
+
+def test_module_level_arithmetic_as_pytorch():
+    a, b = Tensor([1.0, 2.0]), Tensor([3.0, 5.0])
+    assert tg.add(a, b, alpha=2).data.tolist() == [7.0, 12.0]
+    assert tg.sub(a, b, alpha=0.5).data.tolist() == [-0.5, -0.5]
+    assert tg.mul(a, b).data.tolist() == tg.multiply(a, b).data.tolist() == [3.0, 10.0]
+    assert tg.div(b, 2).data.tolist() == tg.true_divide(b, 2).data.tolist() == [1.5, 2.5]
+    assert tg.div(b, 2, rounding_mode="floor").data.tolist() == [1.0, 2.0]
+    assert tg.neg(a).data.tolist() == tg.negative(a).data.tolist() == [-1.0, -2.0]
+    assert tg.subtract(b, 1).data.tolist() == [2.0, 4.0] and tg.add(2, a).dtype == np.float32
+    assert tg.floor_divide(b, 2).data.tolist() == [1.0, 2.0]
+    assert tg.remainder(b, 2).data.tolist() == [1.0, 1.0]

@@ -88,6 +88,8 @@ UNARY = {
     "rsub": (lambda t: 1 - t, lambda t: 1 - t, GRID),
     "rdiv": (lambda t: 3 / t, lambda t: 3 / t, POSITIVE_GRID),
     "square": (Tensor.square, torch.square, GRID),
+    "log1p": (Tensor.log1p, torch.log1p, POSITIVE_GRID),
+    "expm1": (Tensor.expm1, torch.expm1, SMOOTH),
     "maximum_number": (lambda t: t.maximum(Tensor(0.5)), lambda t: torch.maximum(
         t, torch.tensor(0.5, dtype=torch.float64)), GRID),
 }
@@ -111,6 +113,14 @@ BINARY = {
     "pow": (lambda a, b: a ** b, POSITIVE_GRID, SMOOTH.filter(lambda v: v != 0)),
     "maximum": ((Tensor.maximum, torch.maximum), GRID, GRID),
     "minimum": ((Tensor.minimum, torch.minimum), GRID, GRID),
+    "remainder": (lambda a, b: a % b, GRID, GRID.filter(lambda v: v != 0)),
+    "fmod": ((Tensor.fmod, torch.fmod), GRID, GRID.filter(lambda v: v != 0)),
+    "div_trunc": (lambda a, b: a.div(b, rounding_mode="trunc"), GRID, GRID.filter(lambda v: v)),
+    "div_floor": (lambda a, b: a.div(b, rounding_mode="floor"), GRID, GRID.filter(lambda v: v)),
+    "add_alpha": ((lambda a, b: a.add(b, alpha=2.5), lambda a, b: torch.add(a, b, alpha=2.5)),
+                  GRID, GRID),
+    "sub_alpha": ((lambda a, b: a.sub(b, alpha=-3), lambda a, b: torch.sub(a, b, alpha=-3)),
+                  GRID, GRID),
 }
 
 

@@ -14,18 +14,20 @@ from .tensor.creation import (arange, empty, eye, from_numpy, full, full_like, l
                               ones, ones_like, rand, rand_like, randint, randn, randn_like,
                               randperm, tensor, zeros, zeros_like)
 from .tensor.functions import (  # noqa: A004 - torch's names shadow builtins here
-                               abs, allclose, amax, amin, argmax, argmin, argsort, as_tensor,
+                               abs, add, allclose, amax, amin, argmax, argmin, argsort, as_tensor,
                                bmm, broadcast_to, cat, ceil, chunk, clamp, clone, concat,
-                               concatenate, cos, count_nonzero, cumsum, diag, diagonal, dot, einsum,
-                               exp, flatten, flip, floor, gather, get_default_dtype, index_select,
-                               is_floating_point, is_tensor, isclose, isfinite, isinf, isnan, log,
+                               concatenate, cos, count_nonzero, cumsum, diag, diagonal, div, divide,
+                               dot, einsum, exp, expm1, flatten, flip, floor, floor_divide, fmod,
+                               gather, get_default_dtype, index_select, is_floating_point,
+                               is_tensor, isclose, isfinite, isinf, isnan, log, log1p,
                                log_softmax, logical_and, logical_not, logical_or, logical_xor,
                                logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mm,
-                               movedim, narrow, nonzero, norm, numel, outer, permute, pow,
-                               reciprocal, relu, reshape, roll, round, rsqrt, select,
-                               set_printoptions, sigmoid, sin, softmax, sort, split, sqrt, squeeze,
-                               stack, std, sum, swapaxes, t, tan, tanh, tile, topk, trace,
-                               transpose, tril, triu, trunc, unbind, unsqueeze, var, where)
+                               movedim, mul, multiply, narrow, neg, negative, nonzero, norm, numel,
+                               outer, permute, pow, reciprocal, relu, remainder, reshape, roll,
+                               round, rsqrt, select, set_printoptions, sigmoid, sin, softmax, sort,
+                               split, sqrt, squeeze, stack, std, sub, subtract, sum, swapaxes, t,
+                               tan, tanh, tile, topk, trace, transpose, tril, triu, true_divide,
+                               trunc, unbind, unsqueeze, var, where)
 from .autograd import (enable_grad, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                        is_grad_enabled, no_grad, set_grad_enabled)
 from . import autograd

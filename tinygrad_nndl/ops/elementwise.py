@@ -3,6 +3,7 @@ back to each input's shape (``sum_to``)."""
 import numpy as np
 
 from ..autograd.function import OUT, Function, hush, unhush
+from ..tensor.errors import OpError
 from .dual import BLAS_DTYPES, astype, log, sum_to, value, where
 
 
@@ -122,6 +123,28 @@ class Log(Function):
 
     def backward(self, g, out, a):
         return (g / a,)
+
+
+class Log1p(Function):
+    """log(1 + a), exact for tiny a (where 1 + a rounds to 1)."""
+
+    def forward(self, a):
+        return np.log1p(a)
+
+    def backward(self, g, out, a):
+        return (g / (a + 1),)
+
+
+class Expm1(Function):
+    """e^a - 1, exact for tiny a."""
+
+    save_inputs, save_output = False, True
+
+    def forward(self, a):
+        return np.expm1(a)
+
+    def backward(self, g, out, a):
+        return (g * (out + 1),)
 
 
 class Sqrt(Function):
@@ -359,6 +382,60 @@ class Cast(Function):
 
     def backward(self, g, out, a):
         return (astype(g, self.in_dtype),)
+
+
+def _refuse_integer_zero(a, b, name):
+    """PyTorch raises for an integer division by zero (numpy gives 0)."""
+    if (np.result_type(a, b).kind in "iub" and isinstance(b, (np.ndarray, np.generic, int))
+            and not np.all(b)):
+        raise OpError(f"{name}: ZeroDivisionError: integer division by zero")
+
+
+class RoundedDiv(Function):
+    """a / b rounded down (``mode`` 'floor': floor_divide, //) or toward zero
+    ('trunc'), integers for integers. Piecewise constant: a zero gradient,
+    as PyTorch's div(rounding_mode=...)."""
+
+    save_inputs = False
+    mode = "floor"
+
+    def forward(self, a, b):
+        self.shapes = shape_of(a), shape_of(b)
+        _refuse_integer_zero(a, b, "floor_divide" if self.mode == "floor" else "div")
+        q = np.floor_divide(a, b)
+        if self.mode == "trunc":   # up by one where the exact quotient was negative, not whole
+            q = q + ((np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
+        return q
+
+    def backward(self, g, out, a, b):
+        zero = g * 0
+        sa, sb = self.shapes
+        return (sum_to(zero, sa) if self.needs[0] else None,
+                sum_to(zero, sb) if self.needs[1] else None)
+
+
+class Remainder(Function):
+    """a - b * floor(a / b): the sign of b, as Python's % (``truncated``: C's
+    fmod, a - b * trunc(a / b), the sign of a). Backward: dr/da = 1, dr/db =
+    -(the rounded quotient), as PyTorch's."""
+
+    reads = (), (0, 1)
+    truncated = False
+
+    def forward(self, a, b):
+        name = "fmod" if self.truncated else "remainder"
+        _refuse_integer_zero(a, b, name)
+        return np.fmod(a, b) if self.truncated else np.remainder(a, b)
+
+    def backward(self, g, out, a, b):
+        ga = gb = None
+        if self.needs[0]:
+            ga = sum_to(g, shape_of(value(a)))
+        if self.needs[1]:
+            q = np.divide(value(a), value(b))
+            q = np.trunc(q) if self.truncated else np.floor(q)
+            gb = sum_to(-g * q, shape_of(value(b)))
+        return ga, gb
 
 
 class Sign(Function):

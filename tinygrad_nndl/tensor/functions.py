@@ -74,6 +74,49 @@ def log(x):
     return _as_tensor(x).log()
 
 
+def log1p(x):
+    return _as_tensor(x).log1p()
+
+
+def expm1(x):
+    return _as_tensor(x).expm1()
+
+
+def add(input, other, *, alpha=1):  # noqa: A002 - torch's argument names
+    return _as_tensor(input).add(other, alpha=alpha)
+
+
+def sub(input, other, *, alpha=1):  # noqa: A002
+    return _as_tensor(input).sub(other, alpha=alpha)
+
+
+def mul(input, other):  # noqa: A002
+    return _as_tensor(input) * other
+
+
+def div(input, other, *, rounding_mode=None):  # noqa: A002
+    return _as_tensor(input).div(other, rounding_mode=rounding_mode)
+
+
+def neg(input):  # noqa: A002
+    return -_as_tensor(input)
+
+
+def floor_divide(input, other):  # noqa: A002
+    return _as_tensor(input).floor_divide(other)
+
+
+def remainder(input, other):  # noqa: A002
+    return _as_tensor(input).remainder(other)
+
+
+def fmod(input, other):  # noqa: A002
+    return _as_tensor(input).fmod(other)
+
+
+subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
+
+
 def sqrt(x):
     return _as_tensor(x).sqrt()
 

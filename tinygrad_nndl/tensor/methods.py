@@ -163,10 +163,51 @@ class _Methods:
     def __abs__(self):
         return E.Abs.apply(self)
 
-    add = __add__
-    sub = __sub__
-    mul = __mul__
-    div = __truediv__
+    def __floordiv__(self, other):
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other):
+        return E.RoundedDiv.apply(_operand(other), self)
+
+    def __mod__(self, other):
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        return E.Remainder.apply(_operand(other), self)
+
+    def add(self, other, *, alpha=1):
+        """self + alpha * other (torch.add)."""
+        return self + (other if alpha == 1 else _scaled(other, alpha))
+
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other (torch.sub)."""
+        return self - (other if alpha == 1 else _scaled(other, alpha))
+
+    def div(self, other, *, rounding_mode=None):
+        """self / other, or its quotient rounded: rounding_mode 'floor' or
+        'trunc' (toward zero), integers for integers, a zero gradient."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got "
+                             f"{rounding_mode!r}")
+        return E.RoundedDiv.apply(self, _operand(other), mode=rounding_mode)
+
+    def floor_divide(self, other):
+        """self // other, rounded down as Python's (torch.floor_divide)."""
+        return E.RoundedDiv.apply(self, _operand(other))
+
+    def remainder(self, other):
+        """self % other, with other's sign as Python's (torch.remainder)."""
+        return E.Remainder.apply(self, _operand(other))
+
+    def fmod(self, other):
+        """The remainder with self's sign, as C's fmod (torch.fmod)."""
+        return E.Remainder.apply(self, _operand(other), truncated=True)
+
+    mul = multiply = __mul__
+    subtract = sub
+    true_divide = divide = __truediv__
     pow = __pow__
     matmul = __matmul__
     neg = __neg__
@@ -177,6 +218,12 @@ class _Methods:
 
     def log(self):
         return E.Log.apply(self)
+
+    def log1p(self):
+        return E.Log1p.apply(self)
+
+    def expm1(self):
+        return E.Expm1.apply(self)
 
     def sqrt(self):
         return E.Sqrt.apply(self)
@@ -1054,6 +1101,11 @@ def _check_ranks(name, *operands, ndim, kind):
     if a.data.shape[-1] != b.data.shape[-2]:
         raise RuntimeError(f"{name}: shapes cannot be multiplied ({'x'.join(map(str, a.shape))} "
                            f"and {'x'.join(map(str, b.shape))})")
+
+
+def _scaled(other, alpha):
+    """alpha * other for add's and sub's alpha (a Tensor or a number)."""
+    return other * alpha if isinstance(other, Tensor) else _operand(other) * alpha
 
 
 def _bound(x):
