@@ -264,6 +264,19 @@ def test_var_with_no_degrees_of_freedom_divides_by_zero_as_pytorch(values, want)
         np.testing.assert_array_equal(Tensor(values).var(correction=correction).item(), want)
 
 
+def test_max_and_min_without_dim_send_a_nan_results_gradient_to_the_nans_as_pytorch():
+    nan = float("nan")
+    x = Tensor([1.0, nan, 2.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.data, [0, 1, 0])
+    x = Tensor([nan, nan, 2.0], requires_grad=True)
+    x.min().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.5, 0.5, 0])
+    x = Tensor([1.0, nan, 2.0], requires_grad=True)
+    x.amax().backward()   # amax's own rule (PyTorch's too): 0/0 everywhere
+    assert np.isnan(x.grad.data).all()
+
+
 # ----- bad dims --------------------------------------------------------------------
 @pytest.mark.parametrize("op", [
     lambda x: x.sum(2), lambda x: x.mean(-3), lambda x: x.amax((0, 5)),

@@ -68,10 +68,13 @@ class Mean(Sum):
 
 class Amax(Function):
     """max over ``axes``; the gradient is shared evenly among tied maxima (as
-    PyTorch's amax). ``Amin`` is the same with min."""
+    PyTorch's amax). ``Amin`` is the same with min. With ``nan_hits`` (max()
+    and min() without a dim, as PyTorch's) a NaN result's gradient is shared
+    among the NaNs, where amax's is NaN."""
 
     axes = ()
     keepdims = False
+    nan_hits = False
     save_output = True
     reduce = staticmethod(np.max)
 
@@ -81,7 +84,10 @@ class Amax(Function):
     def backward(self, g, out, a):
         kd = keepdim_shape(a.shape, self.axes)
         av = value(a)
-        hits = av == value(out).reshape(kd)
+        ov = value(out).reshape(kd)
+        hits = av == ov
+        if self.nan_hits:
+            hits |= np.isnan(av) & np.isnan(ov)
         share = (hits / hits.sum(axis=self.axes, keepdims=True)).astype(av.dtype)
         return (reshape(g, kd) * share,)
 

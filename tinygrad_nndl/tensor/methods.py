@@ -363,8 +363,8 @@ class _Methods:
         return R.Amin.apply(self, axes=R.normalize_dims(dim, self.data.ndim), keepdims=keepdim)
 
     def _extreme(self, dim, keepdim, reduce, arg):
-        if dim is None:
-            return reduce(self)
+        if dim is None:   # a NaN's gradient goes to the NaNs, as PyTorch's max()
+            return reduce.apply(self, axes=R.normalize_dims(None, self.data.ndim), nan_hits=True)
         if isinstance(dim, Tensor):   # x.max(other) is torch's elementwise maximum
             return (E.Maximum if arg is np.argmax else E.Minimum).apply(self, dim)
         axis = R.normalize_dims(dim, self.data.ndim)[0] if self.data.ndim else 0
@@ -382,11 +382,11 @@ class _Methods:
         """No dim: the largest element. With dim: ``(values, indices)``; the
         gradient goes to the returned index, as in PyTorch."""
         dim, keepdim = _alias("max", dim, keepdim, axis, keepdims)
-        return self._extreme(dim, keepdim, Tensor.amax, np.argmax)
+        return self._extreme(dim, keepdim, R.Amax, np.argmax)
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         dim, keepdim = _alias("min", dim, keepdim, axis, keepdims)
-        return self._extreme(dim, keepdim, Tensor.amin, np.argmin)
+        return self._extreme(dim, keepdim, R.Amin, np.argmin)
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The flat index for dim=None (keepdim: shape all ones, as PyTorch)."""
