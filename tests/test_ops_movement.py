@@ -316,3 +316,18 @@ def test_an_element_of_a_leaf_that_requires_grad_refuses_an_inplace_change():
     np.testing.assert_array_equal(x.data, [1.0, 2.0])
     (x[1] * 3 + x[Tensor(0)]).backward()
     np.testing.assert_array_equal(x.grad.data, [1.0, 3.0])
+
+
+def test_view_refuses_what_would_need_a_copy_as_pytorch_and_contiguous_makes_it_possible():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"view.*reshape"):
+        x.t().view(6)
+    flat = x.t().contiguous().view(6)   # a C-ordered copy first: then a view of it
+    np.testing.assert_array_equal(flat.data, [0, 3, 1, 4, 2, 5])
+    assert x.t().contiguous().is_contiguous() and x.contiguous() is x
+    (flat * Tensor(np.arange(6.0))).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 2, 4], [1, 3, 5]])
+    v = x.detach().view(3, 2)   # contiguous: a view that writes through
+    v.mul_(2)
+    assert x.data[1, 2] == 10.0
+    assert x.t().reshape(6).shape == (6,) and x[:, :1].view(2).shape == (2,)

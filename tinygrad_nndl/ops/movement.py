@@ -4,18 +4,27 @@ the elements back; none of them needs the values, only shapes and indices."""
 import numpy as np
 
 from ..autograd.function import Function
+from ..tensor.errors import OpError
 from ..tensor.tensor import Tensor
 from .dual import permute, reshape, sum_to
 
 
 class Reshape(Function):
+    """a in another shape: a view where the memory allows, else a copy; with
+    ``must_view`` (Tensor.view) a copy is refused, as PyTorch's view refuses."""
+
     shape = ()
+    must_view = False
     save_inputs = False
     is_view = True
 
     def forward(self, a):
         self.in_shape = a.shape
-        return a.reshape(self.shape)
+        out = a.reshape(self.shape)
+        if self.must_view and a.size and not np.may_share_memory(out, a):
+            raise OpError(f"view size is not compatible with the input's strides (shape "
+                          f"{a.shape}, strides {a.strides}): use .reshape(...) instead")
+        return out
 
     def backward(self, g, out, a):
         return (reshape(g, self.in_shape),)

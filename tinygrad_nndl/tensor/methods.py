@@ -436,10 +436,13 @@ class _Methods:
     def reshape(self, *shape):
         return M.Reshape.apply(self, shape=_shape_arg(shape))
 
-    view = reshape
+    def view(self, *shape):
+        """The same memory in another shape: refused where it would need a copy
+        (a transposed tensor's rows, say), as PyTorch's; reshape copies there."""
+        return M.Reshape.apply(self, shape=_shape_arg(shape), must_view=True)
 
     def view_as(self, other):
-        return self.reshape(other.shape)
+        return self.view(other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.data.ndim == 0:
@@ -822,8 +825,9 @@ class _Methods:
         return self.data.itemsize
 
     def contiguous(self, memory_format=None):
-        """Self: numpy copies whatever needs copying when it needs it."""
-        return self
+        """Self if laid out in C order, else a C-ordered copy in the graph (so
+        that ``x.t().contiguous().view(-1)`` works, as in PyTorch)."""
+        return self if self.data.flags.c_contiguous else S.Clone.apply(self)
 
     def is_contiguous(self, memory_format=None):
         return bool(self.data.flags.c_contiguous)
