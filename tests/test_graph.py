@@ -940,6 +940,12 @@ def test_backward_with_a_non_leaf_input_frees_its_node_as_pytorch():
     np.testing.assert_array_equal(x.grad.data, [6.0, 12.0])
 
 
+def test_grad_with_no_inputs_raises_as_pytorch():
+    y = (leaf([1.0, 2.0]) * 2).sum()
+    with pytest.raises(RuntimeError, match="inputs.*empty"):
+        tg.autograd.grad(y, [])
+
+
 def test_a_recorded_grad_never_shares_the_callers_gradient():
     """Under create_graph the first .grad may be a view of the gradient the
     caller passed (through reshape's backward): it is a copy, as PyTorch's."""

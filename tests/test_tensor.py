@@ -343,3 +343,8 @@ def test_randint_takes_high_and_size_as_pytorch():
     assert tg.randint(5, (3,)).shape == (3,) and tg.randint(2, 5, (4, 2)).shape == (4, 2)
     t = tg.randint(2, 5, (1000,))
     assert set(t.data.tolist()) == {2, 3, 4}
+
+
+def test_arange_reads_0d_tensor_arguments_as_their_numbers():
+    assert tg.arange(Tensor(3)).data.tolist() == [0, 1, 2] and tg.arange(Tensor(3)).dtype == np.int64
+    assert tg.arange(Tensor(1), 4).dtype == np.int64 and tg.arange(Tensor(2.5)).dtype == np.float32

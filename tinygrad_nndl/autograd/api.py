@@ -117,6 +117,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise ValueError("grad: materialize_grads=True gives zeros for unused inputs; "
                          "allow_unused must be True or left out, got False")
     outputs, inputs = _tensors(outputs, "grad"), _tensors(inputs, "grad")
+    if not inputs:
+        raise RuntimeError("grad: the inputs argument cannot be empty")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")

@@ -70,6 +70,7 @@ def randperm(n):
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     """[start, end) in steps; int64 for integer arguments, float32 otherwise."""
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if end is None:
         start, end = 0, start
     if dtype is None:
