@@ -329,3 +329,30 @@ def test_book_initializers():
 def test_init_needs_two_dimensions_for_fans():
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         init.xavier_uniform_(tg.empty(5))
+
+
+def test_assigning_a_tensor_to_a_parameters_data_sets_its_values_as_pytorch():
+    m = nn.Linear(2, 1)
+    m.weight.data = tg.tensor([[1.0, 2.0]])
+    m.bias.data = tg.tensor([0.5])
+    y = m(tg.tensor([[1.0, 1.0]]))
+    assert y.tolist() == [[3.5]]
+    y.sum().backward()
+    tg.optim.SGD(m.parameters(), lr=0.1).step()
+    np.testing.assert_allclose(m.weight.data, [[0.9, 1.9]], rtol=1e-6)
+    shared = tg.tensor([3.0])
+    m.bias.data = shared   # the tensor's memory, as PyTorch's
+    shared.data[0] = 4.0
+    assert m.bias.item() == 4.0 and isinstance(m.bias.data, np.ndarray)
+    with pytest.raises(RuntimeError, match="floating point"):
+        m.weight.data = tg.tensor([[1, 2]])
+    with pytest.raises(TypeError, match="Tensor or a numpy array"):
+        m.weight.data = [[1.0, 2.0]]
+    assert m.weight.data.tolist() == [[pytest.approx(0.9), pytest.approx(1.9)]]
+
+
+def test_a_plain_tensor_whose_data_is_not_an_array_fails_loudly_in_the_next_op():
+    x = tg.ones(2)
+    x.data = tg.ones(2)   # a slot: cannot be checked here without slowing every op
+    with pytest.raises(TypeError, match=r"\.data is not a numeric array"):
+        x * 2

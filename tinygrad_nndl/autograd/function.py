@@ -207,10 +207,16 @@ class Function:
             unhush(quiet)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if out.dtype is not _FLOAT32 and cls.float32_default and out.dtype.kind == "f":
-            first = arrays[0]   # a float64 network's ops: their first input says it all
-            if not (type(first) is np.ndarray and first.dtype is out.dtype and first.ndim):
-                out = _float_result(out, arrays)
+        if out.dtype is not _FLOAT32:
+            kind = out.dtype.kind
+            if kind == "f" and cls.float32_default:
+                first = arrays[0]   # a float64 network's ops: their first input says it all
+                if not (type(first) is np.ndarray and first.dtype is out.dtype and first.ndim):
+                    out = _float_result(out, arrays)
+            elif kind == "O":   # not numbers: a Tensor assigned to some tensor's .data, say
+                raise TypeError(f"{cls.op_name()}: an input's .data is not a numeric array "
+                                f"(to set a tensor's values, assign an array or another "
+                                f"tensor's .data)")
         if state & ANOMALY:
             fn.created_at = _user_frame()
             if state & CHECK_NAN:
