@@ -348,3 +348,13 @@ def test_randint_takes_high_and_size_as_pytorch():
 def test_arange_reads_0d_tensor_arguments_as_their_numbers():
     assert tg.arange(Tensor(3)).data.tolist() == [0, 1, 2] and tg.arange(Tensor(3)).dtype == np.int64
     assert tg.arange(Tensor(1), 4).dtype == np.int64 and tg.arange(Tensor(2.5)).dtype == np.float32
+
+
+def test_integer_and_bool_results_take_pytorchs_dtypes():
+    b = Tensor([True, False, True])
+    assert b.sum().dtype == np.int64 and b.sum().item() == 2
+    bytes_ = Tensor(np.array([200, 100], np.uint8))
+    assert bytes_.sum().dtype == np.int64 and bytes_.sum().item() == 300   # not uint64
+    assert (b ** 2).dtype == np.int64 and (b ** 2).data.tolist() == [1, 0, 1]
+    assert b.square().dtype == np.int64 and (b ** 0.5).dtype == np.float32
+    assert b.sign().dtype == np.bool_ and b.sign().data.tolist() == [True, False, True]

@@ -143,6 +143,8 @@ class _Methods:
         return _div(other if type(other) in _PLAIN else _operand(other), self)
 
     def __pow__(self, exponent):
+        if self.data.dtype.kind == "b":   # PyTorch's bool ** n is int64 (numpy's int8)
+            return self.to(np.int64) ** exponent
         return E.Pow.apply(self, _operand(exponent))
 
     def __rpow__(self, base):
@@ -256,9 +258,13 @@ class _Methods:
 
     def sign(self):
         """Piecewise constant: its gradient is zero (PyTorch's), not a cut graph."""
+        if self.data.dtype.kind == "b":   # a bool is its own sign, as in PyTorch
+            return self.clone()
         return E.Sign.apply(self)
 
     def square(self):
+        if self.data.dtype.kind == "b":   # PyTorch's square of bool is int64
+            return self.to(np.int64).square()
         return E.Mul.apply(self, self)
 
     # ----- comparisons and logic: bool tensors, no gradient ---------------
@@ -318,6 +324,8 @@ class _Methods:
             dim, keepdim = _alias("sum", dim, keepdim, axis, keepdims)
         if dtype is not None:
             return self.to(dtype).sum(dim, keepdim)
+        if self.data.dtype.kind == "u":   # PyTorch sums every integer type as int64
+            return self.to(np.int64).sum(dim, keepdim)
         return R.Sum.apply(self, axes=R.normalize_dims(dim, self.data.ndim), keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
