@@ -358,3 +358,60 @@ def test_integer_and_bool_results_take_pytorchs_dtypes():
     assert (b ** 2).dtype == np.int64 and (b ** 2).data.tolist() == [1, 0, 1]
     assert b.square().dtype == np.int64 and (b ** 0.5).dtype == np.float32
     assert b.sign().dtype == np.bool_ and b.sign().data.tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("name, f, df", [
+    ("exp_", np.exp, np.exp), ("relu_", lambda v: np.maximum(v, 0), lambda v: (v > 0) * 1.0),
+    ("tanh_", np.tanh, lambda v: 1 - np.tanh(v) ** 2),
+    ("sigmoid_", lambda v: 1 / (1 + np.exp(-v)), lambda v: np.exp(-v) / (1 + np.exp(-v)) ** 2),
+    ("neg_", np.negative, lambda v: -np.ones_like(v)), ("abs_", np.abs, np.sign),
+    ("sin_", np.sin, np.cos), ("cos_", np.cos, lambda v: -np.sin(v)),
+    ("expm1_", np.expm1, np.exp)])
+def test_inplace_unary_ops_change_the_tensor_and_are_recorded(name, f, df):
+    v = np.array([[0.5, -2.0], [3.0, 1.5]])
+    x = Tensor(v, requires_grad=True)
+    y = x * 1
+    assert getattr(y, name)() is y
+    np.testing.assert_allclose(y.data, f(v), rtol=1e-12)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, df(v), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="leaf"):
+        getattr(Tensor(v, requires_grad=True), name)()
+
+
+def test_log_sqrt_log1p_pow_in_place():
+    x = Tensor([4.0, 9.0], dtype=np.float64, requires_grad=True)
+    y = x * 1
+    y.sqrt_()
+    y.pow_(3)   # x^1.5
+    y.sum().backward()
+    np.testing.assert_allclose(y.data, [8.0, 27.0])
+    np.testing.assert_allclose(x.grad.data, [1.5 * 2.0, 1.5 * 3.0])
+    z = Tensor([np.e - 1, 0.0])
+    z.log1p_()
+    np.testing.assert_allclose(z.data, [1.0, 0.0], rtol=1e-6)
+    z.exp_()
+    z.log_()
+    np.testing.assert_allclose(z.data, [1.0, 0.0], atol=1e-6)
+
+
+def test_stacking_splitting_and_selecting_helpers_as_pytorch():
+    assert tg.hstack([tg.ones(2), tg.zeros(3)]).shape == (5,)
+    assert tg.hstack([tg.ones(2, 1), tg.zeros(2, 3)]).shape == (2, 4)
+    assert tg.vstack([tg.ones(2), tg.zeros(2)]).data.tolist() == [[1, 1], [0, 0]]
+    assert tg.vstack([tg.ones(1, 3), tg.zeros(2, 3)]).shape == (3, 3)
+    assert tg.ones(2, 6).unflatten(1, (2, -1)).shape == (2, 2, 3)
+    assert tg.empty_like(tg.ones(2, 3, dtype=np.float64)).dtype == np.float64
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    picked = x.masked_select(Tensor([True, False]))   # the mask broadcasts over rows
+    assert picked.data.tolist() == [1.0, 3.0]
+    picked.sum().backward()
+    assert x.grad.data.tolist() == [[1, 0], [1, 0]]
+    x.grad = None
+    r = x.repeat_interleave(2, dim=0)
+    assert r.data.tolist() == [[1, 2], [1, 2], [3, 4], [3, 4]]
+    (r * tg.arange(4.0).reshape(4, 1)).sum().backward()
+    assert x.grad.data.tolist() == [[1, 1], [5, 5]]   # 0 + 1 and 2 + 3: repeats add
+    assert Tensor([1, 2, 3]).repeat_interleave(Tensor([1, 0, 2])).data.tolist() == [1, 3, 3]
+    assert tg.repeat_interleave(Tensor([[1, 2], [3, 4]]), 2).data.tolist() == [1, 1, 2, 2, 3, 3,
+                                                                               4, 4]

@@ -10,7 +10,8 @@ from .tensor.dtypes import (  # noqa: F401,A004 - torch's aliases shadow builtin
 from .tensor.device import device  # noqa: F401
 from .tensor.random import manual_seed
 from .tensor.rng_state import Generator, get_rng_state, set_rng_state
-from .tensor.creation import (arange, empty, eye, from_numpy, full, full_like, linspace,
+from .tensor.creation import (arange, empty, empty_like, eye, from_numpy, full, full_like,
+                              linspace,
                               ones, ones_like, rand, rand_like, randint, randn, randn_like,
                               randperm, tensor, zeros, zeros_like)
 from .tensor.functions import (  # noqa: A004 - torch's names shadow builtins here
@@ -18,16 +19,18 @@ from .tensor.functions import (  # noqa: A004 - torch's names shadow builtins he
                                bmm, broadcast_to, cat, ceil, chunk, clamp, clone, concat,
                                concatenate, cos, count_nonzero, cumsum, diag, diagonal, div, divide,
                                dot, einsum, exp, expm1, flatten, flip, floor, floor_divide, fmod,
-                               gather, get_default_dtype, index_select, is_floating_point,
+                               gather, get_default_dtype, hstack, index_select, is_floating_point,
                                is_tensor, isclose, isfinite, isinf, isnan, log, log1p,
                                log_softmax, logical_and, logical_not, logical_or, logical_xor,
-                               logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mm,
+                               logsumexp, masked_fill, masked_select, matmul, max, maximum, mean,
+                               min, minimum, mm,
                                movedim, mul, multiply, narrow, neg, negative, nonzero, norm, numel,
-                               outer, permute, pow, reciprocal, relu, remainder, reshape, roll,
+                               outer, permute, pow, reciprocal, relu, remainder, repeat_interleave,
+                               reshape, roll,
                                round, rsqrt, select, set_printoptions, sigmoid, sin, softmax, sort,
                                split, sqrt, squeeze, stack, std, sub, subtract, sum, swapaxes, t,
                                tan, tanh, tile, topk, trace, transpose, tril, triu, true_divide,
-                               trunc, unbind, unsqueeze, var, where)
+                               trunc, unbind, unflatten, unsqueeze, var, vstack, where)
 from .autograd import (enable_grad, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                        is_grad_enabled, no_grad, set_grad_enabled)
 from . import autograd

@@ -91,6 +91,11 @@ def zeros_like(t, dtype=None, requires_grad=False):
     return _make(np.zeros(t.shape, dtype=as_dtype(dtype) or t.dtype), requires_grad)
 
 
+def empty_like(t, dtype=None, requires_grad=False):
+    """zeros_like: zeros where PyTorch leaves the memory uninitialized."""
+    return zeros_like(t, dtype, requires_grad)
+
+
 def ones_like(t, dtype=None, requires_grad=False):
     return _make(np.ones(t.shape, dtype=as_dtype(dtype) or t.dtype), requires_grad)
 

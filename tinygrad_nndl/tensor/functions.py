@@ -30,6 +30,32 @@ def cat(tensors, dim=0):
     return M.Cat.apply(*tensors, axis=dim)
 
 
+def hstack(tensors):
+    """Concatenated along dim 1, or dim 0 when they are 1-D (torch.hstack)."""
+    tensors = [_as_tensor(t) for t in tensors]
+    tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensors]
+    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Stacked as rows: 0-d and 1-D tensors become rows, then concatenated
+    along dim 0 (torch.vstack)."""
+    tensors = [_as_tensor(t) for t in tensors]
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def masked_select(input, mask):  # noqa: A002 - torch's argument name
+    return _as_tensor(input).masked_select(mask)
+
+
+def repeat_interleave(input, repeats, dim=None):  # noqa: A002
+    return _as_tensor(input).repeat_interleave(repeats, dim)
+
+
+def unflatten(input, dim, sizes):  # noqa: A002
+    return _as_tensor(input).unflatten(dim, sizes)
+
+
 def stack(tensors, dim=0):
     """Join equal-shaped tensors along a new dimension ``dim``."""
     tensors = [_as_tensor(t) for t in tensors]

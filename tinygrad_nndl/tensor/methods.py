@@ -43,6 +43,19 @@ class _HookHandle:
         self._hooks.pop(self._key, None)
 
 
+_TRIG = T   # (inside the class, T is the transpose property)
+
+
+def _unary_inplace(name, op):
+    """``name`` (exp_, relu_, ...): ``op`` written into the tensor's memory,
+    recorded as PyTorch records in-place ops."""
+    def method(self):
+        return self._inplace(name, op)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"{name[:-1]}, in place."
+    return method
+
+
 class _Methods:
     """Written as a class so that the methods read as Tensor's own; ``attach``
     copies them onto Tensor."""
@@ -459,6 +472,29 @@ class _Methods:
         start, end = start_dim % len(s), end_dim % len(s)
         return self.reshape(s[:start] + (-1,) + s[end + 1:])
 
+    def unflatten(self, dim, sizes):
+        """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
+        s = self.data.shape
+        axis = self._dim_of(dim, "unflatten")
+        return self.reshape(s[:axis] + tuple(sizes) + s[axis + 1:])
+
+    def masked_select(self, mask):
+        """The entries where the bool ``mask`` (broadcast with self) is True, in
+        C order, as a 1-D tensor."""
+        mask = np.asarray(_value(mask))
+        if mask.dtype != np.bool_:
+            raise RuntimeError(f"masked_select: mask must be a bool tensor, got {mask.dtype}")
+        shape = np.broadcast_shapes(self.data.shape, mask.shape)
+        return self.expand(shape)[np.broadcast_to(mask, shape)]
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Each entry repeated ``repeats`` times (a number, or one per entry)
+        along ``dim`` (None: of the flattened tensor); repeats' gradients add."""
+        x = self.reshape(-1) if dim is None else self
+        axis = 0 if dim is None else x._dim_of(dim, "repeat_interleave")
+        counts = np.asarray(_value(repeats))
+        return x.index_select(axis, np.repeat(np.arange(x.data.shape[axis]), counts))
+
     def squeeze(self, dim=None):
         s = self.data.shape
         if isinstance(dim, (tuple, list)) and not dim:
@@ -600,6 +636,18 @@ class _Methods:
 
     def zero_(self):
         return self.fill_(0)
+
+    exp_, log_, sqrt_ = (_unary_inplace(n, op) for n, op in
+                         (("exp_", E.Exp), ("log_", E.Log), ("sqrt_", E.Sqrt)))
+    tanh_, sigmoid_, relu_ = (_unary_inplace(n, op) for n, op in
+                              (("tanh_", E.Tanh), ("sigmoid_", E.Sigmoid), ("relu_", E.Relu)))
+    neg_, abs_, log1p_, expm1_ = (_unary_inplace(n, op) for n, op in
+                                  (("neg_", E.Neg), ("abs_", E.Abs), ("log1p_", E.Log1p),
+                                   ("expm1_", E.Expm1)))
+    sin_, cos_ = _unary_inplace("sin_", _TRIG.Sin), _unary_inplace("cos_", _TRIG.Cos)
+
+    def pow_(self, exponent):
+        return self._inplace("pow_", E.Pow, _operand(exponent))
 
     def fill_(self, value):
         return self._inplace("fill_", M.SetItem, _operand(value), index=Ellipsis)
