@@ -305,3 +305,18 @@ def test_log_softmax_logsumexp_finite_for_huge_logits(dtype):
     np.testing.assert_allclose(sm.data[0], [1, 0, 0])
     (lsm[0, 1] + lse.sum() + sm[1, 0]).backward()
     assert np.all(np.isfinite(z.grad.data))
+
+
+def test_descending_sorts_are_stable_put_nan_first_and_order_unsigned_integers():
+    """PyTorch takes NaN as the largest value; negating the keys (the old way)
+    put NaN last and wrapped unsigned integers around."""
+    nan = float("nan")
+    assert Tensor([nan, 1.0, 0.0]).sort(descending=True).indices.data.tolist() == [0, 1, 2]
+    assert np.isnan(Tensor([nan, 1.0, 0.0]).topk(1).values.item())
+    assert Tensor([1.0, nan, nan, 0.0]).sort().indices.data.tolist() == [3, 0, 1, 2]
+    assert Tensor(np.array([0, 5, 3], np.uint8)).sort(descending=True).values.data.tolist() == \
+        [5, 3, 0]
+    assert Tensor([1, 3, 3, 2]).sort(descending=True).indices.data.tolist() == [1, 2, 3, 0]
+    rows = Tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 5.0]]).sort(1, descending=True).indices
+    assert rows.data.tolist() == [[0, 2, 1], [1, 2, 0]]
+    assert Tensor([True, False, True]).argsort(descending=True).data.tolist() == [0, 2, 1]

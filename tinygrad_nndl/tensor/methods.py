@@ -960,10 +960,13 @@ class _Methods:
         if not self.data.ndim:
             return SortResult(self, Tensor._make(np.zeros((), np.int64), None))
         axis = self._dim_of(dim, "sort")
-        key = -self.data if descending and self.data.dtype.kind != "b" else self.data
-        if descending and self.data.dtype.kind == "b":
-            key = ~self.data
-        order = np.argsort(key, axis=axis, kind="stable").astype(np.int64)
+        if descending:   # the stable ascending order of the reversed entries, reversed: stable
+            n = self.data.shape[axis]   # too, NaN first (the largest, as in PyTorch), and no
+            order = np.argsort(np.flip(self.data, axis), axis=axis, kind="stable")   # negation
+            order = n - 1 - np.flip(order, axis)                   # to wrap unsigned integers
+        else:
+            order = np.argsort(self.data, axis=axis, kind="stable")
+        order = order.astype(np.int64)
         return SortResult(self.gather(axis, order), Tensor._make(order, None))
 
     def argsort(self, dim=-1, descending=False, stable=False):
