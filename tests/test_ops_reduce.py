@@ -320,3 +320,34 @@ def test_descending_sorts_are_stable_put_nan_first_and_order_unsigned_integers()
     rows = Tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 5.0]]).sort(1, descending=True).indices
     assert rows.data.tolist() == [[0, 2, 1], [1, 2, 0]]
     assert Tensor([True, False, True]).argsort(descending=True).data.tolist() == [0, 2, 1]
+
+
+# ----- products ------------------------------------------------------------------------
+def test_prod_gives_each_entry_the_product_of_the_others_exactly_at_zeros():
+    x = Tensor([[2.0, 0.0, 3.0, 0.0], [1.0, 2.0, 3.0, 4.0], [5.0, 0.0, 2.0, 1.0]],
+               requires_grad=True)
+    p = x.prod(1)
+    assert p.data.tolist() == [0.0, 24.0, 0.0]
+    p.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 0, 0, 0], [24, 12, 8, 6], [0, 10, 0, 0]])
+    assert Tensor([1, 2, 3]).prod().dtype == np.int64 and Tensor([True, True]).prod().item() == 1
+    assert tg.ones(2, 0).prod(1).data.tolist() == [1.0, 1.0]   # the empty product
+    assert tg.prod(Tensor([2.0, 3.0]), 0, keepdim=True).shape == (1,)
+    assert Tensor([2.0, 3.0]).prod(keepdim=True).shape == (1,)
+
+
+def test_cumprod_values_and_closed_form_gradient():
+    x = Tensor([2.0, 0.0, 3.0, 4.0], requires_grad=True)
+    c = tg.cumprod(x, 0)
+    assert c.data.tolist() == [2.0, 0.0, 0.0, 0.0]
+    (c * Tensor([1.0, 10.0, 100.0, 1000.0])).sum().backward()
+    # dL/dx0 = 1 + 10 x1 + ...: 1; dL/dx1 = 10 x0 + 100 x0 x2 + 1000 x0 x2 x3 = 20 + 600 + 24000
+    np.testing.assert_array_equal(x.grad.data, [1, 24620, 0, 0])
+
+
+@pytest.mark.parametrize("values", [[0.5, -2.0, 0.0, 3.0], [0.0, 0.0, 1.5, 2.0], [1.5, 2.0, -1.0, 0.5]])
+def test_prod_and_cumprod_pass_gradgradcheck_at_zeros(values):
+    x = Tensor(np.array(values).reshape(2, 2), requires_grad=True)
+    for f in (lambda t: t.prod(), lambda t: t.prod(1), lambda t: t.cumprod(0),
+              lambda t: t.reshape(4).cumprod(0)):
+        assert gradcheck(f, (x,)) and gradgradcheck(f, (x,))

@@ -339,3 +339,17 @@ def test_maximum_and_minimum_with_nan_and_ties_equal_pytorch(op):
     getattr(torch, op)(*theirs).sum().backward()
     for x, t in zip(ours, theirs):
         np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
+
+
+@given(sd=shape_dim(tuples=False), keepdim=st.booleans(), data=st.data())
+def test_prod_and_cumprod_with_zeros_first_and_second_order(sd, keepdim, data):
+    """Grid values hold zeros, often several in one slice: the gradients (the
+    products of the others) and their derivatives must be PyTorch's exactly."""
+    shape, dim = sd
+    x = data.draw(arrays(shape, elements=GRID))
+    if dim is None:
+        check(lambda t: t.prod(), lambda t: t.prod(), x)
+        return
+    check(lambda t: t.prod(dim, keepdim=keepdim), lambda t: t.prod(dim, keepdim=keepdim), x)
+    if len(shape):
+        check(lambda t: t.cumprod(dim), lambda t: t.cumprod(dim), x)

@@ -30,6 +30,14 @@ def cat(tensors, dim=0):
     return M.Cat.apply(*tensors, axis=dim)
 
 
+def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch's names
+    return _as_tensor(input).prod(dim, keepdim, dtype=dtype)
+
+
+def cumprod(input, dim, *, dtype=None):  # noqa: A002
+    return _as_tensor(input).cumprod(dim, dtype=dtype)
+
+
 def hstack(tensors):
     """Concatenated along dim 1, or dim 0 when they are 1-D (torch.hstack)."""
     tensors = [_as_tensor(t) for t in tensors]

@@ -991,6 +991,34 @@ class _Methods:
             return x.clone()
         return C.Cumsum.apply(x, axis=x._dim_of(dim, "cumsum"))
 
+    def cumprod(self, dim, *, dtype=None):
+        """Running products along ``dim``; integers and bools multiply as int64.
+        Exact gradients where entries are 0 (see ops.scan.Cumprod)."""
+        x = self.to(dtype) if dtype is not None else self
+        if x.data.dtype.kind in "biu":
+            x = x.to(np.int64)
+        if not x.data.ndim:
+            return x.clone()
+        return C.Cumprod.apply(x, axis=x._dim_of(dim, "cumprod"))
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        """The product over ``dim`` (all entries for None): the last running
+        product, so its gradient (the product of the others, exact at zeros)
+        is cumprod's. Integers and bools multiply as int64; an empty product is 1."""
+        if dim is None:
+            p = self.reshape(-1).prod(0, dtype=dtype)
+            return p.reshape((1,) * self.data.ndim) if keepdim else p
+        if not self.data.ndim:
+            return self.cumprod(0, dtype=dtype)
+        axis = self._dim_of(dim, "prod")
+        running = self.cumprod(axis, dtype=dtype)
+        if self.data.shape[axis] == 0:   # 1, with the graph kept whole (a zero gradient)
+            p = running.sum(axis, keepdim) + 1
+        else:
+            p = running.select(axis, -1)
+            p = p.unsqueeze(axis) if keepdim else p
+        return p
+
     def roll(self, shifts, dims=None):
         """Shift elements circularly along ``dims`` (the flattened tensor for None)."""
         if dims is None:
