@@ -415,3 +415,19 @@ def test_stacking_splitting_and_selecting_helpers_as_pytorch():
     assert Tensor([1, 2, 3]).repeat_interleave(Tensor([1, 0, 2])).data.tolist() == [1, 3, 3]
     assert tg.repeat_interleave(Tensor([[1, 2], [3, 4]]), 2).data.tolist() == [1, 1, 2, 2, 3, 3,
                                                                                4, 4]
+
+
+def test_flatten_arange_and_none_comparisons_refuse_or_answer_as_pytorch():
+    x = tg.ones(2, 3, 4)
+    with pytest.raises(RuntimeError, match="start_dim"):
+        x.flatten(2, 1)
+    with pytest.raises(IndexError):
+        x.flatten(0, 3)
+    with pytest.raises(IndexError):
+        Tensor(1.0).flatten(1)
+    assert x.flatten(-2).shape == (2, 12) and Tensor(1.0).flatten(0, -1).shape == (1,)
+    for bad in ((1, 0, 1), (0, 5, 0), (0, -1)):
+        with pytest.raises(RuntimeError, match="arange"):
+            tg.arange(*bad)
+    assert tg.arange(3, 0, -1).data.tolist() == [3, 2, 1] and tg.arange(0, 0).shape == (0,)
+    assert (x == None) is False and (x != None) is True   # noqa: E711 - the point of the test

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .dtypes import as_dtype, float32, to_array
+from .errors import OpError
 from .random import generator
 from .tensor import Tensor, _shape_arg
 
@@ -73,6 +74,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if end is None:
         start, end = 0, start
+    if step == 0 or (end - start) * step < 0:   # PyTorch refuses both; numpy gives empty
+        raise OpError(f"arange: the step {step} cannot go from {start} to {end}")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if is_int else float32

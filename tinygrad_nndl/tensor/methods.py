@@ -294,9 +294,13 @@ class _Methods:
         return Tensor._make(np.asarray(self.data >= _value(other)), None)
 
     def __eq__(self, other):
+        if other is None:   # PyTorch: a plain False, not a tensor of them
+            return False
         return Tensor._make(np.asarray(self.data == _value(other)), None)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return Tensor._make(np.asarray(self.data != _value(other)), None)
 
     def __and__(self, other):
@@ -466,10 +470,15 @@ class _Methods:
         return self.view(other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Dims start_dim..end_dim as one; a 0-d tensor becomes 1-D, as PyTorch's."""
+        s = self.data.shape
+        (start,) = R.normalize_dims(start_dim, max(len(s), 1))   # IndexError when out of range
+        (end,) = R.normalize_dims(end_dim, max(len(s), 1))
+        if start > end:
+            raise OpError(f"flatten: start_dim ({start_dim}) cannot come after end_dim "
+                          f"({end_dim}) (shape {s})")
         if self.data.ndim == 0:
             return self.reshape(1)
-        s = self.data.shape
-        start, end = start_dim % len(s), end_dim % len(s)
         return self.reshape(s[:start] + (-1,) + s[end + 1:])
 
     def unflatten(self, dim, sizes):
