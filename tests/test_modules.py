@@ -356,3 +356,20 @@ def test_a_plain_tensor_whose_data_is_not_an_array_fails_loudly_in_the_next_op()
     x.data = tg.ones(2)   # a slot: cannot be checked here without slowing every op
     with pytest.raises(TypeError, match=r"\.data is not a numeric array"):
         x * 2
+
+
+def test_a_non_float_parameter_pickles_and_deep_copies():
+    import copy
+    import pickle
+    p = nn.Parameter(tg.ones(2, dtype=np.int64), requires_grad=False)
+    for clone in (pickle.loads(pickle.dumps(p)), copy.deepcopy(p)):
+        assert clone.dtype == np.int64 and clone.data.tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("bad", [lambda: nn.Linear(3, 2)(tg.ones(4)),
+                                 lambda: nn.Conv2d(3, 2, 1)(tg.ones(1, 2, 4, 4)),
+                                 lambda: nn.LSTM(3, 4)(tg.ones(2, 1, 5))])
+def test_layers_given_inputs_of_the_wrong_width_raise_pytorchs_runtime_error(bad):
+    with pytest.raises(RuntimeError) as caught:
+        bad()
+    assert isinstance(caught.value, ValueError)   # and numpy's type, as every op's

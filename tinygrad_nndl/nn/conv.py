@@ -11,6 +11,7 @@ import numpy as np
 from ..ops.conv import Conv2d as _Conv2dOp
 from ..ops.conv import ConvGeometry
 from ..tensor.dtypes import float32
+from ..tensor.errors import OpError
 from . import init
 from .module import Module, Parameter
 from .padding import pad
@@ -75,7 +76,7 @@ def conv_geometry(who, x_shape, w_shape, stride, padding, dilation, groups):
         raise ValueError(f"{who}: out_channels ({o}, weight of shape {w_shape}) must be "
                          f"divisible by groups={groups}")
     if c != cg * groups:
-        raise ValueError(f"{who}: expected input with {cg * groups} channels (weight of shape "
+        raise OpError(f"{who}: expected input with {cg * groups} channels (weight of shape "
                          f"{w_shape}, groups={groups}), got input of shape {x_shape}")
     ekh, ekw = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
     if isinstance(padding, str):

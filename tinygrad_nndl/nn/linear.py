@@ -6,6 +6,7 @@ import numpy as np
 from ..ops.linalg import Linear as LinearOp
 from ..ops.linalg import FUSED_LAYERS
 from ..tensor.dtypes import float32, torch_name
+from ..tensor.errors import OpError
 from ..tensor.tensor import Tensor
 from . import init
 from .module import Module, Parameter, _check_device
@@ -44,7 +45,7 @@ class Linear(Module):
                             f"{type(x).__name__}")
         shape = x.data.shape
         if shape[-1:] != (self.in_features,):
-            raise ValueError(f"Linear: expected input with last dimension {self.in_features}, "
+            raise OpError(f"Linear: expected input with last dimension {self.in_features}, "
                              f"got shape {tuple(shape)}")
         if x.data.dtype != self.weight.data.dtype:   # PyTorch raises; numpy would promote
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "

@@ -52,7 +52,7 @@ def _set_parameter_data(p, value):
     elif not isinstance(value, np.ndarray):
         raise TypeError(f"Parameter.data: expected a Tensor or a numpy array, got "
                         f"{type(value).__name__}")
-    if value.dtype.kind not in "fc" and p._requires_grad:   # PyTorch's error
+    if value.dtype.kind not in "fc" and getattr(p, "_requires_grad", False):   # PyTorch's error
         raise RuntimeError(f"Parameter.data: data set to a tensor that requires gradients "
                            f"must be floating point or complex dtype, got {value.dtype}")
     _DATA.__set__(p, value)

@@ -34,6 +34,7 @@ from ..ops.gru import GRUProjectedStep
 from ..ops.recurrent import (LTM, WM, LSTMProjectedStep, LSTMStep, SequenceProjection,
                              StackedBlocks, lstm_gates, lstm_projected_gates, state_block)
 from ..tensor.dtypes import float32, is_floating
+from ..tensor.errors import OpError
 from ..tensor.functions import cat
 from ..tensor.tensor import Tensor
 from . import functional as F
@@ -317,7 +318,7 @@ class _RNNBase(Module):
             raise ValueError(f"{who}: expected input of shape {layout} or unbatched "
                              f"(seq, features), got {_shape(input)}")
         if input.shape[-1] != self.input_size:
-            raise ValueError(f"{who}: expected input with {self.input_size} features "
+            raise OpError(f"{who}: expected input with {self.input_size} features "
                              f"(input_size) in its last dimension, got shape {_shape(input)}")
         batched = input.ndim == 3
         layers = self.num_layers * self.num_directions
