@@ -412,3 +412,29 @@ def test_module_level_arithmetic_as_pytorch():
     assert tg.subtract(b, 1).data.tolist() == [2.0, 4.0] and tg.add(2, a).dtype == np.float32
     assert tg.floor_divide(b, 2).data.tolist() == [1.0, 2.0]
     assert tg.remainder(b, 2).data.tolist() == [1.0, 1.0]
+
+
+def test_trunc_division_of_floats_is_the_truncated_quotient():
+    x = Tensor([1.0, float("inf"), -7.5])
+    np.testing.assert_array_equal(x.div(Tensor([0.1, 2.0, 2.0]), rounding_mode="trunc").data,
+                                  [10.0, np.inf, -3.0])   # 1/0.1 is 10 (floor-then-fix gave 9)
+
+
+def test_integer_division_by_zero_of_nothing_is_empty():
+    assert (tg.zeros(0, dtype=np.int64) // Tensor([0])).shape == (0,)
+    assert (tg.zeros(0, dtype=np.int64) % Tensor(0)).shape == (0,)
+
+
+def test_floor_division_and_remainder_in_place_write_through_views():
+    base = Tensor([7.0, 8.0])
+    v = base[:]
+    v //= 2
+    assert base.data.tolist() == [3.0, 4.0]
+    v %= 3
+    assert base.data.tolist() == [0.0, 1.0]
+    c = Tensor([7.0, -7.0])
+    c.div_(2, rounding_mode="trunc")
+    assert c.data.tolist() == [3.0, -3.0]
+    assert Tensor([7.0, 8.0]).divide(2, rounding_mode="floor").data.tolist() == [3.0, 4.0]
+    with pytest.raises(RuntimeError, match="rounding_mode"):
+        Tensor([1.0]).div(2, rounding_mode="round")

@@ -351,3 +351,23 @@ def test_prod_and_cumprod_pass_gradgradcheck_at_zeros(values):
     for f in (lambda t: t.prod(), lambda t: t.prod(1), lambda t: t.cumprod(0),
               lambda t: t.reshape(4).cumprod(0)):
         assert gradcheck(f, (x,)) and gradgradcheck(f, (x,))
+
+
+def test_sums_take_an_explicit_dtype_as_given():
+    assert Tensor([1, 2]).sum(dtype=np.int32).dtype == np.int32
+    assert Tensor([1, 2]).cumsum(0, dtype=np.int32).dtype == np.int32
+    assert Tensor([1, 2]).cumprod(0, dtype=np.int32).dtype == np.int32
+    assert Tensor(np.array([250, 10], np.uint8)).sum(dtype=np.uint8).item() == 4   # wraps, as PyTorch
+    assert Tensor(np.array([1, 2], np.int32)).sum().dtype == np.int64
+    assert Tensor([1.0, 2.0]).sum(dtype=np.float64).dtype == np.float64
+
+
+def test_max_sends_an_infinite_gradient_only_to_the_chosen_entries():
+    x = Tensor([float("inf"), 1.0], requires_grad=True)
+    y = x.max()
+    g, = tg.autograd.grad(y * y, x)
+    assert g.data.tolist() == [float("inf"), 0.0]   # not 0 * inf = NaN at the other
+    x = Tensor([1.0, float("nan"), 3.0, float("nan")], requires_grad=True)
+    y = x.max()
+    g, = tg.autograd.grad(y * y, x)
+    assert g.data[0] == 0 and g.data[2] == 0 and np.isnan(g.data[[1, 3]]).all()

@@ -431,3 +431,26 @@ def test_flatten_arange_and_none_comparisons_refuse_or_answer_as_pytorch():
             tg.arange(*bad)
     assert tg.arange(3, 0, -1).data.tolist() == [3, 2, 1] and tg.arange(0, 0).shape == (0,)
     assert (x == None) is False and (x != None) is True   # noqa: E711 - the point of the test
+
+
+def test_float_ops_on_bytes_and_bools_compute_in_float32_not_float16():
+    """numpy computes these in float16; widening afterwards kept float16's three digits."""
+    x = Tensor(np.array([17, 200], np.uint8))
+    np.testing.assert_allclose(x.sqrt().data, np.sqrt([17.0, 200.0]), rtol=1e-7)
+    assert x.exp().data[0] == np.float32(np.exp(np.float32(17)))   # not inf, not float16's
+    np.testing.assert_allclose(Tensor([True]).log1p().data, [np.log(2)], rtol=1e-7)
+    assert x.sqrt().dtype == np.float32
+
+
+def test_lists_of_one_element_tensors_read_as_pytorch():
+    assert Tensor([Tensor(1.0, dtype=np.float64), Tensor(2.0, dtype=np.float64)]).dtype == np.float64
+    t = tg.tensor([Tensor([1.0]), Tensor([[3.0]])])   # each one element: a number
+    assert t.shape == (2,) and t.data.tolist() == [1.0, 3.0]
+    assert tg.tensor([Tensor(1), 2.5]).dtype == np.float32   # a float beside an int64 tensor
+    with pytest.raises(ValueError, match="one-element"):
+        tg.tensor([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])])
+
+
+def test_a_uint8_index_is_a_mask_as_in_pytorch():
+    picked = tg.arange(3)[Tensor(np.array([1, 0, 1], np.uint8))]
+    assert picked.data.tolist() == [0, 2]

@@ -78,16 +78,26 @@ def _user_frame():
     return f"{f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}"
 
 
-def _float_result(out, arrays):
-    """``out`` in PyTorch's float dtype where numpy's differs: the widest of
-    the float inputs that have dimensions (a 0-d one counts only when none of
-    those is float; a Python number never), else the default float32 (numpy
-    makes float64 of int64 and float16 of bool or int8)."""
+def _float_result(fn, out, arrays):
+    """``fn``'s output ``out`` in PyTorch's float dtype where numpy's differs:
+    the widest of the float inputs that have dimensions (a 0-d one counts
+    only when none of those is float; a Python number never), else the
+    default float32 (numpy makes float64 of int64, and float16 of bool and
+    8-bit integers: computed that narrow, it is computed again from float32
+    inputs, not widened after the digits are lost)."""
     floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"
               and a.ndim]
     if not floats:
         floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
     dtype = np.result_type(*floats) if floats else _FLOAT32
+    if out.dtype.itemsize < dtype.itemsize:
+        widened = [a.astype(dtype) if isinstance(a, np.ndarray) and a.dtype.kind in "biu" else a
+                   for a in arrays]
+        quiet = hush()
+        try:
+            out = np.asarray(fn.forward(*widened))
+        finally:
+            unhush(quiet)
     return out if out.dtype == dtype else out.astype(dtype)
 
 
@@ -212,7 +222,7 @@ class Function:
             if kind == "f" and cls.float32_default:
                 first = arrays[0]   # a float64 network's ops: their first input says it all
                 if not (type(first) is np.ndarray and first.dtype is out.dtype and first.ndim):
-                    out = _float_result(out, arrays)
+                    out = _float_result(fn, out, arrays)
             elif kind == "O":   # not numbers: a Tensor assigned to some tensor's .data, say
                 raise TypeError(f"{cls.op_name()}: an input's .data is not a numeric array "
                                 f"(to set a tensor's values, assign an array or another "

@@ -387,7 +387,7 @@ class Cast(Function):
 def _refuse_integer_zero(a, b, name):
     """PyTorch raises for an integer division by zero (numpy gives 0)."""
     if (np.result_type(a, b).kind in "iub" and isinstance(b, (np.ndarray, np.generic, int))
-            and not np.all(b)):
+            and not np.all(b) and np.broadcast(a, b).size):   # (nothing divided: no error)
         raise OpError(f"{name}: ZeroDivisionError: integer division by zero")
 
 
@@ -402,10 +402,12 @@ class RoundedDiv(Function):
     def forward(self, a, b):
         self.shapes = shape_of(a), shape_of(b)
         _refuse_integer_zero(a, b, "floor_divide" if self.mode == "floor" else "div")
-        q = np.floor_divide(a, b)
-        if self.mode == "trunc":   # up by one where the exact quotient was negative, not whole
-            q = q + ((np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
-        return q
+        if self.mode == "floor":
+            return np.floor_divide(a, b)
+        if np.result_type(a, b).kind == "f":
+            return np.trunc(np.divide(a, b))
+        q = np.floor_divide(a, b)   # integers: up by one where the quotient was negative, not whole
+        return q + ((np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
 
     def backward(self, g, out, a, b):
         zero = g * 0

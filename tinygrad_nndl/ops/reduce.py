@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.errors import OpError
-from .dual import broadcast_to, exp, reduce_sum, reshape, value
+from .dual import broadcast_to, exp, reduce_sum, reshape, value, where
 
 
 def normalize_dims(dim, ndim):
@@ -35,11 +35,12 @@ class Sum(Function):
 
     axes = ()
     keepdims = False
+    as_dtype = None   # sum(dtype=...): summed in that dtype (numpy widens small integers)
     save_inputs = False
 
     def forward(self, a):
         self.in_shape = a.shape
-        return a.sum(axis=self.axes, keepdims=self.keepdims)
+        return a.sum(axis=self.axes, keepdims=self.keepdims, dtype=self.as_dtype)
 
     def backward(self, g, out, a):
         if not self.keepdims:
@@ -86,8 +87,10 @@ class Amax(Function):
         av = value(a)
         ov = value(out).reshape(kd)
         hits = av == ov
-        if self.nan_hits:
-            hits |= np.isnan(av) & np.isnan(ov)
+        if self.nan_hits:   # as PyTorch's max(): the chosen entries get g / count, the rest
+            hits |= np.isnan(av) & np.isnan(ov)   # exactly 0 (not 0 * g, NaN for g = inf)
+            count = hits.sum(axis=self.axes, keepdims=True).astype(av.dtype)
+            return (where(hits, reshape(g, kd) / count, 0),)
         share = (hits / hits.sum(axis=self.axes, keepdims=True)).astype(av.dtype)
         return (reshape(g, kd) * share,)
 

@@ -26,10 +26,11 @@ class Cumsum(Function):
     so its gradient is the running sum of g taken from the other end."""
 
     axis = 0
+    as_dtype = None   # cumsum(dtype=...): summed in that dtype (numpy widens small integers)
     save_inputs = False
 
     def forward(self, a):
-        return np.cumsum(a, self.axis)
+        return np.cumsum(a, self.axis, dtype=self.as_dtype)
 
     def backward(self, g, out, a):
         return (_from_the_end(g, self.axis),)
@@ -48,10 +49,11 @@ class Cumprod(Function):
     """
 
     axis = 0
+    as_dtype = None   # cumprod(dtype=...): multiplied in that dtype
     save_output = True
 
     def forward(self, a):
-        return np.cumprod(a, self.axis)
+        return np.cumprod(a, self.axis, dtype=self.as_dtype)
 
     def backward(self, g, out, a):
         axis, av = self.axis, value(a)

@@ -53,9 +53,17 @@ def to_array(data, dtype=None):
         if data.dtype.kind in _DEFAULT_BY_KIND:
             return np.array(data)
         raise TypeError(f"tensor: unsupported numpy dtype {data.dtype}")
-    arr = np.array(data)
-    if arr.dtype.kind == "O" and isinstance(data, (list, tuple)):   # Tensors in a list
-        arr = np.array(_unwrapped(data))
+    try:
+        arr = np.array(data)
+    except ValueError:   # ragged, as numpy sees one-element Tensors of several dims
+        arr = None
+    if (arr is None or arr.dtype.kind == "O") and isinstance(data, (list, tuple)):   # Tensors
+        typed = []
+        arr = np.array(_unwrapped(data, typed))
+        if arr.dtype.kind in _DEFAULT_BY_KIND:   # the tensors' dtype unless the numbers
+            dtype = np.result_type(*typed)        # beside them are of a higher kind
+            return arr.astype(dtype if "biuf".index(dtype.kind) >= "biuf".index(arr.dtype.kind)
+                              else _DEFAULT_BY_KIND[arr.dtype.kind])
     kind = arr.dtype.kind
     if kind not in _DEFAULT_BY_KIND:
         raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
@@ -63,10 +71,16 @@ def to_array(data, dtype=None):
     return arr.astype(_DEFAULT_BY_KIND[kind], copy=False)
 
 
-def _unwrapped(data):
-    """Nested lists and tuples with the Tensors in them replaced by their arrays
-    (torch.tensor([t1, t2]) of 0-d tensors)."""
+def _unwrapped(data, typed):
+    """Nested lists and tuples with the Tensors in them replaced by their one
+    number, as PyTorch reads torch.tensor([t1, t2]); their dtypes go to ``typed``."""
     if isinstance(data, (list, tuple)):
-        return [_unwrapped(d) for d in data]
+        return [_unwrapped(d, typed) for d in data]
     inner = getattr(data, "data", None)
-    return inner if isinstance(inner, np.ndarray) else data
+    if not isinstance(inner, np.ndarray):
+        return data
+    if inner.size != 1:
+        raise ValueError(f"tensor: only one-element tensors can be converted to Python "
+                         f"scalars, got one of shape {inner.shape} in the list")
+    typed.append(inner.dtype)
+    return inner.reshape(())

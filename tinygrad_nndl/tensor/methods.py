@@ -203,10 +203,7 @@ class _Methods:
         'trunc' (toward zero), integers for integers, a zero gradient."""
         if rounding_mode is None:
             return self / other
-        if rounding_mode not in ("floor", "trunc"):
-            raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got "
-                             f"{rounding_mode!r}")
-        return E.RoundedDiv.apply(self, _operand(other), mode=rounding_mode)
+        return E.RoundedDiv.apply(self, _operand(other), mode=_rounding(rounding_mode))
 
     def floor_divide(self, other):
         """self // other, rounded down as Python's (torch.floor_divide)."""
@@ -222,7 +219,8 @@ class _Methods:
 
     mul = multiply = __mul__
     subtract = sub
-    true_divide = divide = __truediv__
+    divide = div
+    true_divide = __truediv__
     pow = __pow__
     matmul = __matmul__
     neg = __neg__
@@ -339,8 +337,9 @@ class _Methods:
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _alias("sum", dim, keepdim, axis, keepdims)
-        if dtype is not None:
-            return self.to(dtype).sum(dim, keepdim)
+        if dtype is not None:   # summed in that dtype, as PyTorch
+            return R.Sum.apply(self.to(dtype), axes=R.normalize_dims(dim, self.data.ndim),
+                               keepdims=keepdim, as_dtype=np.dtype(dtype))
         if self.data.dtype.kind == "u":   # PyTorch sums every integer type as int64
             return self.to(np.int64).sum(dim, keepdim)
         return R.Sum.apply(self, axes=R.normalize_dims(dim, self.data.ndim), keepdims=keepdim)
@@ -616,8 +615,17 @@ class _Methods:
     def mul_(self, other):
         return self._inplace("mul_", E.Mul, _operand(other))
 
-    def div_(self, other):
-        return self._inplace("div_", E.Div, _operand(other))
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is None:
+            return self._inplace("div_", E.Div, _operand(other))
+        return self._inplace("div_", E.RoundedDiv, _operand(other),
+                             mode=_rounding(rounding_mode))
+
+    def floor_divide_(self, other):
+        return self._inplace("floor_divide_", E.RoundedDiv, _operand(other))
+
+    def remainder_(self, other):
+        return self._inplace("remainder_", E.Remainder, _operand(other))
 
     def clamp_(self, min=None, max=None):
         if min is None and max is None:
@@ -637,6 +645,12 @@ class _Methods:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
 
     def __setitem__(self, index, value):
         """``self[index] = value``; recorded as PyTorch does: the gradient of
@@ -993,22 +1007,23 @@ class _Methods:
         return SortResult(values[keep], indices[keep])
 
     def cumsum(self, dim, *, dtype=None):
-        x = self.to(dtype) if dtype is not None else self
-        if x.data.dtype.kind in "biu":   # PyTorch sums integers (and bools) as int64
-            x = x.to(np.int64)
-        if not x.data.ndim:
-            return x.clone()
-        return C.Cumsum.apply(x, axis=x._dim_of(dim, "cumsum"))
+        """Running sums along ``dim``: in ``dtype`` if given, else integers and
+        bools as int64, as PyTorch."""
+        return self._running(C.Cumsum, "cumsum", dim, dtype)
 
     def cumprod(self, dim, *, dtype=None):
-        """Running products along ``dim``; integers and bools multiply as int64.
-        Exact gradients where entries are 0 (see ops.scan.Cumprod)."""
+        """Running products along ``dim``, in ``dtype`` or as cumsum's. Exact
+        gradients where entries are 0 (see ops.scan.Cumprod)."""
+        return self._running(C.Cumprod, "cumprod", dim, dtype)
+
+    def _running(self, op, name, dim, dtype):
         x = self.to(dtype) if dtype is not None else self
-        if x.data.dtype.kind in "biu":
+        if dtype is None and x.data.dtype.kind in "biu":
             x = x.to(np.int64)
         if not x.data.ndim:
             return x.clone()
-        return C.Cumprod.apply(x, axis=x._dim_of(dim, "cumprod"))
+        return op.apply(x, axis=x._dim_of(dim, name),
+                        as_dtype=None if dtype is None else x.data.dtype)
 
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         """The product over ``dim`` (all entries for None): the last running
@@ -1201,6 +1216,12 @@ def _check_ranks(name, *operands, ndim, kind):
     if a.data.shape[-1] != b.data.shape[-2]:
         raise RuntimeError(f"{name}: shapes cannot be multiplied ({'x'.join(map(str, a.shape))} "
                            f"and {'x'.join(map(str, b.shape))})")
+
+
+def _rounding(mode):
+    if mode not in ("floor", "trunc"):
+        raise OpError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
+    return mode
 
 
 def _scaled(other, alpha):

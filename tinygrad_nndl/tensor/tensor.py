@@ -55,9 +55,12 @@ def _numpy_index(index):
 
 
 def _index_entry(t):
-    """A Tensor in an index, as numpy reads it: a 0-d integer one picks like
-    an int (PyTorch's select, a view), not as an index array (a copy)."""
+    """A Tensor in an index, as PyTorch reads it: a 0-d integer one picks like
+    an int (PyTorch's select, a view), not as an index array (a copy); a
+    uint8 one is a mask (PyTorch's old byte masks)."""
     data = t.data
+    if data.dtype == np.uint8:
+        return data.astype(bool)
     return int(data) if data.ndim == 0 and data.dtype.kind in "iu" else data
 
 
