@@ -371,3 +371,25 @@ def test_max_sends_an_infinite_gradient_only_to_the_chosen_entries():
     y = x.max()
     g, = tg.autograd.grad(y * y, x)
     assert g.data[0] == 0 and g.data[2] == 0 and np.isnan(g.data[[1, 3]]).all()
+
+
+def test_float16_sums_and_products_add_up_in_float32_as_pytorch():
+    """A float16 running sum stalls where 1.1 no longer moves it (4,096)."""
+    a = np.full((5000, 2), 1.1, np.float16)
+    for got in (Tensor(a).sum(0).data, Tensor(a[:, 0]).cumsum(0).data[-1:],
+                Tensor(a.astype(np.float32)).sum(0, dtype=np.float16).data):
+        assert got.dtype == np.float16
+        np.testing.assert_allclose(got.astype(np.float64), 5500, rtol=2e-3)
+    factors = np.full(3000, 1.0005, np.float16)   # 1.000488 in float16
+    p = Tensor(factors).prod()
+    assert p.dtype == np.float16
+    np.testing.assert_allclose(float(p.item()), np.prod(factors.astype(np.float64)), rtol=2e-3)
+
+
+def test_running_ops_of_a_0d_tensor_take_dims_0_and_minus_1_only():
+    assert Tensor(5.0).cumsum(-1).item() == 5.0 and Tensor(5.0).prod(0).item() == 5.0
+    for bad in (lambda: Tensor(5.0).cumsum(3), lambda: Tensor(5.0).prod(1)):
+        with pytest.raises(IndexError):
+            bad()
+    empty = tg.zeros((2, 0), dtype=np.bool_).prod(1, dtype=np.bool_)
+    assert empty.dtype == np.bool_ and empty.data.tolist() == [True, True]

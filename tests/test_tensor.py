@@ -454,3 +454,42 @@ def test_lists_of_one_element_tensors_read_as_pytorch():
 def test_a_uint8_index_is_a_mask_as_in_pytorch():
     picked = tg.arange(3)[Tensor(np.array([1, 0, 1], np.uint8))]
     assert picked.data.tolist() == [0, 2]
+
+
+def test_lists_mixing_tensors_and_numbers_promote_as_pytorch():
+    for entries, dtype, values in (
+            ([Tensor(np.array(1, np.uint8)), -1], np.int64, [1, -1]),   # no wrap-around
+            ([Tensor(np.array(1, np.int32)), 5], np.int64, [1, 5]),
+            ([Tensor(np.array(1, np.float16)), 5.0], np.float32, [1.0, 5.0]),   # as PyTorch
+            ([Tensor(np.array(1, np.int32)), Tensor(2.0)], np.float32, [1.0, 2.0]),
+            ([Tensor(1.0), np.float64(2)], np.float64, [1.0, 2.0]),
+            ([Tensor(True), False], np.bool_, [True, False])):
+        t = tg.tensor(entries)
+        assert t.dtype == dtype and t.data.tolist() == values
+
+
+def test_a_uint8_array_index_is_a_mask_too():
+    assert tg.arange(6).reshape(2, 3)[np.array([1, 0], np.uint8)].data.tolist() == [[0, 1, 2]]
+
+
+def test_module_level_forms_constants_and_inference_mode():
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    assert tg.eq(x, 1).data.tolist() == [True, False] and tg.gt(x, 0).data.tolist() == [True, False]
+    assert tg.any(x > 0).item() and not tg.all(x > 0).item()
+    assert tg.sign(x).data.tolist() == [1.0, -1.0] and tg.square(x).data.tolist() == [1.0, 4.0]
+    assert tg.clip(x, -1, 0).data.tolist() == [0.0, -1.0]
+    assert tg.clamp_min(x, 0).data.tolist() == [1.0, 0.0]
+    assert tg.inf == float("inf") and tg.pi == np.pi and np.isnan(tg.nan)
+    with tg.inference_mode():
+        assert not (x * 2).requires_grad
+    with tg.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @tg.inference_mode
+    def bare():
+        return (x * 2).requires_grad
+
+    @tg.inference_mode()
+    def called():
+        return (x * 2).requires_grad
+    assert not bare() and not called() and (x * 2).requires_grad

@@ -2,6 +2,7 @@
 mini-PyTorch, in which the backpropagation equations of Nielsen's *Neural
 Networks and Deep Learning* fall out of the chain rule."""
 import importlib
+import math
 
 from .tensor.tensor import MaxResult, Tensor
 from .tensor.dtypes import (  # noqa: F401,A004 - torch's aliases shadow builtins here
@@ -30,9 +31,11 @@ from .tensor.functions import (  # noqa: A004 - torch's names shadow builtins he
                                round, rsqrt, select, set_printoptions, sigmoid, sin, softmax, sort,
                                split, sqrt, squeeze, stack, std, sub, subtract, sum, swapaxes, t,
                                tan, tanh, tile, topk, trace, transpose, tril, triu, true_divide,
-                               trunc, unbind, unflatten, unsqueeze, var, vstack, where)
-from .autograd import (enable_grad, is_anomaly_check_nan_enabled, is_anomaly_enabled,
-                       is_grad_enabled, no_grad, set_grad_enabled)
+                               trunc, unbind, unflatten, unsqueeze, var, vstack, where,
+                               eq, ne, gt, lt, ge, le, sign, square, clip, clamp_min, clamp_max)
+from .tensor.functions import tensor_all as all, tensor_any as any  # noqa: A004 - torch's names
+from .autograd import (enable_grad, inference_mode, is_anomaly_check_nan_enabled,
+                       is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)
 from . import autograd
 from . import linalg
 from . import memory
@@ -42,6 +45,8 @@ from . import memory
 memory.keep_freed_memory_by_default()
 
 __version__ = "0.1.0"
+
+inf, nan, pi, e = math.inf, math.nan, math.pi, math.e   # torch.inf, ...
 
 # Subpackages loaded on first use: viz needs the optional graphviz package,
 # testing needs hypothesis.

@@ -83,19 +83,24 @@ def _float_result(fn, out, arrays):
     the widest of the float inputs that have dimensions (a 0-d one counts
     only when none of those is float; a Python number never), else the
     default float32 (numpy makes float64 of int64, and float16 of bool and
-    8-bit integers: computed that narrow, it is computed again from float32
-    inputs, not widened after the digits are lost)."""
+    8-bit integers: computed that narrow, forward runs again on those inputs
+    in float32, not widened after the digits are lost; arrays given as such,
+    indices say, stay as they are, and should that run fail, the first
+    result is widened)."""
     floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"
               and a.ndim]
     if not floats:
         floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
     dtype = np.result_type(*floats) if floats else _FLOAT32
     if out.dtype.itemsize < dtype.itemsize:
-        widened = [a.astype(dtype) if isinstance(a, np.ndarray) and a.dtype.kind in "biu" else a
-                   for a in arrays]
+        widened = [a.astype(dtype) if isinstance(a, np.ndarray) and a.dtype.itemsize == 1
+                   and a.dtype.kind in "biu" and i not in fn.raw_inputs else a
+                   for i, a in enumerate(arrays)]
         quiet = hush()
         try:
             out = np.asarray(fn.forward(*widened))
+        except (ValueError, IndexError, TypeError):
+            pass
         finally:
             unhush(quiet)
     return out if out.dtype == dtype else out.astype(dtype)
@@ -253,6 +258,9 @@ class Function:
         return t
 
     def forward(self, *arrays):
+        """The op's value, on numpy arrays. It may run a second time, on
+        float32 copies of bool and 8-bit integer inputs, when numpy computed
+        a float16 result from them (see ``_float_result``)."""
         raise NotImplementedError
 
     def backward(self, g, out, *inputs):

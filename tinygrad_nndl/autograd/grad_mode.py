@@ -79,7 +79,7 @@ class _GradSwitch:
     enabled = True
 
     def __new__(cls, *args, **kwargs):
-        if len(args) == 1 and callable(args[0]) and cls in (no_grad, enable_grad):
+        if len(args) == 1 and callable(args[0]) and cls in (no_grad, enable_grad, inference_mode):
             return _wrap(cls, args[0])   # @no_grad without parentheses, as PyTorch 2 allows
         return super().__new__(cls)
 
@@ -103,6 +103,22 @@ class no_grad(_GradSwitch):
     """Ops inside record nothing: outputs have ``requires_grad=False`` (torch.no_grad)."""
 
     enabled = False
+
+
+class inference_mode(_GradSwitch):
+    """torch.inference_mode: here no_grad (tensors made inside are ordinary
+    tensors that recorded nothing, where PyTorch's are inference tensors);
+    ``inference_mode(False)`` changes nothing."""
+
+    def __init__(self, mode=True):
+        self.inference = bool(mode)
+
+    def __enter__(self):
+        self.enabled = mode.grad_enabled and not self.inference
+        return super().__enter__()
+
+    def _clone(self):
+        return type(self)(self.inference)
 
 
 class enable_grad(_GradSwitch):

@@ -54,6 +54,15 @@ def flat_indices(target, width):
     return starts + target.astype(_INTP, copy=False)
 
 
+def accumulated(reduce, a, dtype=None, **kwargs):
+    """``reduce(a, dtype=dtype, **kwargs)`` (np.sum, np.cumsum, np.cumprod),
+    with float16 added up in float32 and handed back in float16, as PyTorch
+    does: a float16 running sum stalls (5,000 times 1.1 stops at 4,096)."""
+    if (a.dtype if dtype is None else np.dtype(dtype)) == np.float16:
+        return reduce(a, dtype=np.float32, **kwargs).astype(np.float16)
+    return reduce(a, dtype=dtype, **kwargs)
+
+
 def sum_rows(x):
     """The rows of a 2-D x summed (BP3: delta summed over the mini-batch). On
     numpy floats one vector-matrix product with ones, which BLAS does 1.3-3x

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.errors import OpError
-from .dual import broadcast_to, exp, reduce_sum, reshape, value, where
+from .dual import accumulated, broadcast_to, exp, reduce_sum, reshape, value, where
 
 
 def normalize_dims(dim, ndim):
@@ -40,7 +40,7 @@ class Sum(Function):
 
     def forward(self, a):
         self.in_shape = a.shape
-        return a.sum(axis=self.axes, keepdims=self.keepdims, dtype=self.as_dtype)
+        return accumulated(np.sum, a, self.as_dtype, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, g, out, a):
         if not self.keepdims:

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import value, where
+from .dual import accumulated, value, where
 from .movement import Cat
 from .select import flip
 
@@ -30,7 +30,7 @@ class Cumsum(Function):
     save_inputs = False
 
     def forward(self, a):
-        return np.cumsum(a, self.axis, dtype=self.as_dtype)
+        return accumulated(np.cumsum, a, self.as_dtype, axis=self.axis)
 
     def backward(self, g, out, a):
         return (_from_the_end(g, self.axis),)
@@ -53,7 +53,7 @@ class Cumprod(Function):
     save_output = True
 
     def forward(self, a):
-        return np.cumprod(a, self.axis, dtype=self.as_dtype)
+        return accumulated(np.cumprod, a, self.as_dtype, axis=self.axis)
 
     def backward(self, g, out, a):
         axis, av = self.axis, value(a)

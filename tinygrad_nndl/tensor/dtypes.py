@@ -58,12 +58,10 @@ def to_array(data, dtype=None):
     except ValueError:   # ragged, as numpy sees one-element Tensors of several dims
         arr = None
     if (arr is None or arr.dtype.kind == "O") and isinstance(data, (list, tuple)):   # Tensors
-        typed = []
-        arr = np.array(_unwrapped(data, typed))
-        if arr.dtype.kind in _DEFAULT_BY_KIND:   # the tensors' dtype unless the numbers
-            dtype = np.result_type(*typed)        # beside them are of a higher kind
-            return arr.astype(dtype if "biuf".index(dtype.kind) >= "biuf".index(arr.dtype.kind)
-                              else _DEFAULT_BY_KIND[arr.dtype.kind])
+        dtypes = []
+        arr = np.array(_unwrapped(data, dtypes))
+        if arr.dtype.kind in _DEFAULT_BY_KIND:
+            return arr.astype(_promoted(dtypes))
     kind = arr.dtype.kind
     if kind not in _DEFAULT_BY_KIND:
         raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
@@ -71,16 +69,29 @@ def to_array(data, dtype=None):
     return arr.astype(_DEFAULT_BY_KIND[kind], copy=False)
 
 
-def _unwrapped(data, typed):
+def _unwrapped(data, dtypes):
     """Nested lists and tuples with the Tensors in them replaced by their one
-    number, as PyTorch reads torch.tensor([t1, t2]); their dtypes go to ``typed``."""
+    number, as PyTorch reads torch.tensor([t1, t2]); each entry's dtype goes
+    to ``dtypes``: a tensor's or numpy scalar's own, a Python number's default."""
     if isinstance(data, (list, tuple)):
-        return [_unwrapped(d, typed) for d in data]
+        return [_unwrapped(d, dtypes) for d in data]
     inner = getattr(data, "data", None)
     if not isinstance(inner, np.ndarray):
+        dtypes.append(data.dtype if isinstance(data, np.generic)
+                      else _DEFAULT_BY_KIND.get(np.asarray(data).dtype.kind, float32))
         return data
     if inner.size != 1:
         raise ValueError(f"tensor: only one-element tensors can be converted to Python "
                          f"scalars, got one of shape {inner.shape} in the list")
-    typed.append(inner.dtype)
+    dtypes.append(inner.dtype)
     return inner.reshape(())
+
+
+def _promoted(dtypes):
+    """PyTorch's dtype for entries of these dtypes: the widest float if any is
+    a float, else the promotion of the integers, else bool."""
+    for kinds in ("f", "iu"):
+        found = [d for d in dtypes if np.dtype(d).kind in kinds]
+        if found:
+            return np.result_type(*found)
+    return np.dtype(np.bool_)

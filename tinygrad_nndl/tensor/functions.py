@@ -151,6 +151,22 @@ def fmod(input, other):  # noqa: A002
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
 
 
+def _method(name):
+    """torch.<name>(input, *args, **kwargs): the Tensor method of that name."""
+    def function(input, *args, **kwargs):  # noqa: A002 - torch's argument name
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name}(...)``, as torch.{name}."
+    return function
+
+
+eq, ne, gt, lt, ge, le = map(_method, ("eq", "ne", "gt", "lt", "ge", "le"))
+# torch.any and torch.all, exported under those names (here they would hide the builtins)
+tensor_any, tensor_all = _method("any"), _method("all")
+sign, square, clip = _method("sign"), _method("square"), _method("clip")
+clamp_min, clamp_max = _method("clamp_min"), _method("clamp_max")
+
+
 def sqrt(x):
     return _as_tensor(x).sqrt()
 

@@ -1021,6 +1021,9 @@ class _Methods:
         if dtype is None and x.data.dtype.kind in "biu":
             x = x.to(np.int64)
         if not x.data.ndim:
+            if dim not in (0, -1):   # a 0-d tensor has the dims of a 1-D one here, as in PyTorch
+                raise IndexError(f"{name}: dimension out of range (expected to be in range "
+                                 f"of [-1, 0], but got {dim})")
             return x.clone()
         return op.apply(x, axis=x._dim_of(dim, name),
                         as_dtype=None if dtype is None else x.data.dtype)
@@ -1033,11 +1036,11 @@ class _Methods:
             p = self.reshape(-1).prod(0, dtype=dtype)
             return p.reshape((1,) * self.data.ndim) if keepdim else p
         if not self.data.ndim:
-            return self.cumprod(0, dtype=dtype)
+            return self.cumprod(dim, dtype=dtype)
         axis = self._dim_of(dim, "prod")
         running = self.cumprod(axis, dtype=dtype)
         if self.data.shape[axis] == 0:   # 1, with the graph kept whole (a zero gradient)
-            p = running.sum(axis, keepdim) + 1
+            p = (running.sum(axis, keepdim) + 1).to(running.dtype)
         else:
             p = running.select(axis, -1)
             p = p.unsqueeze(axis) if keepdim else p

@@ -45,23 +45,25 @@ def _value(x):
 
 
 def _numpy_index(index):
-    if isinstance(index, Tensor):
-        return _index_entry(index)
     if isinstance(index, list) and _list_is_tuple(index):
         index = tuple(index)
     if isinstance(index, tuple):
-        return tuple(_index_entry(i) if isinstance(i, Tensor) else i for i in index)
-    return index
+        return tuple(_index_entry(i) for i in index)
+    return _index_entry(index)
 
 
-def _index_entry(t):
-    """A Tensor in an index, as PyTorch reads it: a 0-d integer one picks like
-    an int (PyTorch's select, a view), not as an index array (a copy); a
-    uint8 one is a mask (PyTorch's old byte masks)."""
-    data = t.data
+def _index_entry(i):
+    """An entry of an index, as PyTorch reads it: a 0-d integer Tensor picks
+    like an int (PyTorch's select, a view), not as an index array (a copy);
+    uint8 is a mask (PyTorch's old byte masks), as a Tensor or an array."""
+    data = i.data if isinstance(i, Tensor) else i
+    if not isinstance(data, np.ndarray):
+        return data
     if data.dtype == np.uint8:
         return data.astype(bool)
-    return int(data) if data.ndim == 0 and data.dtype.kind in "iu" else data
+    if isinstance(i, Tensor) and data.ndim == 0 and data.dtype.kind in "iu":
+        return int(data)
+    return data
 
 
 def _list_is_tuple(index):
