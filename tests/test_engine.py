@@ -621,7 +621,8 @@ def test_integer_tensors_in_float_ops_give_float32_as_pytorch(make):
 @pytest.mark.parametrize("values, name", [([1, 2], "Long"), ([True, False], "Bool")])
 def test_mean_of_integers_or_booleans_raises_as_pytorch(values, name):
     """PyTorch cannot infer mean's dtype from an integer input; numpy gives a float."""
-    with pytest.raises(RuntimeError, match=f"mean\\(\\): could not infer output dtype.*Got: {name}"):
+    with pytest.raises(RuntimeError,
+                       match=f"mean\\(\\): could not infer output dtype.*Got: {name}"):
         tg.tensor(values).mean()
     assert tg.tensor(values).float().mean().item() == 0.5 * sum(values)
     for spread in (tg.Tensor.var, tg.Tensor.std):   # PyTorch's own error there

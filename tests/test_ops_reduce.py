@@ -345,7 +345,8 @@ def test_cumprod_values_and_closed_form_gradient():
     np.testing.assert_array_equal(x.grad.data, [1, 24620, 0, 0])
 
 
-@pytest.mark.parametrize("values", [[0.5, -2.0, 0.0, 3.0], [0.0, 0.0, 1.5, 2.0], [1.5, 2.0, -1.0, 0.5]])
+@pytest.mark.parametrize("values", [[0.5, -2.0, 0.0, 3.0], [0.0, 0.0, 1.5, 2.0],
+                                    [1.5, 2.0, -1.0, 0.5]])
 def test_prod_and_cumprod_pass_gradgradcheck_at_zeros(values):
     x = Tensor(np.array(values).reshape(2, 2), requires_grad=True)
     for f in (lambda t: t.prod(), lambda t: t.prod(1), lambda t: t.cumprod(0),
@@ -357,7 +358,8 @@ def test_sums_take_an_explicit_dtype_as_given():
     assert Tensor([1, 2]).sum(dtype=np.int32).dtype == np.int32
     assert Tensor([1, 2]).cumsum(0, dtype=np.int32).dtype == np.int32
     assert Tensor([1, 2]).cumprod(0, dtype=np.int32).dtype == np.int32
-    assert Tensor(np.array([250, 10], np.uint8)).sum(dtype=np.uint8).item() == 4   # wraps, as PyTorch
+    wrapped = Tensor(np.array([250, 10], np.uint8)).sum(dtype=np.uint8)
+    assert wrapped.item() == 4   # wraps around, as PyTorch
     assert Tensor(np.array([1, 2], np.int32)).sum().dtype == np.int64
     assert Tensor([1.0, 2.0]).sum(dtype=np.float64).dtype == np.float64
 

@@ -77,7 +77,7 @@ def conv_geometry(who, x_shape, w_shape, stride, padding, dilation, groups):
                          f"divisible by groups={groups}")
     if c != cg * groups:
         raise OpError(f"{who}: expected input with {cg * groups} channels (weight of shape "
-                         f"{w_shape}, groups={groups}), got input of shape {x_shape}")
+                      f"{w_shape}, groups={groups}), got input of shape {x_shape}")
     ekh, ekw = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
     if isinstance(padding, str):
         if padding == "valid":

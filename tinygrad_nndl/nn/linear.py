@@ -46,7 +46,7 @@ class Linear(Module):
         shape = x.data.shape
         if shape[-1:] != (self.in_features,):
             raise OpError(f"Linear: expected input with last dimension {self.in_features}, "
-                             f"got shape {tuple(shape)}")
+                          f"got shape {tuple(shape)}")
         if x.data.dtype != self.weight.data.dtype:   # PyTorch raises; numpy would promote
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
                                f"{torch_name(x.data.dtype)} and "

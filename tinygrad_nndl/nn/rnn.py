@@ -319,7 +319,7 @@ class _RNNBase(Module):
                              f"(seq, features), got {_shape(input)}")
         if input.shape[-1] != self.input_size:
             raise OpError(f"{who}: expected input with {self.input_size} features "
-                             f"(input_size) in its last dimension, got shape {_shape(input)}")
+                          f"(input_size) in its last dimension, got shape {_shape(input)}")
         batched = input.ndim == 3
         layers = self.num_layers * self.num_directions
         if batched:

@@ -24,7 +24,7 @@ def cat(tensors, dim=0):
     for i, t in enumerate(tensors):
         if t.ndim != ndim:
             raise OpError(f"cat: tensor 0 has {ndim} dimensions but tensor {i} has "
-                             f"{t.ndim} (shapes {tensors[0].shape} and {t.shape})")
+                          f"{t.ndim} (shapes {tensors[0].shape} and {t.shape})")
     if ndim and not -ndim <= dim < ndim:
         raise IndexError(f"cat: dim {dim} out of range for {ndim}-dimensional tensors")
     return M.Cat.apply(*tensors, axis=dim)
@@ -73,7 +73,7 @@ def stack(tensors, dim=0):
     for i, t in enumerate(tensors):
         if t.shape != shape:
             raise OpError(f"stack: all tensors must have the same shape, tensor 0 has "
-                             f"{shape} and tensor {i} has {t.shape}")
+                          f"{shape} and tensor {i} has {t.shape}")
     return cat([t.unsqueeze(dim) for t in tensors], dim=dim)
 
 
@@ -373,13 +373,13 @@ def einsum(equation, *operands):
         for c, n in zip(term, x.shape):
             if sizes.get(c, 1) not in (1, n) and n != 1:
                 raise OpError(f"einsum: subscript {c!r} has size {n} for an operand of "
-                                 f"shape {x.shape}, which does not match the size "
-                                 f"{sizes[c]} it has elsewhere (equation {equation!r})")
+                              f"shape {x.shape}, which does not match the size "
+                              f"{sizes[c]} it has elsewhere (equation {equation!r})")
             sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
     used = "".join(terms)
     if len(set(out)) != len(out) or any(c not in used for c in out):
         raise OpError(f"einsum: the output subscripts of {equation!r} must be distinct "
-                         f"and each appear in an operand")
+                      f"and each appear in an operand")
     operands = [x.expand(tuple(sizes[c] for c in term)) if len(set(term)) == len(term)
                 else x for term, x in zip(terms, operands)]
     return Einsum.apply(*operands, equation=",".join(terms) + "->" + out)

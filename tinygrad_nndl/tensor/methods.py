@@ -523,7 +523,7 @@ class _Methods:
         if not (len(dims) == n and all(-n <= d < n for d in dims)
                 and len({d % n for d in dims}) == n):
             raise OpError(f"permute: dims {dims} are not a permutation of the "
-                             f"{n} dimensions of shape {self.shape}")
+                          f"{n} dimensions of shape {self.shape}")
         return M.Permute.apply(self, axes=tuple(d % n for d in dims))
 
     def transpose(self, dim0, dim1):
@@ -547,7 +547,7 @@ class _Methods:
         lead = len(sizes) - self.data.ndim
         if lead < 0:
             raise OpError(f"expand: the target shape {sizes} has fewer dimensions than "
-                             f"the tensor's shape {self.shape}")
+                          f"the tensor's shape {self.shape}")
         shape = tuple(self.data.shape[i - lead] if n == -1 and i >= lead else n
                       for i, n in enumerate(sizes))
         if shape == self.data.shape:

@@ -240,7 +240,7 @@ class Tensor:
     def item(self):
         if self.data.size != 1:
             raise OpError(f"item: only one-element tensors can be converted to a Python "
-                             f"scalar, this one has shape {self.shape}")
+                          f"scalar, this one has shape {self.shape}")
         return self.data.item()
 
     def tolist(self):
