@@ -983,10 +983,13 @@ class _Methods:
         if not self.data.ndim:
             return SortResult(self, Tensor._make(np.zeros((), np.int64), None))
         axis = self._dim_of(dim, "sort")
-        if descending:   # the stable ascending order of the reversed entries, reversed: stable
-            n = self.data.shape[axis]   # too, NaN first (the largest, as in PyTorch), and no
-            order = np.argsort(np.flip(self.data, axis), axis=axis, kind="stable")   # negation
-            order = n - 1 - np.flip(order, axis)                   # to wrap unsigned integers
+        if descending:
+            # the stable ascending order of the entries reversed, read backwards: stable
+            # too, NaN first (the largest, as in PyTorch), and no negated keys (which wrapped
+            # unsigned integers around)
+            n = self.data.shape[axis]
+            order = np.argsort(np.flip(self.data, axis), axis=axis, kind="stable")
+            order = n - 1 - np.flip(order, axis)
         else:
             order = np.argsort(self.data, axis=axis, kind="stable")
         order = order.astype(np.int64)
