@@ -495,3 +495,18 @@ def test_module_level_forms_constants_and_inference_mode():
     def called():
         return (x * 2).requires_grad
     assert not bare() and not called() and (x * 2).requires_grad
+
+
+def test_inference_mode_false_turns_grad_on_as_pytorchs_guard():
+    x = Tensor([1.0], requires_grad=True)
+    with tg.no_grad(), tg.inference_mode(False):
+        assert tg.is_grad_enabled() and (x * 2).requires_grad
+    with tg.inference_mode(), tg.inference_mode(False):
+        assert (x * 2).requires_grad
+
+
+def test_numpy_scalars_and_0d_arrays_beside_tensors_keep_their_dtype():
+    assert tg.tensor([Tensor(np.array(1, np.int8)), np.array(2, np.int8)]).dtype == np.int8
+    assert tg.tensor([Tensor(1.0), np.array(2.5)]).dtype == np.float64
+    with pytest.raises(IndexError, match="prod"):
+        Tensor(3.0).prod(1)

@@ -106,16 +106,14 @@ class no_grad(_GradSwitch):
 
 
 class inference_mode(_GradSwitch):
-    """torch.inference_mode: here no_grad (tensors made inside are ordinary
-    tensors that recorded nothing, where PyTorch's are inference tensors);
-    ``inference_mode(False)`` changes nothing."""
+    """torch.inference_mode: here grad mode off, as no_grad (tensors made
+    inside are ordinary tensors that recorded nothing, where PyTorch's are
+    inference tensors, and an enable_grad inside records again);
+    ``inference_mode(False)`` turns grad mode on, as PyTorch's guard does."""
 
     def __init__(self, mode=True):
         self.inference = bool(mode)
-
-    def __enter__(self):
-        self.enabled = mode.grad_enabled and not self.inference
-        return super().__enter__()
+        self.enabled = not self.inference
 
     def _clone(self):
         return type(self)(self.inference)

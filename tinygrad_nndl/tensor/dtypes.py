@@ -75,10 +75,12 @@ def _unwrapped(data, dtypes):
     to ``dtypes``: a tensor's or numpy scalar's own, a Python number's default."""
     if isinstance(data, (list, tuple)):
         return [_unwrapped(d, dtypes) for d in data]
+    if isinstance(data, (np.generic, np.ndarray)):   # (an array's .data is a memoryview)
+        dtypes.append(data.dtype)
+        return data
     inner = getattr(data, "data", None)
     if not isinstance(inner, np.ndarray):
-        dtypes.append(data.dtype if isinstance(data, np.generic)
-                      else _DEFAULT_BY_KIND.get(np.asarray(data).dtype.kind, float32))
+        dtypes.append(_DEFAULT_BY_KIND.get(np.asarray(data).dtype.kind, float32))
         return data
     if inner.size != 1:
         raise ValueError(f"tensor: only one-element tensors can be converted to Python "

@@ -1039,7 +1039,7 @@ class _Methods:
             p = self.reshape(-1).prod(0, dtype=dtype)
             return p.reshape((1,) * self.data.ndim) if keepdim else p
         if not self.data.ndim:
-            return self.cumprod(dim, dtype=dtype)
+            return self._running(C.Cumprod, "prod", dim, dtype)
         axis = self._dim_of(dim, "prod")
         running = self.cumprod(axis, dtype=dtype)
         if self.data.shape[axis] == 0:   # 1, with the graph kept whole (a zero gradient)
