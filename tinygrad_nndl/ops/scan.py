@@ -58,10 +58,10 @@ class Cumprod(Function):
     def backward(self, g, out, a):
         axis, av = self.axis, value(a)
         zero = av == 0
-        if isinstance(g, Tensor) and zero.any():
-            return (_cumprod_vjp_by_recurrence(g, a, axis),)
         if not zero.any():
             return (_from_the_end(g * out, axis) / a,)
+        if isinstance(g, Tensor):
+            return (_cumprod_vjp_by_recurrence(g, a, axis),)
         first = zero & (np.cumsum(zero, axis) == 1)
         before = _from_the_end(g * out, axis) / where(zero, 1, a)
         at_first = _from_the_end(g * cumprod(where(first, 1, a), axis), axis)
