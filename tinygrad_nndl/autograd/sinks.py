@@ -16,6 +16,7 @@ from .grad_mode import set_grad_enabled
 # read-modify-write of .grad runs under it: hooks run outside, as one may wait on
 # another thread (a data-parallel all-reduce).
 LANDING = threading.Lock()
+_new = object.__new__
 
 
 def cast(g, dtype, create_graph):
@@ -91,7 +92,8 @@ def land(accumulators, pending, create_graph, handed, capture, captured):
             if (leaf._grad is None and type(g) is np.ndarray and g.base is None
                     and id(g) not in handed and not create_graph):
                 handed.add(id(g))   # accumulate's commonest case, inline: a first gradient
-                leaf._grad = Tensor._make(g, None)
+                grad = leaf._grad = _new(Tensor)   # (Tensor._make, inline)
+                grad.data, grad._grad, grad._requires_grad, grad._ctx = g, None, False, None
             else:
                 accumulate(leaf, g, create_graph, handed)
 

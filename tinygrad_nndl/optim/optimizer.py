@@ -127,12 +127,15 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: ``.grad = None`` (default), or zero them in
         place (a gradient recorded with create_graph is detached first)."""
+        if set_to_none:   # every step of a training loop: no more than that
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p._grad = None
+            return
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad
-                if set_to_none:
-                    p._grad = None
-                elif g is not None:
+                if g is not None:
                     if g.grad_fn is not None or not g.data.flags.writeable:
                         p.grad = Tensor._make(np.zeros_like(g.data), None)
                     else:
@@ -157,19 +160,20 @@ class Optimizer:
     def _check_grads(self):
         """A gradient must be a Tensor of its parameter's shape and dtype: a
         (1,)-shaped one would otherwise broadcast silently into the update."""
-        for gi, group in enumerate(self.param_groups):
-            for i, p in enumerate(group["params"]):
+        for group in self.param_groups:
+            for p in group["params"]:
                 g = p._grad
-                if g is None:
-                    continue
-                if type(g) is not Tensor and not isinstance(g, Tensor):
-                    self._refuse_grad(gi, i, p, g)
-                gd, pd = g.data, p.data
-                if gd.shape != pd.shape or gd.dtype != pd.dtype or not pd.flags.writeable:
-                    self._refuse_grad(gi, i, p, g)
+                if g is not None:
+                    if type(g) is not Tensor and not isinstance(g, Tensor):
+                        self._refuse_grad(group, p, g)
+                    gd, pd = g.data, p.data
+                    if gd.shape != pd.shape or gd.dtype != pd.dtype or not pd.flags.writeable:
+                        self._refuse_grad(group, p, g)
 
-    def _refuse_grad(self, gi, i, p, g):
-        names = self.param_groups[gi].get("param_names")
+    def _refuse_grad(self, group, p, g):
+        gi = next(k for k, other in enumerate(self.param_groups) if other is group)
+        i = next(k for k, other in enumerate(group["params"]) if other is p)
+        names = group.get("param_names")
         label = f"parameter {names[i]!r}" if names else f"parameter {i} of group {gi}"
         if not isinstance(g, Tensor):
             raise TypeError(f"{self._name}.step: the gradient of {label} is a "
