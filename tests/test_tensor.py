@@ -470,6 +470,22 @@ def test_lists_mixing_tensors_and_numbers_promote_as_pytorch():
         assert t.dtype == dtype and t.data.tolist() == values
 
 
+def test_numpy_scalars_in_lists_keep_their_dtypes_as_in_pytorch():
+    for entries, dtype in (
+            ([np.float64(0.1), np.float64(2)], np.float64),   # numpy made float64, we float32
+            ([[np.float64(0.1)], [2.0]], np.float64),          # nested, beside Python floats
+            ([np.int32(1), np.int32(2)], np.int32),
+            ([np.int32(1), 2], np.int64),                      # a Python int is int64
+            ([np.float16(1), 2.0], np.float32),                # a Python float is float32
+            ([np.float16(1), 2], np.float16),                  # a float beats any integer
+            ([np.uint8(1), np.int8(-2)], np.int16),
+            ([True, np.int16(3)], np.int16),
+            ([0.1, 2.0], np.float32)):                         # no numpy scalar: the default
+        t = tg.tensor(entries)
+        assert t.dtype == dtype
+        np.testing.assert_array_equal(t.data, np.array(entries, dtype=dtype))
+
+
 def test_a_uint8_array_index_is_a_mask_too():
     assert tg.arange(6).reshape(2, 3)[np.array([1, 0], np.uint8)].data.tolist() == [[0, 1, 2]]
 

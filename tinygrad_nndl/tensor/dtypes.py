@@ -57,7 +57,9 @@ def to_array(data, dtype=None):
         arr = np.array(data)
     except ValueError:   # ragged, as numpy sees one-element Tensors of several dims
         arr = None
-    if (arr is None or arr.dtype.kind == "O") and isinstance(data, (list, tuple)):   # Tensors
+    if isinstance(data, (list, tuple)) and (
+            arr is None or arr.dtype.kind == "O"   # Tensors in the list
+            or arr.dtype != _DEFAULT_BY_KIND.get(arr.dtype.kind) and _holds_numpy(data)):
         dtypes = []
         arr = np.array(_unwrapped(data, dtypes))
         if arr.dtype.kind in _DEFAULT_BY_KIND:
@@ -67,6 +69,18 @@ def to_array(data, dtype=None):
         raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
                         f"(numpy dtype {arr.dtype})")
     return arr.astype(_DEFAULT_BY_KIND[kind], copy=False)
+
+
+def _holds_numpy(data):
+    """Whether nested lists and tuples hold numpy scalars, whose dtypes count
+    as a tensor's do (PyTorch: [np.float64(1), 2.0] is float64, [np.int32(1),
+    np.int32(2)] int32). Asked only when numpy's dtype for the list is not
+    the default one, which the answer could change."""
+    types = set(map(type, data))
+    if any(issubclass(t, np.generic) for t in types):
+        return True
+    return any(_holds_numpy(d) for d in data if type(d) in (list, tuple)) \
+        if list in types or tuple in types else False
 
 
 def _unwrapped(data, dtypes):
