@@ -277,6 +277,23 @@ def test_inplace_on_a_view_in_the_graph_is_refused_before_anything_changes():
     np.testing.assert_array_equal(h.data, [1.0, 2.0, 3.0, 4.0])
 
 
+def test_a_view_made_under_no_grad_refuses_an_inplace_change_with_grad_on():
+    for base in (leaf([1.0, 2.0, 3.0]), leaf([1.0, 2.0, 3.0]) * 1):
+        with tg.no_grad():
+            v = base[:2]
+            w = v[1:]   # a view of that view: the same, through the chain
+        for view in (v, w):
+            with pytest.raises(RuntimeError, match=r"mul_: .* view, made under no_grad"):
+                view.mul_(2)
+        np.testing.assert_array_equal(base.data, [1.0, 2.0, 3.0])   # nothing changed
+        with tg.no_grad():   # both under no_grad: allowed, as in PyTorch
+            v.mul_(2)
+        np.testing.assert_array_equal(base.data, [2.0, 4.0, 3.0])
+    free = leaf([1.0, 2.0]).detach()[:1]   # a detached tensor's view: not the base's business
+    free.add_(1)
+    assert free.data.tolist() == [2.0]
+
+
 def test_a_failed_inplace_cast_names_the_op_and_both_dtypes():
     t = tg.tensor([1, 2, 3])
     with pytest.raises(RuntimeError, match=r"add_: result type float32 can't be cast .* int64"):

@@ -569,8 +569,11 @@ class _Methods:
         node (an op whose backward reads its input gets a copy of the old
         values). A leaf that requires grad refuses, outside no_grad. Every
         check comes before the write: a failed call changes nothing."""
-        recorded = mode.state & GRAD and (self._requires_grad or any(
+        grad_on = mode.state & GRAD
+        recorded = grad_on and (self._requires_grad or any(
             isinstance(o, Tensor) and o._requires_grad for o in operands))
+        if grad_on and not self._requires_grad:
+            _refuse_unrecorded_view(self, name)
         if recorded:
             if self._ctx is None and self._requires_grad:
                 raise RuntimeError(f"{name}: a leaf tensor that requires grad (shape "
@@ -1245,6 +1248,22 @@ def _retain_on(node, t):
     node.retained = weakref.ref(t)
     node.dtype = t.data.dtype
     node.special |= HOOKED
+
+
+def _refuse_unrecorded_view(t, name):
+    """A view that does not require grad of a tensor that does was made where
+    its changes are not recorded (under no_grad, or before its base required
+    grad): changing it in place with grad mode on would change the base
+    behind its graph's back, which PyTorch forbids as ambiguous."""
+    base = getattr(t, "_base", None)
+    while base is not None:
+        if base._requires_grad:
+            raise RuntimeError(f"{name}: this tensor (shape {t.shape}) is a view, made under "
+                               f"no_grad (or before its base required grad), of a tensor that "
+                               f"requires grad (shape {base.shape}); changing it in place with "
+                               f"grad mode on is ambiguous and forbidden, as in PyTorch: make "
+                               f"both the view and the change inside no_grad, or both outside")
+        base = getattr(base, "_base", None)
 
 
 def _refuse_shared_views(t, name):
