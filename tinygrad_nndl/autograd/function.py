@@ -202,7 +202,7 @@ class Function:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
                 if x._requires_grad:
-                    nodes.append(x._ctx or accumulator(x))
+                    nodes.append(x._ctx or getattr(x, "_acc", None) or accumulator(x))
                     record = True
                     continue
             else:
