@@ -165,6 +165,9 @@ eq, ne, gt, lt, ge, le = map(_method, ("eq", "ne", "gt", "lt", "ge", "le"))
 tensor_any, tensor_all = _method("any"), _method("all")
 sign, square, clip = _method("sign"), _method("square"), _method("clip")
 clamp_min, clamp_max = _method("clamp_min"), _method("clamp_max")
+scatter, scatter_add, index_add, index_fill = map(
+    _method, ("scatter", "scatter_add", "index_add", "index_fill"))
+bincount, multinomial = _method("bincount"), _method("multinomial")
 
 
 def sqrt(x):

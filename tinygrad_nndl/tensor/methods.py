@@ -19,12 +19,15 @@ from ..ops import movement as M
 from ..ops import norm as NormOp
 from ..ops import scan as C
 from ..ops import reduce as R
+from ..ops import scatter as SC
 from ..ops import select as S
 from ..ops import trig as T
 from .device import as_device, device
 from .dtypes import is_floating, torch_name
 from .errors import OpError
 from .random import generator
+from .rng_state import numpy_generator
+from .sampling import draw_categories
 from .tensor import MaxResult, Tensor, _numpy_index, _operand, _shape_arg, _value
 from .version import mark_modified
 
@@ -727,6 +730,91 @@ class _Methods:
                              _fill_value(self, value, "masked_fill_"),
                              mask=_bool_mask(mask, "masked_fill_"))
 
+    # ----- writes through an index --------------------------------------
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        """self with ``src``'s entries (or ``value``) written where ``index``
+        says along ``dim``: out[index[i][j]][j] = src[i][j] for dim 0, and so
+        on; ``reduce`` 'add' or 'multiply' combines them with self's entries
+        instead. The gradient goes to self where nothing was written over, to
+        src gathered at index (with 'add' scatter_add's; 'multiply' has none,
+        as in PyTorch)."""
+        src, attrs = _scatter_args(self, "scatter", dim, index, src, value, reduce)
+        return SC.Scatter.apply(self, src, **attrs)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        src, attrs = _scatter_args(self, "scatter_", dim, index, src, value, reduce)
+        return self._inplace("scatter_", SC.Scatter, src, **attrs)
+
+    def scatter_add(self, dim, index, src):
+        """self with ``src``'s entries added where ``index`` says along
+        ``dim`` (repeats add up); the gradient is g to self, g gathered at
+        index to src."""
+        src, attrs = _scatter_args(self, "scatter_add", dim, index, src, None, "add", False)
+        return SC.Scatter.apply(self, src, **attrs)
+
+    def scatter_add_(self, dim, index, src):
+        src, attrs = _scatter_args(self, "scatter_add_", dim, index, src, None, "add", False)
+        return self._inplace("scatter_add_", SC.Scatter, src, **attrs)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        """self with ``alpha`` times the slices of ``source`` along ``dim``
+        added to the slices ``index`` (a vector) names; repeats add up. The
+        gradient is g to self, alpha times g's slices at index to source."""
+        source, where = _index_add_args(self, "index_add", dim, index, source, alpha)
+        return SC.Scatter.apply(self, source, where=where, reduce="add")
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        source, where = _index_add_args(self, "index_add_", dim, index, source, alpha)
+        return self._inplace("index_add_", SC.Scatter, source, where=where, reduce="add")
+
+    def index_fill(self, dim, index, value):
+        """self with ``value`` (a number, or a 0-d tensor that receives the
+        gradient of the filled entries) on the slices ``index`` names along
+        ``dim``."""
+        return S.MaskedFill.apply(self, _fill_value(self, value, "index_fill"),
+                                  mask=SC.index_fill_mask("index_fill", self.data.shape, dim,
+                                                          index))
+
+    def index_fill_(self, dim, index, value):
+        return self._inplace("index_fill_", S.MaskedFill, _fill_value(self, value, "index_fill_"),
+                             mask=SC.index_fill_mask("index_fill_", self.data.shape, dim, index))
+
+    def bincount(self, weights=None, minlength=0):
+        """How often each value 0, 1, ... occurs in this 1-D tensor of
+        non-negative integers (int64), or the sum of ``weights`` over each
+        value's places (float32 weights give float32, any others float64); at
+        least ``minlength`` long. No gradient."""
+        x = self.data
+        if x.dtype.kind not in "iu":   # NotImplementedError is a RuntimeError, as PyTorch's
+            raise NotImplementedError(f"bincount: not implemented for {x.dtype} input, only "
+                                      f"for integers")
+        if isinstance(minlength, bool) or not isinstance(minlength, (int, np.integer)):
+            raise TypeError(f"bincount: minlength must be an int, got "
+                            f"{type(minlength).__name__}")
+        if minlength < 0:
+            raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
+        if x.ndim != 1 or (x.size and x.min() < 0):
+            raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got "
+                               f"shape {self.shape}" + (f" holding {x.min()}" if x.size else ""))
+        w = None if weights is None else np.asarray(_value(weights))
+        if w is not None and w.shape != x.shape:
+            raise RuntimeError(f"bincount: weights should be 1-d and have the same length as "
+                               f"input, got shapes {w.shape} and {x.shape}")
+        if w is None or not x.size:   # PyTorch counts an empty input in int64, weights or not
+            return Tensor._make(np.bincount(x.astype(np.intp), minlength=minlength)
+                                .astype(np.int64, copy=False), None)
+        sums = np.bincount(x.astype(np.intp), w.astype(np.float64), minlength)
+        return Tensor._make(sums.astype(np.float32 if w.dtype == np.float32 else np.float64,
+                                        copy=False), None)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """``num_samples`` category indices (int64) drawn from each row of
+        this 1-D or 2-D tensor of non-negative weights (normalized by their
+        sum), from the library's generator or ``generator``. Without
+        replacement a drawn category is not drawn again in its row."""
+        rng = numpy_generator(generator, "multinomial")
+        return Tensor._make(draw_categories(self.data, num_samples, replacement, rng), None)
+
     def repeat(self, *sizes):
         """Tile the tensor ``sizes[i]`` times along dim i (np.tile); sizes may
         add leading dims. Written as unsqueeze, expand, reshape: the gradient
@@ -1174,6 +1262,7 @@ class _Methods:
 
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
+_NUMBERS = (bool, int, float, np.generic)
 
 
 def _moved_axes(n, source, destination):
@@ -1214,6 +1303,44 @@ def _fill_value(t, value, name):
                                f"tensor with {value.data.ndim} dimension(s)")
         return value if value.data.dtype == t.data.dtype else value.to(t.data.dtype)
     return np.asarray(value).astype(t.data.dtype)
+
+
+def _scatter_args(t, name, dim, index, src, value, reduce, values=True):
+    """(src, attrs) of ``Scatter`` for t.scatter(dim, index, src or value,
+    reduce=reduce), every argument checked; ``values``: a number may stand
+    for src (not in scatter_add)."""
+    if reduce not in SC.REDUCES:
+        raise RuntimeError(f"{name}: reduce argument must be either add or multiply, got "
+                           f"{reduce!r}")
+    if values and value is None and isinstance(src, _NUMBERS):
+        src, value = None, src
+    if value is not None:
+        if src is not None or not isinstance(value, _NUMBERS):
+            raise TypeError(f"{name}: expected a Tensor src or a number value, got src of "
+                            f"type {type(src).__name__} and value of type "
+                            f"{type(value).__name__}")
+    elif not isinstance(src, Tensor):
+        raise TypeError(f"{name}: src must be a Tensor{' (or value a number)' * values}, got "
+                        f"{type(src).__name__}")
+    where, crop = SC.scatter_target(name, t.data, dim, index,
+                                    None if value is not None else src.data)
+    if value is not None:
+        src = np.asarray(value).astype(t.data.dtype)
+    elif not src.data.ndim:   # as a vector of one, as PyTorch reads it
+        src = src.reshape(1)
+    return src, {"where": where, "crop": crop, "reduce": reduce}
+
+
+def _index_add_args(t, name, dim, index, source, alpha):
+    """(source scaled by alpha, where) of ``Scatter`` for t.index_add(...)."""
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{name}: source must be a Tensor, got {type(source).__name__}")
+    where = SC.index_add_target(name, t.data, dim, index, source.data)
+    if not source.data.ndim:
+        source = source.reshape(1)
+    if alpha != 1:   # PyTorch casts alpha to an integer tensor's type first: 2.5 adds twice
+        source = source * (alpha if is_floating(t.data.dtype) else int(alpha))
+    return source, where
 
 
 def _check_ranks(name, *operands, ndim, kind):
