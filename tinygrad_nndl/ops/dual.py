@@ -119,6 +119,16 @@ def log(x):
     return x.log() if isinstance(x, Tensor) else np.log(x)
 
 
+def sqrt(x):
+    return x.sqrt() if isinstance(x, Tensor) else np.sqrt(x)
+
+
+def run_op(op, x):
+    """The unary op ``op`` (a Function class) of x: recorded on a Tensor, its
+    forward alone on an array (for a derivative that is another op: sin's cos)."""
+    return op.apply(x) if isinstance(x, Tensor) else op.forward(object.__new__(op), x)
+
+
 def value(x):
     """The numpy value of x: masks and signs are piecewise constant, so their
     derivative is zero and they may be taken from values in either mode."""

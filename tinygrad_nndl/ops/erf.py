@@ -1,7 +1,12 @@
-"""The error function as an op: GELU's Phi(x) = (1 + erf(x / sqrt 2)) / 2.
+"""The error function and its complement as ops: GELU's Phi(x) = (1 +
+erf(x / sqrt 2)) / 2, torch.erf and torch.erfc.
 
-numpy has no erf; scipy's is used when scipy is installed (it comes with the
-examples extra), else Python's math.erf element by element (exact, slower).
+erfc is its own op, not 1 - erf: past x ~ 6 erf(x) rounds to 1 and 1 - erf(x)
+to 0, while erfc(x), about e^{-x^2} / (x sqrt pi), is still a number there
+(erfc(10) = 2.1e-45).
+numpy has neither; scipy's are used when scipy is installed (it comes with
+the examples extra), else Python's math.erf and math.erfc element by element
+(exact, slower).
 """
 import math
 
@@ -11,12 +16,13 @@ from ..autograd.function import Function
 from .dual import exp
 
 try:
-    from scipy.special import erf as _erf
+    from scipy.special import erf as _erf, erfc as _erfc
 except ImportError:   # numpy only: the core's one dependency
-    _math_erf = np.frompyfunc(math.erf, 1, 1)
+    def _elementwise(f):
+        scalar = np.frompyfunc(f, 1, 1)
+        return lambda x: np.asarray(scalar(x), dtype=np.result_type(x, np.float32))
 
-    def _erf(x):
-        return np.asarray(_math_erf(x), dtype=np.result_type(x, np.float32))
+    _erf, _erfc = _elementwise(math.erf), _elementwise(math.erfc)
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
@@ -24,8 +30,22 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 class Erf(Function):
     """erf(x); d erf/dx = (2 / sqrt(pi)) e^{-x^2}."""
 
+    fn = staticmethod(_erf)
+    sign = 1
+
     def forward(self, x):
-        return np.asarray(_erf(x)).astype(x.dtype, copy=False)
+        out = np.asarray(self.fn(x))
+        # scipy computes float16 in float64: back to the input's float dtype (an
+        # integer input's result stays float, made float32 by apply)
+        return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
 
     def backward(self, g, out, x):
-        return (g * (_TWO_OVER_SQRT_PI * exp(-(x * x))),)
+        return (g * (self.sign * _TWO_OVER_SQRT_PI * exp(-(x * x))),)
+
+
+class Erfc(Erf):
+    """erfc(x) = 1 - erf(x), exact where that difference rounds to 0;
+    d erfc/dx = -(2 / sqrt(pi)) e^{-x^2}."""
+
+    fn = staticmethod(_erfc)
+    sign = -1

@@ -1,5 +1,6 @@
-"""Copies and selections that keep every value as it is: clone, flip and
-masked_fill. Their gradients route g back; none reads the input's values."""
+"""Copies and selections that keep every value as it is: clone, flip,
+masked_fill, and nan_to_num (which keeps the finite ones). Their gradients
+route g back; none reads the input's values."""
 import numpy as np
 
 from ..autograd.function import Function
@@ -58,3 +59,21 @@ class MaskedFill(Function):
         if self.needs[1]:
             gv = sum_to(where(self.mask, g, 0), shape_v)
         return ga, gv
+
+
+class NanToNum(Function):
+    """``a`` with NaN, +inf and -inf replaced by ``nan``, ``posinf`` and
+    ``neginf`` (None: the dtype's largest and lowest finite values), in a's
+    dtype (np.nan_to_num). The gradient passes where a is finite and is 0
+    elsewhere, as PyTorch's; the finite mask is kept, not a."""
+
+    nan, posinf, neginf = 0.0, None, None
+    save_inputs = False
+    saved_attrs = ("finite",)
+
+    def forward(self, a):
+        self.finite = np.isfinite(a)
+        return np.nan_to_num(a, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
+
+    def backward(self, g, out, a):
+        return (where(self.finite, g, 0),)

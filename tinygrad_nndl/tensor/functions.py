@@ -1,6 +1,8 @@
 """torch-style free functions: ``cat``, ``stack``, ``where`` and the ops of
 Tensor as functions (``tinygrad_nndl.exp(x)`` is ``x.exp()``)."""
 import sys
+import warnings
+
 import numpy as np
 
 from ..ops import elementwise as E
@@ -168,6 +170,62 @@ clamp_min, clamp_max = _method("clamp_min"), _method("clamp_max")
 scatter, scatter_add, index_add, index_fill = map(
     _method, ("scatter", "scatter_add", "index_add", "index_fill"))
 bincount, multinomial = _method("bincount"), _method("multinomial")
+log2, log10, erf, erfc = map(_method, ("log2", "log10", "erf", "erfc"))
+asin, acos, atan, atan2 = map(_method, ("asin", "acos", "atan", "atan2"))
+sinh, cosh, asinh, acosh, atanh = map(_method, ("sinh", "cosh", "asinh", "acosh", "atanh"))
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+nan_to_num, lerp, addmm = map(_method, ("nan_to_num", "lerp", "addmm"))
+nansum, nanmean, diff = map(_method, ("nansum", "nanmean", "diff"))
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape (views, whose
+    gradients sum back), as torch.broadcast_tensors."""
+    tensors = [_as_tensor(t) for t in tensors]
+    shape = ()
+    for i, t in enumerate(tensors):
+        try:
+            shape = np.broadcast_shapes(shape, t.shape)
+        except ValueError:
+            raise OpError(f"broadcast_tensors: tensor {i} of shape {t.shape} does not "
+                          f"broadcast with the shape {shape} of the tensors before it "
+                          f"(shapes {[x.shape for x in tensors]})") from None
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids of 0-d and 1-D tensors (torch.meshgrid), as expanded
+    views: with indexing 'ij' output i varies along dim i; with 'xy' the first
+    two dims are swapped (Cartesian, as numpy's default). Without
+    ``indexing``, 'ij' and a warning, as PyTorch's."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass "
+                      "the indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise OpError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                      f'{indexing}')
+    if not tensors:
+        raise OpError("meshgrid expects a non-empty TensorList")
+    tensors = [_as_tensor(t) for t in tensors]
+    for i, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise OpError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                          f"got tensor {i} of shape {t.shape}")
+        if t.dtype != tensors[0].dtype:
+            raise OpError(f"meshgrid expects all tensors to have the same dtype, got "
+                          f"{tensors[0].dtype} and {t.dtype} (tensors 0 and {i})")
+    dims = list(range(len(tensors)))
+    if indexing == "xy" and len(dims) > 1:
+        dims[0], dims[1] = 1, 0
+    shape = [0] * len(dims)
+    for t, d in zip(tensors, dims):
+        shape[d] = t.numel()
+    return tuple(t.reshape([-1 if k == d else 1 for k in range(len(dims))]).expand(shape)
+                 for t, d in zip(tensors, dims))
 
 
 def sqrt(x):

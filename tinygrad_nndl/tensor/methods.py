@@ -22,6 +22,10 @@ from ..ops import reduce as R
 from ..ops import scatter as SC
 from ..ops import select as S
 from ..ops import trig as T
+from ..ops import hyperbolic as H
+from ..ops.erf import Erf, Erfc
+from ..ops.lerp import Lerp
+from ..ops.logarithms import Log10, Log2
 from .device import as_device, device
 from .dtypes import is_floating, torch_name
 from .errors import OpError
@@ -47,6 +51,15 @@ class _HookHandle:
 
 
 _TRIG = T   # (inside the class, T is the transpose property)
+
+
+def _unary(name, op):
+    """``name`` (log2, asin, ...): the op of that name applied to the tensor."""
+    def method(self):
+        return op.apply(self)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = op.__doc__   # the formula and its derivative
+    return method
 
 
 def _unary_inplace(name, op):
@@ -718,6 +731,94 @@ class _Methods:
     def cos(self):
         return T.Cos.apply(self)
 
+    def atan2(self, other):
+        """The angle of the point (other, self) in (-pi, pi], elementwise (torch.atan2)."""
+        return T.Atan2.apply(self, _operand(other))
+
+    def atan2_(self, other):
+        return self._inplace("atan2_", T.Atan2, _operand(other))
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf``
+        (None: the dtype's largest and lowest finite values); gradient 0 there."""
+        return S.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return self._inplace("nan_to_num_", S.NanToNum, nan=nan, posinf=posinf, neginf=neginf)
+
+    def lerp(self, end, weight):
+        """self + weight (end - self) (torch.lerp): exactly end at weight 1;
+        ``weight`` a number or a tensor, all three broadcast."""
+        return Lerp.apply(self, *_lerp_operands("lerp", self, end, weight))
+
+    def lerp_(self, end, weight):
+        return self._inplace("lerp_", Lerp, *_lerp_operands("lerp_", self, end, weight))
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta self + alpha (mat1 @ mat2) (torch.addmm), self broadcast to the
+        product's shape. With beta 0 self is not read (its NaNs do not reach
+        the result) yet gets a zero gradient, as in PyTorch; integer tensors
+        take beta and alpha truncated to integers, as PyTorch does."""
+        _check_ranks("addmm", (mat1, "mat1"), (mat2, "mat2"), ndim=2, kind="a matrix")
+        dtypes = [self.data.dtype, mat1.data.dtype, mat2.data.dtype]
+        if len(set(dtypes)) > 1:
+            raise RuntimeError(f"addmm: input, mat1 and mat2 must have the same dtype, got "
+                               f"{', '.join(map(torch_name, dtypes))}")
+        shape = (mat1.data.shape[0], mat2.data.shape[1])
+        if _broadcast_shape((self.data.shape, shape)) != shape:
+            raise RuntimeError(f"addmm: input of shape {self.shape} does not broadcast to "
+                               f"the product's shape {shape}")
+        if not is_floating(dtypes[0]):
+            beta, alpha = int(beta), int(alpha)
+        product = L.MatMul.apply(mat1, mat2)
+        if alpha != 1:
+            product = product * alpha
+        if beta == 0:   # the graph keeps self, with a zero gradient
+            return product + self.where(False, 0) if self._requires_grad else product
+        return product + (self if beta == 1 else self * beta)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        """The sum over ``dim`` with NaNs counted as 0 (torch.nansum); their gradient is 0."""
+        nan = np.isnan(self.data) if self.data.dtype.kind == "f" else None
+        x = S.MaskedFill.apply(self, 0, mask=nan) if nan is not None and nan.any() else self
+        return x.sum(dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        """The mean of the entries that are not NaN over ``dim`` (torch.nanmean),
+        NaN where all are. Gradient: 1/count to each number, 0 to each NaN, also
+        where all are NaN (PyTorch's is NaN throughout such a slice)."""
+        if dtype is not None:
+            return self.to(dtype).nanmean(dim, keepdim)
+        if self.data.dtype.kind != "f":
+            raise RuntimeError(f"nanmean(): expected input to have floating point or complex "
+                               f"dtype but got {torch_name(self.data.dtype)}")
+        axes = R.normalize_dims(dim, self.data.ndim)
+        count = np.sum(~np.isnan(self.data), axis=axes, keepdims=keepdim)
+        return self.nansum(dim, keepdim) / count.astype(self.data.dtype)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        """The n-th forward difference along ``dim`` (torch.diff), of the tensor
+        with ``prepend`` and ``append`` joined on along that dim; bools give
+        their xor, as PyTorch's."""
+        if self.data.ndim == 0:
+            raise RuntimeError("diff expects input to be at least one-dimensional")
+        if n < 0:
+            raise RuntimeError(f"diff: order must be non-negative but got {n}")
+        axis = self._dim_of(dim, "diff")
+        parts = [self]
+        if prepend is not None:
+            parts.insert(0, _diff_extra(self, prepend, axis))
+        if append is not None:
+            parts.append(_diff_extra(self, append, axis))
+        if n == 0:   # prepend and append checked, then left out, as in PyTorch (and numpy)
+            return self.clone()
+        x = M.Cat.apply(*parts, axis=axis) if len(parts) > 1 else self
+        lead = (slice(None),) * axis
+        for _ in range(min(n, x.data.shape[axis])):   # then it is empty
+            later, earlier = x[lead + (slice(1, None),)], x[lead + (slice(None, -1),)]
+            x = later.logical_xor(earlier) if x.data.dtype == np.bool_ else later - earlier
+        return x
+
     def masked_fill(self, mask, value):
         """``value`` where the bool ``mask`` (broadcast) is True, self elsewhere;
         the dtype stays self's. A 0-d Tensor value receives the gradient of the
@@ -1354,6 +1455,46 @@ def _check_ranks(name, *operands, ndim, kind):
                            f"and {'x'.join(map(str, b.shape))})")
 
 
+def _lerp_operands(name, start, end, weight):
+    """lerp's end and weight: of start's floating dtype, as PyTorch requires
+    (weight may be a number)."""
+    dtype = start.data.dtype
+    if not is_floating(dtype):
+        raise NotImplementedError(f"{name}: not implemented for {torch_name(dtype)} tensors "
+                                  f"(it interpolates floating point values)")
+    end, weight = _operand(end), _operand(weight)
+    for label, x in (("end", end), ("weight", weight)):
+        x = _value(x)
+        if isinstance(x, np.ndarray) and x.dtype != dtype:
+            raise RuntimeError(f"{name}: expected dtype {torch_name(dtype)} for `{label}` but "
+                               f"got dtype {torch_name(x.dtype)}")
+    return end, weight
+
+
+def _diff_extra(t, extra, axis):
+    """diff's prepend or append as a tensor: of t's rank, and of t's shape but
+    along ``axis``."""
+    extra = extra if isinstance(extra, Tensor) else Tensor(extra)
+    if extra.data.ndim != t.data.ndim:
+        raise RuntimeError(f"diff expects prepend or append to be the same dimension as "
+                           f"input (shape {t.shape}), got shape {extra.shape}")
+    for d, (m, k) in enumerate(zip(t.data.shape, extra.data.shape)):
+        if d != axis and m != k:
+            raise RuntimeError(f"diff expects the shape of tensor to prepend or append to "
+                               f"match that of input except along the differencing "
+                               f"dimension; input.size({d}) = {m}, but got tensor.size({d}) "
+                               f"= {k}")
+    return extra
+
+
+def _broadcast_shape(shapes):
+    """The shape that ``shapes`` broadcast to, or None when they do not."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+
+
 def _rounding(mode):
     if mode not in ("floor", "trunc"):
         raise OpError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
@@ -1410,10 +1551,25 @@ def _refuse_shared_views(t, name):
 _SKIP = {"__module__", "__dict__", "__weakref__", "__doc__", "__qualname__", "__hash__"}
 
 
+# The elementwise functions that are one op each: methods, and in place as name_.
+_ONE_OP = {"log2": Log2, "log10": Log10, "erf": Erf, "erfc": Erfc, "asin": T.Asin,
+           "acos": T.Acos, "atan": T.Atan, "sinh": H.Sinh, "cosh": H.Cosh, "asinh": H.Asinh,
+           "acosh": H.Acosh, "atanh": H.Atanh}
+# PyTorch's numpy-style names of the inverse functions (in place too)
+_ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2",
+            "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh"}
+
+
 def attach():
     for name, value in vars(_Methods).items():
         if name not in _SKIP:
             setattr(Tensor, name, value)
+    for name, op in _ONE_OP.items():
+        setattr(Tensor, name, _unary(name, op))
+        setattr(Tensor, name + "_", _unary_inplace(name + "_", op))
+    for alias, name in _ALIASES.items():
+        setattr(Tensor, alias, getattr(Tensor, name))
+        setattr(Tensor, alias + "_", getattr(Tensor, name + "_"))
 
 
 attach()
