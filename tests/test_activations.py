@@ -189,3 +189,45 @@ def test_rrelu_uses_the_mean_slope_in_eval_and_random_slopes_in_training():
 def test_softmax2d_normalizes_over_channels():
     x = tg.randn(2, 3, 4, 5)
     np.testing.assert_allclose(nn.Softmax2d()(x).data.sum(1), np.ones((2, 4, 5)), rtol=1e-6)
+
+
+# ----- piecewise-linear activations under create_graph --------------------------
+PIECEWISE = {
+    "relu": (tg.relu, lambda x: x > 0),
+    "abs": (tg.abs, np.sign),
+    "relu6": (F.relu6, lambda x: (x > 0) & (x < 6)),
+    "hardtanh": (lambda x: F.hardtanh(x, -0.5, 2.0), lambda x: (x > -0.5) & (x < 2.0)),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda x: np.where(x > 0, 1, 0.2)),
+    "threshold": (lambda x: F.threshold(x, 0.1, 20.0), lambda x: x > 0.1),
+    "hardshrink": (F.hardshrink, lambda x: np.abs(x) > 0.5),
+    "softshrink": (F.softshrink, lambda x: np.abs(x) > 0.5),
+    "ReLU layer": (None, None),   # nn.Sequential's fused Linear + ReLU node, made below
+}
+
+
+def _relu_layer():
+    tg.manual_seed(3)
+    return nn.Sequential(nn.Linear(7, 7), nn.ReLU()).double()
+
+
+@pytest.mark.parametrize("name", list(PIECEWISE))
+def test_a_piecewise_linear_gradient_stays_in_the_graph_with_zero_second_derivative(name):
+    """As PyTorch's threshold_backward and the like: the recorded gradient of
+    a piecewise-linear function requires grad, and differentiating it again
+    gives zeros (away from the kinks), not an error that nothing requires grad."""
+    fn, slope = PIECEWISE[name]
+    fn = fn or _relu_layer()
+    values = np.array([-2.0, -0.3, 0.2, 0.7, 1.5, 3.0, 7.0])
+    x = tg.tensor(values, requires_grad=True)
+    (g,) = tg.autograd.grad(fn(x).sum(), x, create_graph=True)
+    assert g.requires_grad
+    if slope is not None:
+        np.testing.assert_array_equal(g.data, slope(values))
+    (h,) = tg.autograd.grad((g * g).sum(), x)
+    np.testing.assert_array_equal(h.data, np.zeros(7))
+    # a square of it: d/dx sum(f'(x) f(x)) = f'(x)^2, the gate passes gradients through
+    (g2,) = tg.autograd.grad((fn(x) ** 2).sum() / 2, x, create_graph=True)
+    (h2,) = tg.autograd.grad(g2.sum(), x)
+    if slope is not None:
+        np.testing.assert_allclose(h2.data, slope(values).astype(float) ** 2)
+    assert gradgradcheck(fn, [tg.tensor(values, requires_grad=True)])

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..ops.erf import Erf as _Erf
 from ..ops.linalg import Linear as _LinearOp
+from ..ops.piecewise import PiecewiseLinear as _PiecewiseLinear
 from ..ops.softplus import Softplus as _Softplus
 from ..tensor.random import generator
 from ..tensor.tensor import Tensor
@@ -73,6 +74,15 @@ def _strictly_inside(x, lo, hi):
     return (x.data > lo) & (x.data < hi)
 
 
+def _piecewise(x, values, slope):
+    """The piecewise-linear function of x with these values and slope
+    (ops.piecewise: under create_graph its gradient stays in x's graph, as
+    PyTorch's hardtanh_backward and the like)."""
+    if slope.dtype != values.dtype and slope.dtype.kind == "f":
+        slope = slope.astype(values.dtype)   # the gradient keeps its dtype
+    return _PiecewiseLinear.apply(x, values=values, slope=slope)
+
+
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clipped into [min_val, max_val]; the gradient passes strictly inside,
     as PyTorch's (at the corners it is 0, unlike clamp's)."""
@@ -80,8 +90,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val})")
-    return x.where(_strictly_inside(x, min_val, max_val),
-                   np.clip(x.data, min_val, max_val))
+    return _piecewise(x, np.clip(x.data, min_val, max_val),
+                      _strictly_inside(x, min_val, max_val))
 
 
 def relu6(input, inplace=False):
@@ -103,7 +113,9 @@ def hardswish(input, inplace=False):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x for x > 0, negative_slope * x otherwise."""
     x = _tensor(input, "leaky_relu")
-    return x.where(x.data > 0, x * negative_slope)
+    positive = x.data > 0
+    return _piecewise(x, np.where(positive, x.data, x.data * negative_slope),
+                      np.where(positive, 1.0, negative_slope))
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
@@ -114,7 +126,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if not training:
         return leaky_relu(x, (lower + upper) / 2)
     slopes = generator().uniform(lower, upper, x.shape).astype(x.dtype)
-    return x.where(x.data >= 0, x * slopes)
+    positive = x.data >= 0
+    return _piecewise(x, np.where(positive, x.data, x.data * slopes),
+                      np.where(positive, 1.0, slopes))
 
 
 def _elu_negative(x, alpha, inner=1.0):
@@ -188,13 +202,15 @@ def tanhshrink(input):
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else ``value``."""
     x = _tensor(input, "threshold")
-    return x.where(x.data > threshold, value)
+    above = x.data > threshold
+    return _piecewise(x, np.where(above, x.data, value), above)
 
 
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
     x = _tensor(input, "hardshrink")
-    return x.where(np.abs(x.data) > lambd, 0.0)
+    outside = np.abs(x.data) > lambd
+    return _piecewise(x, np.where(outside, x.data, 0), outside)
 
 
 def softshrink(input, lambd=0.5):
@@ -202,8 +218,8 @@ def softshrink(input, lambd=0.5):
     x = _tensor(input, "softshrink")
     if lambd < 0:
         raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
-    shifted = x - x.data.clip(-lambd, lambd)   # the clip is a constant: slope 1 outside
-    return shifted.where(np.abs(x.data) > lambd, 0.0)
+    outside = np.abs(x.data) > lambd
+    return _piecewise(x, np.where(outside, x.data - x.data.clip(-lambd, lambd), 0), outside)
 
 
 def glu(input, dim=-1):

@@ -5,6 +5,7 @@ import numpy as np
 from ..autograd.function import OUT, Function, hush, unhush
 from ..tensor.errors import OpError
 from .dual import BLAS_DTYPES, astype, log, sum_to, value, where
+from .piecewise import gate
 
 
 def shape_of(x):
@@ -175,7 +176,7 @@ class Abs(Function):
         return np.abs(a)
 
     def backward(self, g, out, a):
-        return (g * np.sign(value(a)),)
+        return (gate(g, np.sign(value(a)), a),)
 
 
 def stable_sigmoid(z, out=None):
@@ -241,7 +242,7 @@ def tanh_delta(g, a):
 def relu_delta(g, a):
     """g * relu'(z) from a = relu(z): g where a > 0, else 0 (the subgradient
     at 0 is 0, as in PyTorch)."""
-    return g * (value(a) > 0)
+    return gate(g, value(a) > 0, a)
 
 
 class Sigmoid(Function):
