@@ -140,6 +140,20 @@ def test_leaf_hook_replaces_what_is_accumulated():
     np.testing.assert_array_equal(x.grad.data, [5, 5])
 
 
+def test_a_tensors_hooks_stay_with_it_through_detach_():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    handle = y.register_hook(lambda g: g * 10)   # on y's node while y is an op's output
+    y.detach_()
+    y.requires_grad_()   # now a leaf: the hook runs where its gradient lands, as in PyTorch
+    (y * 3).sum().backward()
+    assert y.grad.data.tolist() == [30.0, 30.0]
+    handle.remove()
+    y.grad = None
+    (y * 3).sum().backward()
+    assert y.grad.data.tolist() == [3.0, 3.0]
+
+
 def test_hook_returning_a_wrong_shape_raises():
     x = leaf([1.0, 2.0])
     y = x * 2

@@ -714,6 +714,13 @@ class _Methods:
         if getattr(self, "_base", None) is not None:
             raise RuntimeError(f"detach_: can't detach a view (shape {self.shape}) in place; "
                                f"use detach() instead")
+        node = self._ctx
+        if node is not None and node.pre_hooks:   # hooks belong to the tensor (PyTorch's):
+            self._ctx = None                       # they move to where a leaf's run, handles
+            accumulator(self).hooks = node.pre_hooks   # and all
+            node.pre_hooks = None
+            if node.retained is None:
+                node.special &= ~HOOKED
         self._ctx = None
         self._requires_grad = False
         return self
