@@ -526,3 +526,39 @@ def test_numpy_scalars_and_0d_arrays_beside_tensors_keep_their_dtype():
     assert tg.tensor([Tensor(1.0), np.array(2.5)]).dtype == np.float64
     with pytest.raises(IndexError, match="prod"):
         Tensor(3.0).prod(1)
+
+
+def test_factories_refuse_negative_sizes_and_non_numbers_as_pytorch():
+    for make in (lambda: tg.zeros(-1), lambda: tg.ones(2, -3), lambda: tg.empty(-1),
+                 lambda: tg.randn(-2), lambda: tg.rand(-1), lambda: tg.full((-1,), 2.0),
+                 lambda: tg.randint(0, 3, (-1,))):
+        with pytest.raises(RuntimeError, match=r"negative dimension: \["):
+            make()
+    for make in (lambda: tg.full((2,), tg.tensor([1.0, 2.0])), lambda: tg.full((2,), [1.0]),
+                 lambda: tg.arange(tg.tensor([1, 2]))):
+        with pytest.raises(TypeError, match="must be a number"):
+            make()
+    assert tg.full((2,), tg.tensor(1.5)).data.tolist() == [1.5, 1.5]   # a 0-d tensor is one
+    assert tg.arange(tg.tensor(3)).data.tolist() == [0, 1, 2]
+
+
+def test_repeat_interleave_and_masked_select_misuse_raise_pytorchs_runtime_error():
+    x = tg.tensor([1, 2])
+    for bad, message in ((lambda: x.repeat_interleave(tg.tensor([1, 2, 3])), "one per entry"),
+                         (lambda: x.repeat_interleave(-1), "non-negative"),
+                         (lambda: x.repeat_interleave(1.5), "non-negative integers"),
+                         (lambda: x.masked_select(tg.tensor([True, False, True])), "broadcast")):
+        with pytest.raises(RuntimeError, match=message):
+            bad()
+    assert x.repeat_interleave(tg.tensor([1])).data.tolist() == [1, 2]   # one count for all
+
+
+def test_pad_and_loss_misuse_raise_runtime_errors_that_are_value_errors_too():
+    from tinygrad_nndl.nn import functional as F
+    for bad in (lambda: F.pad(tg.ones(2, 2), (1,)), lambda: F.pad(tg.ones(2), (-3, 0)),
+                lambda: F.mse_loss(tg.ones(2, 3), tg.ones(3, 3)),
+                lambda: F.binary_cross_entropy(tg.tensor([1.5]), tg.tensor([1.0])),
+                lambda: F.cross_entropy(tg.ones(2, 3), tg.tensor([0, 1]), label_smoothing=2.0)):
+        with pytest.raises(RuntimeError) as caught:
+            bad()
+        assert isinstance(caught.value, ValueError)   # numpy-era code catching these still does

@@ -17,6 +17,7 @@ wrappers with PyTorch's constructor arguments.
 import numpy as np
 
 from ..ops import loss as L
+from ..tensor.errors import OpError
 from ..tensor.tensor import Tensor
 from .module import Module
 
@@ -47,9 +48,9 @@ def _float_target(target, input, fn, what="target"):
 
 def _same_shape(input, target, fn, what="target"):
     if input.shape != target.shape:
-        raise ValueError(f"{fn}: input shape {tuple(input.shape)} and {what} shape "
-                         f"{tuple(target.shape)} differ; losses do not broadcast (reshape "
-                         f"one of them, e.g. with .reshape({tuple(input.shape)}))")
+        raise OpError(f"{fn}: input shape {tuple(input.shape)} and {what} shape "
+                      f"{tuple(target.shape)} differ; losses do not broadcast (reshape "
+                      f"one of them, e.g. with .reshape({tuple(input.shape)}))")
 
 
 def _scale(reduction, count, fn):
@@ -111,9 +112,9 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _same_shape(input, target, fn)
     a = input.data
     if a.size and (a.min() < 0 or a.max() > 1):
-        raise ValueError(f"{fn}: input values must lie in [0, 1] (probabilities), got "
-                         f"values in [{a.min()}, {a.max()}]; for logits use "
-                         f"binary_cross_entropy_with_logits")
+        raise OpError(f"{fn}: input values must lie in [0, 1] (probabilities), got "
+                      f"values in [{a.min()}, {a.max()}]; for logits use "
+                      f"binary_cross_entropy_with_logits")
     if weight is None:
         return L.BinaryCrossEntropy.apply(input, target, scale=_scale(reduction, a.size, fn))
     return _reduce(L.BinaryCrossEntropy.apply(input, target) * _weight(weight, input, fn),
@@ -160,8 +161,8 @@ def _weight(weight, input, fn, what="weight"):
     except ValueError:
         fits = False
     if not fits:
-        raise ValueError(f"{fn}: {what} of shape {tuple(w.shape)} does not broadcast to the "
-                         f"input shape {tuple(input.shape)}")
+        raise OpError(f"{fn}: {what} of shape {tuple(w.shape)} does not broadcast to the "
+                      f"input shape {tuple(input.shape)}")
     return w
 
 
@@ -169,7 +170,7 @@ def _weight(weight, input, fn, what="weight"):
 def _class_axis(input, fn):
     ndim = input.data.ndim
     if ndim == 0:
-        raise ValueError(f"{fn}: input must have a class dimension, got a 0-d tensor")
+        raise OpError(f"{fn}: input must have a class dimension, got a 0-d tensor")
     return 0 if ndim == 1 else 1
 
 
@@ -227,8 +228,8 @@ def _index_loss(op, input, t, weight, ignore_index, reduction, fn):
         w = np.asarray(weight.data if isinstance(weight, Tensor) else weight,
                        dtype=input.dtype)
         if w.shape != (n_classes,):
-            raise ValueError(f"{fn}: weight must have shape ({n_classes},), one per class, "
-                             f"got {w.shape}")
+            raise OpError(f"{fn}: weight must have shape ({n_classes},), one per class, "
+                          f"got {w.shape}")
         elem_weight = w[t]
     if ignored is not None:
         keep = ~ignored
@@ -268,8 +269,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     input = _input(input, fn)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{fn}: label_smoothing must be between 0.0 and 1.0, got "
-                         f"{label_smoothing}")
+        raise OpError(f"{fn}: label_smoothing must be between 0.0 and 1.0, got "
+                      f"{label_smoothing}")
     t = _index_array(target)
     axis = _class_axis(input, fn)
     n_classes = input.data.shape[axis]
@@ -476,8 +477,8 @@ class CrossEntropyLoss(NLLLoss):
                  reduction="mean", label_smoothing=0.0):
         super().__init__(weight, size_average, ignore_index, reduce, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be between 0.0 and "
-                             f"1.0, got {label_smoothing}")
+            raise OpError(f"CrossEntropyLoss: label_smoothing must be between 0.0 and "
+                          f"1.0, got {label_smoothing}")
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):

@@ -508,7 +508,11 @@ class _Methods:
         mask = np.asarray(_value(mask))
         if mask.dtype != np.bool_:
             raise RuntimeError(f"masked_select: mask must be a bool tensor, got {mask.dtype}")
-        shape = np.broadcast_shapes(self.data.shape, mask.shape)
+        try:
+            shape = np.broadcast_shapes(self.data.shape, mask.shape)
+        except ValueError:
+            raise OpError(f"masked_select: the mask's shape {mask.shape} does not broadcast "
+                          f"with the tensor's {self.shape}") from None
         return self.expand(shape)[np.broadcast_to(mask, shape)]
 
     def repeat_interleave(self, repeats, dim=None):
@@ -517,6 +521,13 @@ class _Methods:
         x = self.reshape(-1) if dim is None else self
         axis = 0 if dim is None else x._dim_of(dim, "repeat_interleave")
         counts = np.asarray(_value(repeats))
+        n = x.data.shape[axis]
+        if counts.ndim > 1 or counts.ndim == 1 and counts.shape[0] not in (1, n):
+            raise OpError(f"repeat_interleave: repeats must be a number or one per entry "
+                          f"along the dim ({n}), got shape {counts.shape}")
+        if counts.dtype.kind not in "iu" or (counts < 0).any():
+            raise OpError(f"repeat_interleave: repeats must be non-negative integers, got "
+                          f"{counts.tolist()}")
         return x.index_select(axis, np.repeat(np.arange(x.data.shape[axis]), counts))
 
     def squeeze(self, dim=None):
