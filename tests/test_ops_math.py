@@ -474,3 +474,22 @@ def test_broadcast_tensors_error_and_nothing():
     assert tg.broadcast_tensors() == ()
     with pytest.raises(RuntimeError, match=r"tensor 1 of shape \(3, 2\) does not broadcast"):
         tg.broadcast_tensors(tg.ones(2, 1), tg.ones(3, 2))
+
+
+def test_second_readers_finds_lerp_nan_to_num_addmm_nanmean():
+    start, end = tg.zeros(3, dtype=tg.float64), tg.ones(3, dtype=tg.float64)
+    # a 0-d weight of another dtype counts as a number (PyTorch's; EMA's lerp_)
+    assert tg.lerp(start, end, tg.tensor(0.25)).data.tolist() == [0.25] * 3
+    assert tg.lerp(start, end, tg.tensor(0.25)).dtype == np.float64
+    # float16 in float32, rounded once: 1 + 0.6667 (2 - 1) is 1.667, not 1.666
+    a, b = np.array([1.0, 1000.0], np.float16), np.array([2.0, 1001.0], np.float16)
+    expected = (a.astype(np.float32) + np.float32(0.6667) * (b - a).astype(np.float32))
+    np.testing.assert_array_equal(tg.tensor(a).lerp(tg.tensor(b), 0.6667).data,
+                                  expected.astype(np.float16))
+    assert tg.tensor([np.nan, 1.0]).nan_to_num(nan=None).data.tolist() == [0.0, 1.0]
+    # alpha 0: the product is not read, its inf and NaN give no NaN
+    out = tg.addmm(tg.tensor([[1.0, 1.0]]), tg.tensor([[np.inf]]), tg.tensor([[1.0, np.nan]]),
+                   alpha=0)
+    assert out.data.tolist() == [[1.0, 1.0]]
+    with np.errstate(all="raise"):   # a float16 count of 70,000 would overflow
+        assert tg.ones(70000, dtype=tg.float16).nanmean().item() == 1.0

@@ -452,3 +452,19 @@ def test_multinomial_is_reproducible_under_manual_seed_and_a_generator():
 def test_multinomial_refuses(call, kind, message):
     with pytest.raises(kind, match=message):
         call()
+
+
+def test_an_empty_index_of_any_rank_writes_nothing():
+    a = tg.ones(2, 3, requires_grad=True)
+    out = a.scatter(1, tg.zeros(0, dtype=tg.int64), tg.full((2, 3), 5.0))
+    out.sum().backward()
+    assert out.data.tolist() == [[1.0] * 3] * 2 and a.grad.data.tolist() == [[1.0] * 3] * 2
+
+
+def test_multinomial_takes_weights_near_float64s_largest_without_overflow():
+    tg.manual_seed(0)
+    weights = tg.tensor([1e308, 1e308, 0.0], dtype=tg.float64)
+    with np.errstate(all="raise"):
+        drawn = tg.multinomial(weights, 200, replacement=True).data
+        once = tg.multinomial(weights, 3).data
+    assert set(drawn.tolist()) == {0, 1} and sorted(once[:2].tolist()) == [0, 1] and once[2] == 2

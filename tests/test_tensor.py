@@ -480,7 +480,9 @@ def test_numpy_scalars_in_lists_keep_their_dtypes_as_in_pytorch():
             ([np.float16(1), 2], np.float16),                  # a float beats any integer
             ([np.uint8(1), np.int8(-2)], np.int16),
             ([True, np.int16(3)], np.int16),
-            ([0.1, 2.0], np.float32)):                         # no numpy scalar: the default
+            ([0.1, 2.0], np.float32),                          # no numpy scalar: the default
+            ([np.array([0.1, 0.2]), np.array([0.3, 0.4])], np.float64),   # arrays count too
+            ([np.array([1, 2], np.int32), np.array([3, 4], np.int32)], np.int32)):
         t = tg.tensor(entries)
         assert t.dtype == dtype
         np.testing.assert_array_equal(t.data, np.array(entries, dtype=dtype))

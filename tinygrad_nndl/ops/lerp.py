@@ -12,14 +12,20 @@ from .elementwise import shape_of
 class Lerp(Function):
     """start + weight (end - start) where |weight| < 0.5, else end - (end -
     start)(1 - weight), PyTorch's forms; all three broadcast, and a number
-    weight is taken in the inputs' dtype first, as PyTorch takes it.
+    weight is taken in the inputs' dtype first, as PyTorch takes it (float16
+    is computed in float32, a number weight too, and rounded once, as
+    PyTorch's kernel does).
     d/dstart = 1 - weight, d/dend = weight, d/dweight = end - start."""
 
     reads = (2,), (2,), (0, 1)
 
     def forward(self, a, b, w):
+        dtype = np.result_type(a, b)
         if not isinstance(w, np.ndarray):
-            w = np.asarray(w, dtype=np.result_type(a, b))
+            w = np.asarray(w, dtype=np.float32 if dtype == np.float16 else dtype)
+        if dtype == np.float16:
+            return self.forward(a.astype(np.float32), np.asarray(b, np.float32),
+                                w.astype(np.float32)).astype(np.float16)
         d = b - a
         near_start = np.abs(w) < 0.5
         if w.ndim == 0:   # one branch suffices

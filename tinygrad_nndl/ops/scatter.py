@@ -112,6 +112,9 @@ def scatter_target(name, a, dim, index, src):
     if src is not None:
         _same_dtype(name, a, src, "src")
     ndim = max(a.ndim, 1)
+    if not index.size:   # written nowhere, whatever its dims (PyTorch's no-op): read nothing
+        return (np.zeros((0,) * ndim, np.intp),) * ndim, Ellipsis if src is None else \
+            (slice(0),) * max(src.ndim, 1)
     for what, x in (("self", a), ("src", src)):
         if x is not None and max(index.ndim, 1) != max(x.ndim, 1):
             # PyTorch's IndexError for a src of fewer dims: it asks src for index's last dim
@@ -119,9 +122,6 @@ def scatter_target(name, a, dim, index, src):
             raise kind(f"{name}: index must have the same number of dimensions as {what}, "
                        f"got shapes {index.shape} and {x.shape}")
     index = index.reshape(index.shape or (1,))
-    if not index.size:   # written nowhere: read nothing
-        return (np.zeros((0,) * ndim, np.intp),) * ndim, Ellipsis if src is None else \
-            (slice(0),) * ndim
     shape = a.shape or (1,)
     src_shape = index.shape if src is None else src.shape or (1,)
     if any(m > n for d, (m, n) in enumerate(zip(index.shape, shape)) if d != axis) or \

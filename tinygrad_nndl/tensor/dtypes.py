@@ -72,12 +72,13 @@ def to_array(data, dtype=None):
 
 
 def _holds_numpy(data):
-    """Whether nested lists and tuples hold numpy scalars, whose dtypes count
-    as a tensor's do (PyTorch: [np.float64(1), 2.0] is float64, [np.int32(1),
-    np.int32(2)] int32). Asked only when numpy's dtype for the list is not
-    the default one, which the answer could change."""
+    """Whether nested lists and tuples hold numpy scalars or arrays, whose
+    dtypes count as a tensor's do (PyTorch: [np.float64(1), 2.0] is float64,
+    [np.int32(1), np.int32(2)] int32, a list of float64 arrays float64). Asked
+    only when numpy's dtype for the list is not the default one, which the
+    answer could change."""
     types = set(map(type, data))
-    if any(issubclass(t, np.generic) for t in types):
+    if any(issubclass(t, (np.generic, np.ndarray)) for t in types):
         return True
     return any(_holds_numpy(d) for d in data if type(d) in (list, tuple)) \
         if list in types or tuple in types else False

@@ -758,11 +758,14 @@ class _Methods:
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf``
-        (None: the dtype's largest and lowest finite values); gradient 0 there."""
-        return S.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+        (None: the dtype's largest and lowest finite values, and 0 for NaN);
+        gradient 0 there."""
+        return S.NanToNum.apply(self, nan=0.0 if nan is None else nan, posinf=posinf,
+                                neginf=neginf)
 
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
-        return self._inplace("nan_to_num_", S.NanToNum, nan=nan, posinf=posinf, neginf=neginf)
+        return self._inplace("nan_to_num_", S.NanToNum, nan=0.0 if nan is None else nan,
+                             posinf=posinf, neginf=neginf)
 
     def lerp(self, end, weight):
         """self + weight (end - self) (torch.lerp): exactly end at weight 1;
@@ -789,10 +792,12 @@ class _Methods:
         if not is_floating(dtypes[0]):
             beta, alpha = int(beta), int(alpha)
         product = L.MatMul.apply(mat1, mat2)
-        if alpha != 1:
+        if alpha == 0:   # the product is not read (BLAS's rule): its infs give no NaN
+            product = product.where(False, 0)
+        elif alpha != 1:
             product = product * alpha
         if beta == 0:   # the graph keeps self, with a zero gradient
-            return product + self.where(False, 0) if self._requires_grad else product
+            return (product + self.where(False, 0)) if self._requires_grad else product
         return product + (self if beta == 1 else self * beta)
 
     def nansum(self, dim=None, keepdim=False, *, dtype=None):
@@ -812,6 +817,8 @@ class _Methods:
                                f"dtype but got {torch_name(self.data.dtype)}")
         axes = R.normalize_dims(dim, self.data.ndim)
         count = np.sum(~np.isnan(self.data), axis=axes, keepdims=keepdim)
+        if self.data.dtype == np.float16:   # a count past 65504 is inf in float16
+            return (self.to(np.float32).nansum(dim, keepdim) / count).to(np.float16)
         return self.nansum(dim, keepdim) / count.astype(self.data.dtype)
 
     def diff(self, n=1, dim=-1, prepend=None, append=None):
@@ -1483,6 +1490,8 @@ def _lerp_operands(name, start, end, weight):
     end, weight = _operand(end), _operand(weight)
     for label, x in (("end", end), ("weight", weight)):
         x = _value(x)
+        if label == "weight" and isinstance(x, np.ndarray) and x.ndim == 0:
+            continue   # a 0-d weight counts as a number, as in PyTorch (EMA's lerp_)
         if isinstance(x, np.ndarray) and x.dtype != dtype:
             raise RuntimeError(f"{name}: expected dtype {torch_name(dtype)} for `{label}` but "
                                f"got dtype {torch_name(x.dtype)}")

@@ -6,8 +6,10 @@ With replacement each draw inverts the row's cumulative weights at a
 uniform number. Without, the row's ``num_samples`` largest keys w / E, E
 exponential, are taken (Efraimidis and Spirakis): the same law as drawing
 one at a time and taking the drawn weight out, in one pass. Once the
-positive weights are used up, zero-weight categories follow in index order,
-as PyTorch's draws them too.
+positive weights are used up, zero-weight categories follow in index order
+(PyTorch draws them too, in an order of its own). Rows are scaled by their
+largest weight first: the law is the same, and weights near float64's
+largest cannot overflow their sum.
 """
 import numpy as np
 
@@ -21,6 +23,8 @@ def draw_categories(weights, num_samples, replacement, rng):
     Generator ``rng``."""
     _check(weights, num_samples, replacement)
     rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
+    if rows.size:
+        rows /= rows.max(axis=1, keepdims=True)   # _check made every row's largest positive
     out = np.zeros((rows.shape[0], num_samples), dtype=np.int64)
     if rows.size:
         out[...] = _with_replacement(rows, num_samples, rng) if replacement else \
@@ -53,10 +57,10 @@ def _check(weights, num_samples, replacement):
     if not (np.isfinite(weights).all() and (weights >= 0).all()):
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
                            "element < 0")
-    sums = weights.reshape(-1, n).sum(axis=1, dtype=np.float64)
-    if (sums <= 0).any():
+    empty = weights.reshape(-1, n).max(axis=1) <= 0   # all zero: the sum is 0 (and the
+    if empty.any():                                  # max cannot overflow, as a sum may)
         raise RuntimeError(f"multinomial: invalid multinomial distribution (sum of "
-                           f"probabilities <= 0) in row {int(np.argmax(sums <= 0))}")
+                           f"probabilities <= 0) in row {int(np.argmax(empty))}")
 
 
 def _with_replacement(rows, k, rng):
