@@ -117,10 +117,12 @@ def test_linalg_norm_forms():
     np.testing.assert_allclose(tg.linalg.norm(A, dim=1).data, np.linalg.norm(a, axis=1))
     np.testing.assert_allclose(tg.linalg.norm(A, 3, dim=0).data, np.linalg.norm(a, 3, axis=0))
     assert tg.linalg.matrix_norm(A, 1, keepdim=True).shape == (1, 1)
-    with pytest.raises(NotImplementedError, match="singular values"):
-        tg.linalg.norm(A, "nuc")
-    with pytest.raises(NotImplementedError, match="singular values"):
-        A.norm("nuc")
+    nuclear = np.linalg.norm(a, "nuc")
+    assert np.isclose(tg.linalg.norm(A, "nuc").item(), nuclear)
+    assert np.isclose(A.norm("nuc").item(), nuclear)
+    assert np.isclose(tg.norm(A, "nuc", dim=(1, 0)).item(), nuclear)
+    with pytest.raises(RuntimeError, match="over two dims"):
+        tg.ones(2, 2, 2).norm("nuc")
     with pytest.raises(RuntimeError, match="1D or 2D"):
         tg.linalg.norm(tg.ones(2, 2, 2), 1)
 

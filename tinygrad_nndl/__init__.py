@@ -37,7 +37,8 @@ from .tensor.functions import (  # noqa: A004 - torch's names shadow builtins he
                                log2, log10, erf, erfc, asin, acos, atan, atan2, sinh, cosh,
                                asinh, acosh, atanh, arcsin, arccos, arctan, arctan2, arcsinh,
                                arccosh, arctanh, nan_to_num, lerp, addmm, nansum, nanmean, diff,
-                               broadcast_tensors, meshgrid)
+                               broadcast_tensors, meshgrid, inverse, det, logdet, slogdet,
+                               cholesky, pinverse, matrix_power)
 from .tensor.functions import tensor_all as all, tensor_any as any  # noqa: A004 - torch's names
 from .autograd import (enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                        is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)

@@ -123,10 +123,15 @@ def sqrt(x):
     return x.sqrt() if isinstance(x, Tensor) else np.sqrt(x)
 
 
-def run_op(op, x):
-    """The unary op ``op`` (a Function class) of x: recorded on a Tensor, its
-    forward alone on an array (for a derivative that is another op: sin's cos)."""
-    return op.apply(x) if isinstance(x, Tensor) else op.forward(object.__new__(op), x)
+def run_op(op, *xs, **attrs):
+    """The op ``op`` (a Function class) of xs, with the attributes ``attrs``:
+    recorded when one of them is a Tensor, its forward alone on arrays (for a
+    derivative that is another op: sin's cos, the inverse's inverse)."""
+    if any(isinstance(x, Tensor) for x in xs):
+        return op.apply(*xs, **attrs)
+    fn = object.__new__(op)
+    fn.__dict__.update(attrs)
+    return fn.forward(*xs)
 
 
 def value(x):
@@ -147,3 +152,18 @@ def astype(x, dtype):
     if isinstance(x, Tensor):
         return x.to(dtype)
     return x.astype(dtype, copy=False)
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of the last two axes (from ``diagonal`` down), zeros above."""
+    return x.tril(diagonal) if isinstance(x, Tensor) else np.tril(x, diagonal)
+
+
+def triu(x, diagonal=0):
+    return x.triu(diagonal) if isinstance(x, Tensor) else np.triu(x, diagonal)
+
+
+def diag_embed(v):
+    """Vectors (..., n) as diagonal matrices (..., n, n)."""
+    n = v.shape[-1]
+    return reshape(v, v.shape[:-1] + (1, n)) * np.eye(n, dtype=value(v).dtype)

@@ -1,12 +1,15 @@
 """Vector p-norms, ||x||_p = (sum |x|^p)^(1/p) over ``axes``, as one op: its
 backward is PyTorch's (a zero vector's 2-norm has gradient 0, not NaN), which
-a composition of abs, pow and sum would not give."""
+a composition of abs, pow and sum would not give. And the matrix norms of
+singular values ('nuc', 2 and -2), composed from svdvals."""
 import math
 
 import numpy as np
 
 from ..autograd.function import Function
+from .decompositions import singular_values
 from .dual import reshape, value, where
+from .matrix_checks import check_dtype
 from .reduce import keepdim_shape, normalize_dims
 
 
@@ -84,3 +87,22 @@ def norm(x, ord, dim, keepdim, dtype, name):   # noqa: A002 - PyTorch's name
         raise RuntimeError(f"{name}: ord must be a number (or inf), got {ord!r}")
     return VectorNorm.apply(x, ord=float(ord), axes=normalize_dims(dim, x.data.ndim),
                             keepdims=keepdim)
+
+
+def singular_value_norm(x, ord, dim, keepdim, dtype):   # noqa: A002 - PyTorch's name
+    """The Tensor ``x``'s matrix norm over the two dims ``dim`` through its
+    singular values: 'nuc' their sum, 2 and -2 the largest and the smallest
+    (linalg.matrix_norm's; the gradients are svdvals', U Vh for 'nuc')."""
+    check_dtype("linalg.matrix_norm", x.data.dtype)
+    rows, cols = (d % x.data.ndim for d in dim)
+    if rows == cols:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got {tuple(dim)}")
+    if dtype is not None:
+        x = x.to(dtype)
+    others = [d for d in range(x.data.ndim) if d not in (rows, cols)]
+    s = singular_values(x.permute(*others, rows, cols))
+    out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+    if keepdim:
+        for d in sorted((rows, cols)):
+            out = out.unsqueeze(d)
+    return out

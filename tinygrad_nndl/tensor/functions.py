@@ -177,6 +177,8 @@ arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 nan_to_num, lerp, addmm = map(_method, ("nan_to_num", "lerp", "addmm"))
 nansum, nanmean, diff = map(_method, ("nansum", "nanmean", "diff"))
+inverse, det, logdet, slogdet = map(_method, ("inverse", "det", "logdet", "slogdet"))
+cholesky, pinverse, matrix_power = map(_method, ("cholesky", "pinverse", "matrix_power"))
 
 
 def broadcast_tensors(*tensors):

@@ -6,6 +6,8 @@ are PyTorch's.
 """
 from collections import namedtuple
 
+import math
+import warnings
 import weakref
 
 import numpy as np
@@ -23,9 +25,13 @@ from ..ops import scatter as SC
 from ..ops import select as S
 from ..ops import trig as T
 from ..ops import hyperbolic as H
+from ..ops.decompositions import Cholesky, factors
+from ..ops.determinants import Det, Slogdet
 from ..ops.erf import Erf, Erfc
+from ..ops.inverses import Inv, Pinv
 from ..ops.lerp import Lerp
 from ..ops.logarithms import Log10, Log2
+from ..ops.matrix_checks import check_matrices, check_shape
 from .device import as_device, device
 from .dtypes import is_floating, torch_name
 from .errors import OpError
@@ -1043,9 +1049,13 @@ class _Methods:
             if p == "fro" and (dim is None or isinstance(dim, (int, np.integer))
                                or len(dim) <= 2):
                 p = 2
-            else:
-                raise NotImplementedError(f"norm: p={p!r} needs singular values, which "
-                                          f"tinygrad_nndl does not compute")
+            else:   # PyTorch's: a matrix norm over ``dim``, all the dims for None
+                dims = tuple(range(self.data.ndim)) if dim is None else dim
+                if p != "nuc" or isinstance(dims, (int, np.integer)) or len(dims) != 2:
+                    raise RuntimeError(f"linalg.matrix_norm: only ord 'nuc' over two dims is a "
+                                       f"string ord torch.norm takes here, got {p!r} over "
+                                       f"dims {dims} (shape {self.shape})")
+                return NormOp.singular_value_norm(self, p, dims, keepdim, dtype)
         return NormOp.norm(self, 2.0 if p is None else p, dim, keepdim, dtype, "norm")
 
     def isinf(self):
@@ -1334,6 +1344,63 @@ class _Methods:
         index = (i, i + diagonal) if diagonal >= 0 else (i - diagonal, i)
         return M.IndexAdd.apply(self, shape=(n, n), index=index, accumulate=False)
 
+    # ----- linear algebra of a batch of matrices (torch.linalg has the rest) ------------
+    def inverse(self):
+        """A^-1 of each matrix (torch.inverse, torch.linalg.inv): LinAlgError
+        where one is singular."""
+        return Inv.apply(self)
+
+    def det(self):
+        """det A of each matrix (torch.det, torch.linalg.det)."""
+        return Det.apply(self)
+
+    def slogdet(self):
+        """(sign, logabsdet) of det A, a named tuple (torch.slogdet): sign 0
+        and logabsdet -inf where A is singular."""
+        return SlogdetResult(*factors(Slogdet, self))
+
+    def logdet(self):
+        """log det A (torch.logdet): NaN where det A < 0, -inf where it is 0."""
+        sign, logabsdet = factors(Slogdet, self, api="logdet")
+        return logabsdet.where(sign.data >= 0, math.nan)
+
+    def cholesky(self, upper=False):
+        """torch.cholesky, deprecated by PyTorch (with this warning) for
+        torch.linalg.cholesky: L with A = L L^T, or U = L^T."""
+        warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will "
+                      "be removed in a future PyTorch release: use linalg.cholesky(A), and "
+                      "linalg.cholesky(A).mH for upper=True.", UserWarning, stacklevel=2)
+        # its kernel refuses every other dtype, integers too (linalg.cholesky's check does not)
+        check_matrices("cholesky", self.data, kernel="cholesky_cpu", any_dtype_kernel=True)
+        return Cholesky.apply(self, upper=upper, api="cholesky")
+
+    def pinverse(self, rcond=1e-15):
+        """The pseudo-inverse A^+ (torch.pinverse): singular values up to rcond
+        times the largest count as zero."""
+        return Pinv.apply(self, atol=0.0, rtol=rcond)
+
+    def matrix_power(self, n):
+        """A^n for an integer n (torch.linalg.matrix_power): products of
+        squares, of A^-1 for n < 0; n = 0 gives the identity (a zero gradient)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"linalg.matrix_power(): argument 'n' (position 2) must be int, not "
+                            f"{type(n).__name__}")
+        check_shape("linalg.matrix_power", self.data.shape)
+        if n == 0:
+            identity = np.eye(self.data.shape[-1], dtype=self.data.dtype)
+            return E.Where.apply(np.array(True), identity, self)
+        # PyTorch's order of products (n's binary digits, lowest first): the same roundings
+        base, n = (Inv.apply(self) if n < 0 else self), abs(n)
+        if n <= 3:
+            return base.clone() if n == 1 else base @ base if n == 2 else base @ base @ base
+        square = result = None
+        while n:
+            n, bit = divmod(n, 2)
+            square = base if square is None else square @ square
+            if bit:
+                result = square if result is None else result @ square
+        return result
+
     def tan(self):
         return self.sin() / self.cos()
 
@@ -1388,6 +1455,7 @@ class _Methods:
 
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 _NUMBERS = (bool, int, float, np.generic)
 
 
