@@ -38,7 +38,13 @@ from .tensor.functions import (  # noqa: A004 - torch's names shadow builtins he
                                asinh, acosh, atanh, arcsin, arccos, arctan, arctan2, arcsinh,
                                arccosh, arctanh, nan_to_num, lerp, addmm, nansum, nanmean, diff,
                                broadcast_tensors, meshgrid, inverse, det, logdet, slogdet,
-                               cholesky, pinverse, matrix_power)
+                               cholesky, pinverse, matrix_power,
+                               median, nanmedian, quantile,
+                               nanquantile, mode, kthvalue, unique, unique_consecutive, histc,
+                               scatter_reduce, index_copy, masked_scatter, take, take_along_dim,
+                               cummax, cummin, logcumsumexp, kron, baddbmm, addbmm, fliplr,
+                               flipud, rot90, diag_embed, cdist, block_diag, cartesian_prod,
+                               tensordot)
 from .tensor.functions import tensor_all as all, tensor_any as any  # noqa: A004 - torch's names
 from .autograd import (enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                        is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)

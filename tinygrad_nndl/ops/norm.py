@@ -37,12 +37,14 @@ def vector_norm(a, ord, axes, keepdims):   # noqa: A002 - PyTorch's name
 class VectorNorm(Function):
     """||a||_ord over ``axes``. Backward (PyTorch's rules): for p = 2,
     g a / ||a|| (0 where the norm is 0); p = 1, g sign(a); p = +-inf, g sign(a)
-    shared evenly among the elements of largest (smallest) magnitude; p = 0, 0;
-    otherwise g sign(a) |a|^(p-1) / ||a||^(p-1)."""
+    shared evenly among the elements of largest (smallest) magnitude (with
+    ``share_ties`` False each of them gets it whole: PyTorch's cdist); p = 0,
+    0; otherwise g sign(a) |a|^(p-1) / ||a||^(p-1)."""
 
     ord = 2.0
     axes = ()
     keepdims = False
+    share_ties = True
     save_output = True
 
     def forward(self, a):
@@ -62,7 +64,9 @@ class VectorNorm(Function):
             return (g * (a / where(nv == 0, 1, out)),)
         if math.isinf(p):
             hits = (np.abs(av) == nv) | np.isnan(av)
-            share = (sign * hits / np.maximum(hits.sum(axis=self.axes, keepdims=True), 1))
+            share = sign * hits
+            if self.share_ties:
+                share = share / np.maximum(hits.sum(axis=self.axes, keepdims=True), 1)
             return (g * share.astype(av.dtype),)
         mag = a * sign   # |a|, differentiable (sign is constant)
         if p < 1:

@@ -1,11 +1,12 @@
 """Copies and selections that keep every value as it is: clone, flip,
-masked_fill, and nan_to_num (which keeps the finite ones). Their gradients
-route g back; none reads the input's values."""
+masked_fill, masked_scatter, and nan_to_num (which keeps the finite ones).
+Their gradients route g back; none reads the input's values."""
 import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import sum_to, where
+from .dual import reshape, sum_to, where
+from .movement import slice_grad
 
 
 class Clone(Function):
@@ -59,6 +60,33 @@ class MaskedFill(Function):
         if self.needs[1]:
             gv = sum_to(where(self.mask, g, 0), shape_v)
         return ga, gv
+
+
+class MaskedScatter(Function):
+    """``a`` with the first entries of ``src`` (flattened, in order) written
+    where ``mask`` (a constant bool array of a's shape) is True, in C order.
+    The gradient goes to ``a`` where the mask is not set; src's first
+    entries get g at the places they went to, the rest 0."""
+
+    mask = None
+    save_inputs = False
+
+    def forward(self, a, src):
+        self.src_shape = src.shape
+        out = a.copy()
+        out[self.mask] = src.reshape(-1)[:int(self.mask.sum())]
+        return out
+
+    def backward(self, g, out, a, src):
+        ga = gsrc = None
+        if self.needs[0]:
+            ga = where(self.mask, 0, g)
+        if self.needs[1]:
+            size = int(np.prod(self.src_shape))
+            placed = g[self.mask]
+            gsrc = reshape(slice_grad(placed, (size,), slice(0, placed.shape[0]), False),
+                           self.src_shape)
+        return ga, gsrc
 
 
 class NanToNum(Function):

@@ -63,7 +63,7 @@ def to_array(data, dtype=None):
         dtypes = []
         arr = np.array(_unwrapped(data, dtypes))
         if arr.dtype.kind in _DEFAULT_BY_KIND:
-            return arr.astype(_promoted(dtypes))
+            return arr.astype(promoted(dtypes))
     kind = arr.dtype.kind
     if kind not in _DEFAULT_BY_KIND:
         raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
@@ -104,7 +104,7 @@ def _unwrapped(data, dtypes):
     return inner.reshape(())
 
 
-def _promoted(dtypes):
+def promoted(dtypes):
     """PyTorch's dtype for entries of these dtypes: the widest float if any is
     a float, else the promotion of the integers, else bool."""
     for kinds in ("f", "iu"):

@@ -1,5 +1,7 @@
 """torch-style free functions: ``cat``, ``stack``, ``where`` and the ops of
 Tensor as functions (``tinygrad_nndl.exp(x)`` is ``x.exp()``)."""
+import builtins
+import math
 import sys
 import warnings
 
@@ -8,7 +10,10 @@ import numpy as np
 from ..ops import elementwise as E
 from ..ops import movement as M
 from ..ops.einsum import Einsum, parse
+from ..ops.norm import VectorNorm
+from ..ops.reduce import normalize_dims
 from .device import as_device
+from .dtypes import promoted, torch_name
 from .errors import OpError
 from .tensor import PRINT_OPTIONS, Tensor, _operand, _value
 
@@ -179,6 +184,133 @@ nan_to_num, lerp, addmm = map(_method, ("nan_to_num", "lerp", "addmm"))
 nansum, nanmean, diff = map(_method, ("nansum", "nanmean", "diff"))
 inverse, det, logdet, slogdet = map(_method, ("inverse", "det", "logdet", "slogdet"))
 cholesky, pinverse, matrix_power = map(_method, ("cholesky", "pinverse", "matrix_power"))
+median, nanmedian, quantile, nanquantile = map(
+    _method, ("median", "nanmedian", "quantile", "nanquantile"))
+mode, kthvalue, unique, unique_consecutive, histc = map(
+    _method, ("mode", "kthvalue", "unique", "unique_consecutive", "histc"))
+scatter_reduce, index_copy, masked_scatter, take, take_along_dim = map(
+    _method, ("scatter_reduce", "index_copy", "masked_scatter", "take", "take_along_dim"))
+cummax, cummin, logcumsumexp, kron, baddbmm, addbmm = map(
+    _method, ("cummax", "cummin", "logcumsumexp", "kron", "baddbmm", "addbmm"))
+fliplr, flipud, rot90, diag_embed = map(_method, ("fliplr", "flipud", "rot90", "diag_embed"))
+
+_CDIST_MODES = (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The p-norm distance between each row of x1 (..., P, M) and each of x2
+    (..., R, M): (..., P, R), batch dims broadcast (torch.cdist). Always
+    from the differences (PyTorch takes p = 2 through a matrix product for
+    more than 25 rows unless told not to: ``compute_mode`` is checked, then
+    has no effect). PyTorch's gradients: 0 at zero distance; for p = inf
+    every coordinate of the largest gap gets it whole."""
+    x1, x2 = _as_tensor(x1), _as_tensor(x2)
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"cdist: {compute_mode} is not a valid value for compute_mode")
+    for label, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise OpError(f"cdist only supports at least 2D tensors, {label} got: {x.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise OpError(f"cdist: X1 and X2 must have the same number of columns. X1: "
+                      f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    for label, x in (("X1", x1), ("X2", x2)):
+        if x.dtype == np.float16:   # PyTorch's CPU kernel is not built for it either
+            raise NotImplementedError(f"cdist: not implemented for Half ({label})")
+        if x.dtype not in (np.float32, np.float64):
+            raise OpError(f"cdist only supports floating-point dtypes (float32, float64), "
+                          f"{label} got: {torch_name(x.dtype)}")
+    if x1.dtype != x2.dtype:
+        raise OpError(f"cdist: expected X1 and X2 of one dtype, got {torch_name(x1.dtype)} "
+                      f"and {torch_name(x2.dtype)}")
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.number)) or not p >= 0:
+        raise OpError(f"cdist only supports non-negative p values, got {p!r}")
+    try:
+        np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    except ValueError:
+        raise OpError(f"cdist: the batch dims of X1 {x1.shape} and X2 {x2.shape} do not "
+                      f"broadcast") from None
+    gaps = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return VectorNorm.apply(gaps, ord=float(p), axes=(gaps.ndim - 1,), keepdims=False,
+                            share_ties=False)
+
+
+def block_diag(*tensors):
+    """The tensors (0-, 1- or 2-D; a vector as a row) as blocks down the
+    diagonal of one matrix, zeros elsewhere, in their promoted dtype."""
+    tensors = [_as_tensor(t) for t in tensors]
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise OpError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. "
+                          f"Input {i} has {t.ndim} dimensions (shape {t.shape})")
+    dtype = promoted([t.dtype for t in tensors]) if tensors else np.dtype(np.float32)
+    blocks = [(t.reshape(1, -1) if t.ndim < 2 else t).to(dtype) for t in tensors]
+    width = builtins.sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        (n, m), right = b.shape, width - left - b.shape[1]
+        rows.append(cat([Tensor._make(np.zeros((n, left), dtype), None), b,
+                         Tensor._make(np.zeros((n, right), dtype), None)], 1))
+        left += m
+    return cat(rows, 0) if rows else Tensor._make(np.zeros((1, 0), dtype), None)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one entry of each 1-D tensor, as rows (the last
+    tensor varying fastest); of one tensor, that tensor."""
+    tensors = [_as_tensor(t) for t in tensors]
+    for t in tensors:
+        if t.ndim != 1:
+            raise OpError(f"cartesian_prod: expect a 1D vector, but got shape {t.shape}")
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def tensordot(a, b, dims=2):
+    """Sum over the last ``dims`` dims of a and the first of b (an int), or
+    over the dims in a pair of lists, as one matrix product (torch.tensordot);
+    the result has a's free dims, then b's."""
+    a, b = _as_tensor(a), _as_tensor(b)
+    if a.dtype != b.dtype:
+        raise OpError(f"tensordot: both inputs should have same dtype, got "
+                      f"{torch_name(a.dtype)} and {torch_name(b.dtype)}")
+    dims_a, dims_b = _contracted(a, b, dims.tolist() if isinstance(dims, Tensor) else dims)
+    for x, y in zip(dims_a, dims_b):
+        if a.shape[x] != b.shape[y]:
+            raise OpError(f"tensordot: contracted dimensions need to match, but first has "
+                          f"size {a.shape[x]} in dim {x} and second has size {b.shape[y]} in "
+                          f"dim {y}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    inner = math.prod(a.shape[d] for d in dims_a)
+    left = a.permute(free_a + dims_a).reshape(math.prod(a.shape[d] for d in free_a), inner)
+    right = b.permute(dims_b + free_b).reshape(inner, math.prod(b.shape[d] for d in free_b))
+    return (left @ right).reshape([a.shape[d] for d in free_a] + [b.shape[d] for d in free_b])
+
+
+def _contracted(a, b, dims):
+    """tensordot's dims as two lists of axes, checked."""
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
+        if dims < 0:
+            raise OpError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise OpError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims} "
+                          f"(shapes {a.shape} and {b.shape})")
+        return list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    if not (isinstance(dims, (list, tuple)) and len(dims) == 2
+            and all(isinstance(d, (list, tuple)) for d in dims)):
+        raise TypeError(f"tensordot(): dims must be an int or a pair of lists of dims, got "
+                        f"{dims!r}")
+    if len(dims[0]) != len(dims[1]):
+        raise OpError(f"tensordot: both dimension lists should have same length, got {dims}")
+    lists = []
+    for x, ds in ((a, dims[0]), (b, dims[1])):
+        axes = [normalize_dims(d, x.ndim)[0] for d in ds]
+        if len(set(axes)) != len(axes):
+            raise OpError(f"tensordot: a dim appears more than once in {list(ds)}")
+        lists.append(axes)
+    return lists
 
 
 def broadcast_tensors(*tensors):

@@ -23,6 +23,8 @@ from ..ops import scan as C
 from ..ops import reduce as R
 from ..ops import scatter as SC
 from ..ops import select as S
+from ..ops import counting as CT
+from ..ops import order as OR
 from ..ops import trig as T
 from ..ops import hyperbolic as H
 from ..ops.decompositions import Cholesky, factors
@@ -787,24 +789,23 @@ class _Methods:
         the result) yet gets a zero gradient, as in PyTorch; integer tensors
         take beta and alpha truncated to integers, as PyTorch does."""
         _check_ranks("addmm", (mat1, "mat1"), (mat2, "mat2"), ndim=2, kind="a matrix")
-        dtypes = [self.data.dtype, mat1.data.dtype, mat2.data.dtype]
-        if len(set(dtypes)) > 1:
-            raise RuntimeError(f"addmm: input, mat1 and mat2 must have the same dtype, got "
-                               f"{', '.join(map(torch_name, dtypes))}")
-        shape = (mat1.data.shape[0], mat2.data.shape[1])
-        if _broadcast_shape((self.data.shape, shape)) != shape:
-            raise RuntimeError(f"addmm: input of shape {self.shape} does not broadcast to "
-                               f"the product's shape {shape}")
-        if not is_floating(dtypes[0]):
-            beta, alpha = int(beta), int(alpha)
-        product = L.MatMul.apply(mat1, mat2)
-        if alpha == 0:   # the product is not read (BLAS's rule): its infs give no NaN
-            product = product.where(False, 0)
-        elif alpha != 1:
-            product = product * alpha
-        if beta == 0:   # the graph keeps self, with a zero gradient
-            return (product + self.where(False, 0)) if self._requires_grad else product
-        return product + (self if beta == 1 else self * beta)
+        _fits_product("addmm", self, mat1, mat2, (mat1.data.shape[0], mat2.data.shape[1]))
+        return _add_scaled(self, L.MatMul.apply(mat1, mat2), beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta self + alpha (batch1 @ batch2) (torch.baddbmm) for (b, n, m)
+        and (b, m, p) batches, self broadcast to (b, n, p); beta and alpha as
+        in addmm."""
+        shape = _batch_shape("baddbmm", batch1, batch2)
+        _fits_product("baddbmm", self, batch1, batch2, shape)
+        return _add_scaled(self, L.MatMul.apply(batch1, batch2), beta, alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta self + alpha sum_i batch1[i] @ batch2[i] (torch.addbmm), self
+        broadcast to (n, p); beta and alpha as in addmm."""
+        shape = _batch_shape("addbmm", batch1, batch2)[1:]
+        _fits_product("addbmm", self, batch1, batch2, shape)
+        return _add_scaled(self, L.MatMul.apply(batch1, batch2).sum(0), beta, alpha)
 
     def nansum(self, dim=None, keepdim=False, *, dtype=None):
         """The sum over ``dim`` with NaNs counted as 0 (torch.nansum); their gradient is 0."""
@@ -1453,10 +1454,426 @@ class _Methods:
         return Tensor._make(np.asarray(np.count_nonzero(self.data, axis=axes) if axes else
                                        np.count_nonzero(self.data), dtype=np.int64), None)
 
+    # ----- order statistics -------------------------------------------------
+    def median(self, dim=None, keepdim=False):
+        """No dim: the lower median of every entry (NaN if one is), its
+        gradient shared evenly among the entries equal to it, as PyTorch's.
+        With dim: ``(values, indices)`` of each slice's lower median, the
+        index PyTorch's (a slice's first NaN; among ties the entry of rank
+        (n - 1) // 2 in stable order); the gradient goes to that entry."""
+        return self._median("median", dim, keepdim, False)
+
+    def nanmedian(self, dim=None, keepdim=False):
+        """median of the entries that are not NaN (NaN where all are)."""
+        return self._median("nanmedian", dim, keepdim, True)
+
+    def _median(self, name, dim, keepdim, ignore_nan):
+        _refuse_bool(self, name)
+        if dim is None:
+            op = OR.NanMedian if ignore_nan else OR.Median
+            return op.apply(self, axes=R.normalize_dims(None, self.data.ndim))
+        return self._pick(name, dim, keepdim,
+                          lambda a, axis: OR.median_index(a, axis, ignore_nan))
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        """``(values, indices)`` of the k-th smallest entry (k from 1) of each
+        slice along ``dim``, NaN the largest; among ties the index PyTorch's
+        selection leaves there. The gradient goes to that entry."""
+        _refuse_bool(self, "kthvalue")
+        axis = self._dim_of(dim, "kthvalue") if self.data.ndim else R.normalize_dims(dim, 0)
+        n = self.data.shape[axis] if self.data.ndim else 1
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+            raise RuntimeError(f"kthvalue(): selected number k ({k!r}) out of range for "
+                               f"dimension {dim} of size {n}")
+        return self._pick("kthvalue", dim, keepdim, lambda a, axis: OR.kth_index(a, k - 1, axis))
+
+    def mode(self, dim=-1, keepdim=False):
+        """``(values, indices)`` of the most frequent entry of each slice along
+        ``dim`` (the smallest of those tied), at its last occurrence; the
+        gradient goes there. PyTorch names the same occurrence in slices of
+        up to 16 entries (see ops.order.mode_index)."""
+        return self._pick("mode", dim, keepdim, OR.mode_index)
+
+    def _pick(self, name, dim, keepdim, index_of):
+        """``(values, indices)`` of the entry ``index_of(array, axis)`` names in
+        each slice along ``dim`` (keepdims, int64). The values are gathered,
+        so the gradient goes to that entry; a 0-d tensor is one slice of one."""
+        if not self.data.ndim:
+            R.normalize_dims(dim, 0)   # only 0 and -1 name its one dim
+            return self.reshape(1)._pick(name, 0, False, index_of)
+        axis = self._dim_of(dim, name)
+        if not self.data.shape[axis]:
+            raise IndexError(f"{name}(): expected reduction dim {axis} to have non-zero size "
+                             f"(shape {self.shape})")
+        if not self.data.size:   # other dims are empty: so is the result
+            index = np.zeros(R.keepdim_shape(self.data.shape, (axis,)), np.int64)
+        else:
+            index = index_of(self.data, axis)
+        values = self.gather(axis, index)
+        if not keepdim:
+            values, index = values.squeeze(axis), index.squeeze(axis)
+        return _RESULTS[name](values, Tensor._make(index, None))
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """The q-th quantiles (q a number or a 1-D tensor in [0, 1]; a tensor
+        puts them along a new first dim) over ``dim`` (None: all entries),
+        between the sorted entries of rank q (n - 1) by ``interpolation``:
+        'linear', 'lower', 'higher', 'midpoint' or 'nearest' (half to even).
+        A slice with NaN gives NaN. The gradient goes through the sort and
+        the interpolation to the one or two entries used."""
+        return self._quantile("quantile", q, dim, keepdim, interpolation, False)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """quantile of the entries that are not NaN (NaN where all are)."""
+        return self._quantile("nanquantile", q, dim, keepdim, interpolation, True)
+
+    def _quantile(self, name, q, dim, keepdim, interpolation, ignore_nan):
+        dtype, ndim = self.data.dtype, self.data.ndim
+        qs = _quantile_q(name, q, dtype)
+        if dtype not in (np.float32, np.float64):
+            raise RuntimeError(f"{name}() input tensor must be either float or double dtype, "
+                               f"got {torch_name(dtype)}")
+        if not self.data.size:
+            raise RuntimeError(f"{name}() input tensor must be non-empty (shape {self.shape})")
+        if interpolation not in OR.INTERPOLATIONS:
+            raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                               f"midpoint or nearest, but got {interpolation!r}")
+        axes = R.normalize_dims(dim, ndim) if dim is not None else None
+        x = self.reshape(-1) if dim is None or not ndim else self.movedim(axes[0], -1)
+        ranked = x.sort(-1).values
+        below, above, weight = OR.quantile_points(ranked.data, qs.reshape(-1), interpolation,
+                                                  ignore_nan)
+        spread = ranked.expand((below.shape[0],) + ranked.shape)
+        out = spread.gather(-1, below)
+        if interpolation in ("linear", "midpoint"):
+            out = Lerp.apply(out, spread.gather(-1, above), weight)
+        out = out.squeeze(-1)
+        if keepdim and dim is None:
+            out = out.reshape((out.shape[0],) + (1,) * ndim)
+        elif keepdim and ndim:
+            out = out.unsqueeze(axes[0] + 1)
+        return out.squeeze(0) if qs.ndim == 0 else out
+
+    # ----- distinct values and counts (no gradient) --------------------------
+    def unique(self, sorted=True, return_inverse=False, return_counts=False,  # noqa: A002
+               dim=None):
+        """The distinct entries in increasing order (slices along ``dim``,
+        compared lexicographically); with ``return_inverse`` also where each
+        entry went, with ``return_counts`` how often each occurs (int64).
+        Sorted for ``sorted=False`` too, as PyTorch's CPU kernel; NaNs are
+        each distinct. No gradient."""
+        axis = None if dim is None else self._dim_of(dim, "unique")
+        return _counted(CT.unique(self.data, axis), return_inverse, return_counts)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        """One entry (or slice along ``dim``) per run of equal neighbours, with
+        the run of each entry and the runs' lengths if asked. No gradient."""
+        axis = None if dim is None else self._dim_of(dim, "unique_consecutive")
+        return _counted(CT.unique_consecutive(self.data, axis), return_inverse, return_counts)
+
+    def histc(self, bins=100, min=0, max=0):  # noqa: A002 - torch's names
+        """Counts of the entries in ``bins`` equal bins over [min, max] (both 0
+        or equal: the data's range), in the tensor's float dtype; entries
+        outside and NaN are left out. No gradient."""
+        if not is_floating(self.data.dtype):
+            raise NotImplementedError(f"histc: not implemented for {torch_name(self.data.dtype)} "
+                                      f"tensors (it bins floating point values)")
+        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins <= 0:
+            raise RuntimeError(f"histc: bins must be an int > 0, but got {bins!r}")
+        return Tensor._make(CT.histogram(self.data, int(bins), float(min), float(max)), None)
+
+    # ----- more writes and reads through an index ----------------------------
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        """self with ``src``'s entries reduced where ``index`` says along
+        ``dim`` (out[index[i][j]][j] for dim 0, as scatter) by ``reduce``:
+        'sum', 'prod', 'mean' (of integers rounded down), 'amax' or 'amin';
+        self's own value is counted unless ``include_self`` is False.
+        PyTorch's gradients (see ops.scatter.ScatterReduce)."""
+        src, attrs = _scatter_reduce_args(self, "scatter_reduce", dim, index, src, reduce,
+                                          include_self)
+        return SC.ScatterReduce.apply(self, src, **attrs)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        src, attrs = _scatter_reduce_args(self, "scatter_reduce_", dim, index, src, reduce,
+                                          include_self)
+        return self._inplace("scatter_reduce_", SC.ScatterReduce, src, **attrs)
+
+    def index_copy(self, dim, index, source):
+        """self with the slices of ``source`` along ``dim`` copied to the slices
+        ``index`` (int64) names; of a repeated index the last copy stays. The
+        gradient goes to self where nothing was copied over, to source as g's
+        slices at index."""
+        source, where = _index_copy_args(self, "index_copy", dim, index, source)
+        return SC.Scatter.apply(self, source, where=where)
+
+    def index_copy_(self, dim, index, source):
+        source, where = _index_copy_args(self, "index_copy_", dim, index, source)
+        return self._inplace("index_copy_", SC.Scatter, source, where=where)
+
+    def masked_scatter(self, mask, source):
+        """self (broadcast with the bool ``mask``) with the first entries of
+        ``source``, in order, where mask is True; source needs at least as
+        many entries as mask has True. The gradient goes to self where mask
+        is False, to those first entries of source where it is True."""
+        mask = _scatter_mask(self, "masked_scatter", mask, source, None)
+        return S.MaskedScatter.apply(self.expand(mask.shape), source, mask=mask)
+
+    def masked_scatter_(self, mask, source):
+        mask = _scatter_mask(self, "masked_scatter_", mask, source, self.data.shape)
+        return self._inplace("masked_scatter_", S.MaskedScatter, source, mask=mask)
+
+    def take(self, index):
+        """The entries of the flattened tensor at ``index`` (int64, any shape,
+        negative ones from the end), in index's shape; repeats add their
+        gradients."""
+        index = _long_index("take", index)
+        n = self.data.size
+        bad = index[(index < -n) | (index >= n)]
+        if bad.size:
+            raise IndexError(f"take: out of range: tried to access index {bad.flat[0]} on a "
+                             f"tensor of {n} elements")
+        return M.GetItem.apply(self.reshape(-1), index=index)
+
+    def take_along_dim(self, indices, dim=None):
+        """gather along ``dim`` with self and ``indices`` broadcast against each
+        other but along dim (torch.take_along_dim); dim None: of the flattened
+        tensor. Indices must lie in [0, size) (PyTorch reads out of range ones
+        wrapped around when a dim is given)."""
+        index = _long_index("take_along_dim", indices)
+        if dim is None:
+            x, index, axis = self.reshape(-1), index.reshape(-1), 0
+        else:
+            x, index, axis = _along_dim(self, index, dim)
+        size = x.data.shape[axis]
+        bad = index[(index < 0) | (index >= size)]
+        if bad.size:
+            raise RuntimeError(f"take_along_dim: index {bad.flat[0]} is out of bounds for "
+                               f"dimension {axis} with size {size}")
+        return x.gather(axis, index)
+
+    # ----- running extremes and log-sum-exps ---------------------------------
+    def cummax(self, dim):
+        """``(values, indices)``: the running maximum along ``dim`` and where it
+        was taken (the latest of ties; NaN, once met, wins); the gradient of
+        each value goes to that entry."""
+        return self._running_extreme("cummax", dim, True)
+
+    def cummin(self, dim):
+        """``(values, indices)``: the running minimum, as cummax."""
+        return self._running_extreme("cummin", dim, False)
+
+    def _running_extreme(self, name, dim, largest):
+        if not self.data.ndim:
+            R.normalize_dims(dim, 0)
+            return _RESULTS[name](self.clone(), Tensor._make(np.zeros((), np.int64), None))
+        axis = self._dim_of(dim, name)
+        index = C.running_extreme_index(self.data, axis, largest)
+        return _RESULTS[name](self.gather(axis, index), Tensor._make(index, None))
+
+    def logcumsumexp(self, dim):
+        """log of the running sum of exp along ``dim``, exact without overflow
+        (see ops.scan.LogCumsumExp); floating point tensors only."""
+        if not is_floating(self.data.dtype):
+            raise NotImplementedError(f"logcumsumexp: not implemented for "
+                                      f"{torch_name(self.data.dtype)} tensors")
+        if not self.data.ndim:
+            R.normalize_dims(dim, 0)
+            return self.clone()
+        return C.LogCumsumExp.apply(self, axis=self._dim_of(dim, "logcumsumexp"))
+
+    # ----- flips, rotations, diagonals, windows and products ------------------
+    def fliplr(self):
+        """Columns (dim 1) in reverse order; at least 2-D."""
+        if self.data.ndim < 2:
+            raise RuntimeError(f"fliplr: input must be >= 2-d, got shape {self.shape}")
+        return self.flip(1)
+
+    def flipud(self):
+        """Rows (dim 0) in reverse order; at least 1-D."""
+        if self.data.ndim < 1:
+            raise RuntimeError("flipud: input must be >= 1-d, got a 0-d tensor")
+        return self.flip(0)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        """Rotated by k quarter turns in the plane of ``dims``, from the first
+        dim's direction toward the second's (torch.rot90); a flip and a
+        transpose."""
+        dims = tuple(dims)
+        if len(dims) != 2:
+            raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = "
+                               f"{len(dims)}")
+        if self.data.ndim < 2:
+            raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = "
+                               f"{self.data.ndim}")
+        a, b = (self._dim_of(d, "rot90") for d in dims)
+        if a == b:
+            raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = "
+                               f"{dims[0]} and dim1 = {dims[1]}")
+        k %= 4
+        if k == 1:
+            return self.flip(b).transpose(a, b)
+        if k == 2:
+            return self.flip(a, b)
+        return self.flip(a).transpose(a, b) if k == 3 else self.clone()
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        """The last dim's entries on the ``offset``-th diagonal of new dims
+        ``dim1`` and ``dim2`` (of the result), zeros elsewhere; the gradient
+        is that diagonal of g."""
+        nd = self.data.ndim + 1
+        (a,), (b,) = R.normalize_dims(dim1, nd), R.normalize_dims(dim2, nd)
+        if a == b:
+            raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, "
+                               f"{dim2}")
+        rest = list(self.data.shape[:-1])
+        n = self.data.shape[-1] + abs(int(offset))
+        shape = tuple(n if i in (a, b) else rest.pop(0) for i in range(nd))
+        return M.DiagonalScatter.apply(self, shape=shape, offset=int(offset), dims=(a, b))
+
+    def unfold(self, dimension, size, step):
+        """Every window of ``size`` entries along ``dimension``, ``step`` apart,
+        as a new last dim: a copy (PyTorch's is a view); overlapping windows
+        add their gradients."""
+        if self.data.ndim:
+            axis, x = self._dim_of(dimension, "unfold"), self
+        else:
+            axis, x = R.normalize_dims(dimension, 0) or 0, self.reshape(1)
+        n = x.data.shape[axis]
+        if size < 0:
+            raise RuntimeError(f"unfold: size is {size} but must be >= 0")
+        if size > n:
+            raise RuntimeError(f"unfold: maximum size for tensor at dimension {axis} is {n} "
+                               f"but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"unfold: step is {step} but must be > 0")
+        windows = np.arange(0, n - size + 1, step)[:, None] + np.arange(size)
+        out = x[(slice(None),) * axis + (windows,)].movedim(axis + 1, -1)
+        return out if self.data.ndim else out.reshape(size)
+
+    def kron(self, other):
+        """The Kronecker product: block (i, j, ...) is self[i, j, ...] * other,
+        the shapes padded with leading 1s to one rank."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"kron: other must be a Tensor, got {type(other).__name__}")
+        nd = max(self.data.ndim, other.data.ndim)
+        sa = (1,) * (nd - self.data.ndim) + self.data.shape
+        sb = (1,) * (nd - other.data.ndim) + other.data.shape
+        a = self.reshape(tuple(d for n in sa for d in (n, 1)))
+        b = other.reshape(tuple(d for n in sb for d in (1, n)))
+        return (a * b).reshape(tuple(m * n for m, n in zip(sa, sb)))
+
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+# torch.return_types.<name>: (values, indices) named after the op that returns them
+_RESULTS = {name: namedtuple(name, ["values", "indices"]) for name in
+            ("median", "nanmedian", "kthvalue", "mode", "cummax", "cummin")}
 _NUMBERS = (bool, int, float, np.generic)
+
+
+def _refuse_bool(t, name):
+    if t.data.dtype == np.bool_:   # PyTorch's kernels are not built for bool
+        raise NotImplementedError(f"{name}: not implemented for Bool tensors")
+
+
+def _quantile_q(name, q, dtype):
+    """quantile's q as an array of the input's dtype, checked (PyTorch's
+    rules: a number or a 0-d or 1-D tensor of that dtype, in [0, 1])."""
+    if isinstance(q, Tensor):
+        qs = q.data
+        if qs.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor, got shape {q.shape}")
+        if qs.dtype != dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor, got "
+                               f"{torch_name(qs.dtype)} and {torch_name(dtype)}")
+    elif isinstance(q, _NUMBERS) and not isinstance(q, bool):
+        qs = np.asarray(q, dtype=dtype if is_floating(dtype) else np.float64)
+    else:
+        raise TypeError(f"{name}(): q must be a number or a tensor, got {type(q).__name__}")
+    if not ((qs >= 0) & (qs <= 1)).all():
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1], got "
+                           f"{qs.tolist()}")
+    return qs
+
+
+def _counted(result, return_inverse, return_counts):
+    """unique's result: the values, then the inverse and counts asked for."""
+    values, inverse, counts = (Tensor._make(a, None) for a in result)
+    if not (return_inverse or return_counts):
+        return values
+    return (values,) + (inverse,) * bool(return_inverse) + (counts,) * bool(return_counts)
+
+
+def _scatter_reduce_args(t, name, dim, index, src, reduce, include_self):
+    """(src, attrs) of ``ScatterReduce`` for t.scatter_reduce(...), checked;
+    'max' and 'min' are taken for 'amax' and 'amin', as PyTorch's forward
+    takes them (its backward then raises)."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
+    if reduce not in SC.SCATTER_REDUCES:
+        raise RuntimeError(f"{name}: reduce argument must be either sum, prod, mean, amax or "
+                           f"amin, got {reduce!r}")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{name}: src must be a Tensor, got {type(src).__name__}")
+    if reduce == "mean" and t.data.dtype == np.bool_:
+        raise NotImplementedError(f"{name}: reduce 'mean' is not implemented for Bool tensors")
+    where, crop = SC.scatter_target(name, t.data, dim, index, src.data)
+    if not src.data.ndim:   # as a vector of one, as PyTorch reads it
+        src = src.reshape(1)
+    return src, {"where": where, "crop": crop, "reduce": reduce,
+                 "include_self": bool(include_self)}
+
+
+def _index_copy_args(t, name, dim, index, source):
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{name}: source must be a Tensor, got {type(source).__name__}")
+    where = SC.index_copy_target(name, t.data, dim, index, source.data)
+    return (source.reshape(1) if not source.data.ndim else source), where
+
+
+def _scatter_mask(t, name, mask, source, shape):
+    """masked_scatter's mask, broadcast to the result's shape (``shape``, in
+    place: t's own, which the mask must broadcast to), after every check."""
+    mask = np.asarray(_bool_mask(mask, name))
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{name}: source must be a Tensor, got {type(source).__name__}")
+    if source.data.dtype != t.data.dtype:
+        raise RuntimeError(f"{name}: expected self and source to have same dtypes but got "
+                           f"{torch_name(t.data.dtype)} and {torch_name(source.data.dtype)}")
+    out = _broadcast_shape((t.data.shape, mask.shape))
+    if out is None or shape is not None and out != shape:
+        raise RuntimeError(f"{name}: mask of shape {mask.shape} does not broadcast to the "
+                           f"shape {t.shape if shape is None else shape} of self")
+    mask = np.broadcast_to(mask, out)
+    if np.count_nonzero(mask) > source.data.size:
+        raise RuntimeError(f"{name}: number of elements of source ({source.data.size}) < "
+                           f"number of ones in mask ({np.count_nonzero(mask)})")
+    return mask
+
+
+def _long_index(name, index):
+    index = np.asarray(_value(index))
+    if index.dtype != np.int64:
+        raise RuntimeError(f"{name}(): expected a long tensor for index, but got "
+                           f"{torch_name(index.dtype)}")
+    return index
+
+
+def _along_dim(t, index, dim):
+    """(t, index, axis) broadcast against each other but along ``dim``, as
+    take_along_dim reads them."""
+    if index.ndim != t.data.ndim:
+        raise RuntimeError(f"take_along_dim(): input and indices should have the same number "
+                           f"of dimensions, but got {t.data.ndim} dimensions for input, and "
+                           f"{index.ndim} dimensions for indices")
+    axis = t._dim_of(dim, "take_along_dim")
+    wanted = [list(t.data.shape), list(index.shape)]
+    wanted[0][axis], wanted[1][axis] = index.shape[axis], t.data.shape[axis]
+    index_shape = _broadcast_shape((wanted[0], index.shape))
+    t_shape = _broadcast_shape((wanted[1], t.data.shape))
+    if index_shape is None or t_shape is None:
+        raise RuntimeError(f"take_along_dim: input of shape {t.shape} and indices of shape "
+                           f"{index.shape} do not broadcast but along dim {axis}")
+    return t.expand(t_shape), np.broadcast_to(index, index_shape), axis
 
 
 def _moved_axes(n, source, destination):
@@ -1546,6 +1963,48 @@ def _check_ranks(name, *operands, ndim, kind):
     if a.data.shape[-1] != b.data.shape[-2]:
         raise RuntimeError(f"{name}: shapes cannot be multiplied ({'x'.join(map(str, a.shape))} "
                            f"and {'x'.join(map(str, b.shape))})")
+
+
+def _batch_shape(name, batch1, batch2):
+    """(b, n, p) of the product of a (b, n, m) and a (b, m, p) batch, checked."""
+    for x, label in ((batch1, "batch1"), (batch2, "batch2")):
+        if not isinstance(x, Tensor) or x.data.ndim != 3:
+            # PyTorch's IndexError for fewer dims: it asks for dim 2 before checking
+            kind = IndexError if np.ndim(_value(x)) < 3 else RuntimeError
+            raise kind(f"{name}: {label} must be a 3D tensor, got shape "
+                       f"{tuple(np.shape(_value(x)))}")
+    b, _, m = batch1.data.shape
+    if batch2.data.shape[:2] != (b, m):
+        raise RuntimeError(f"{name}: expected size for first two dimensions of batch2 tensor "
+                           f"to be: [{b}, {m}] but got: {list(batch2.data.shape[:2])} (batch1 "
+                           f"{batch1.shape}, batch2 {batch2.shape})")
+    return b, batch1.data.shape[1], batch2.data.shape[2]
+
+
+def _fits_product(name, t, a, b, shape):
+    """Raise unless t, a and b share a dtype and t broadcasts to ``shape``."""
+    dtypes = [t.data.dtype, a.data.dtype, b.data.dtype]
+    if len(set(dtypes)) > 1:
+        raise RuntimeError(f"{name}: input and the factors must have the same dtype, got "
+                           f"{', '.join(map(torch_name, dtypes))}")
+    if _broadcast_shape((t.data.shape, shape)) != shape:
+        raise RuntimeError(f"{name}: input of shape {t.shape} does not broadcast to "
+                           f"the product's shape {shape}")
+
+
+def _add_scaled(t, product, beta, alpha):
+    """beta t + alpha product (addmm and the like). With beta 0 t is not read
+    (its NaNs do not reach the result) yet gets a zero gradient, as in
+    PyTorch; integer tensors take beta and alpha truncated to integers."""
+    if not is_floating(t.data.dtype):
+        beta, alpha = int(beta), int(alpha)
+    if alpha == 0:   # the product is not read (BLAS's rule): its infs give no NaN
+        product = product.where(False, 0)
+    elif alpha != 1:
+        product = product * alpha
+    if beta == 0:   # the graph keeps t, with a zero gradient
+        return (product + t.where(False, 0)) if t._requires_grad else product
+    return product + (t if beta == 1 else t * beta)
 
 
 def _lerp_operands(name, start, end, weight):
