@@ -1,11 +1,14 @@
 """Module and Parameter: containers that find their parameters by attribute
 assignment and name them with dotted paths, as torch.nn does."""
+import weakref
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from ..tensor.dtypes import to_array
 from ..tensor.tensor import Tensor
+from ..utils.hooks import RemovableHandle
+from . import hooks as _hooks
 
 
 _DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "vulkan", "ipu", "hpu",
@@ -113,15 +116,110 @@ def _checked_value(key, value, target):
     return array.astype(target.dtype, copy=True)
 
 
+# A module's hooks, by PyTorch's attribute names: hook id -> hook (or -> True for
+# the flags of with_kwargs and always_call hooks).
+_HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+_HOOK_FLAGS = ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
+               "_forward_hooks_always_called")
+
+# The Sequentials that hold a fusion plan, by id: a hook added or removed anywhere
+# drops their plans (a module with hooks must run on its own, not fused).
+_PLANNED = weakref.WeakValueDictionary()
+
+
+def _forget_plans():
+    for seq in list(_PLANNED.values()):
+        seq.__dict__.pop("_plan", None)
+    _PLANNED.clear()
+
+
+def _sync_global_hooks():
+    """Every module takes the slow path while a global hook exists."""
+    Module._hooked = bool(_hooks.global_forward_pre_hooks or _hooks.global_forward_hooks
+                          or _hooks.global_backward_pre_hooks or _hooks.global_backward_hooks)
+    _forget_plans()
+
+
+class _HookHandle(RemovableHandle):
+    """A module hook's handle: removing the hook also updates the module's
+    ``_hooked`` flag (None for a global hook: the class's)."""
+
+    def __init__(self, module, hooks_dict, extra_dict=None):
+        super().__init__(hooks_dict, extra_dict=extra_dict)
+        self._module = None if module is None else weakref.ref(module)
+
+    def remove(self):
+        super().remove()
+        if self._module is None:
+            _sync_global_hooks()
+        else:
+            module = self._module()
+            if module is not None:
+                module._sync_hooks()
+
+
+def _checked_hook(hook, who):
+    if not callable(hook):
+        raise TypeError(f"{who}: the hook must be callable, got {type(hook).__name__}")
+    return hook
+
+
+def _register_global(hooks, hook, who, flags=()):
+    """``hook`` into one of the global hook dicts (``flags``: the with_kwargs
+    and always_call dicts where it is flagged)."""
+    _checked_hook(hook, who)
+    handle = _HookHandle(None, hooks, [_hooks.global_forward_hooks_with_kwargs,
+                                       _hooks.global_forward_hooks_always_called])
+    hooks[handle.id] = hook
+    for flagged in flags:
+        flagged[handle.id] = True
+    _sync_global_hooks()
+    return handle
+
+
+def register_module_forward_pre_hook(hook):
+    """A forward pre-hook of every module, run before each module's own
+    (``hook(module, args)``, as ``Module.register_forward_pre_hook``)."""
+    return _register_global(_hooks.global_forward_pre_hooks, hook,
+                            "register_module_forward_pre_hook")
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """A forward hook of every module, run before each module's own
+    (``hook(module, args, output)``, as ``Module.register_forward_hook``)."""
+    flags = [d for d, on in ((_hooks.global_forward_hooks_with_kwargs, with_kwargs),
+                             (_hooks.global_forward_hooks_always_called, always_call)) if on]
+    return _register_global(_hooks.global_forward_hooks, hook, "register_module_forward_hook",
+                            flags)
+
+
+def register_module_full_backward_pre_hook(hook):
+    """A backward pre-hook of every module, run before each module's own."""
+    return _register_global(_hooks.global_backward_pre_hooks, hook,
+                            "register_module_full_backward_pre_hook")
+
+
+def register_module_full_backward_hook(hook):
+    """A full backward hook of every module, run before each module's own."""
+    return _register_global(_hooks.global_backward_hooks, hook,
+                            "register_module_full_backward_hook")
+
+
 class Module:
     """Base of layers and models: assign Parameters and Modules as attributes
     and they are registered, in order, under their attribute names."""
+
+    # True on an instance while it has hooks, and on Module itself while a
+    # global hook exists: the one test of a call's fast path.
+    _hooked = False
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        for name in _HOOKS + _HOOK_FLAGS:
+            object.__setattr__(self, name, OrderedDict())
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
@@ -337,7 +435,68 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._hooked:
+            return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ----- hooks ----------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` before each forward: a result other than
+        None replaces the positional args (a non-tuple is wrapped in a
+        tuple). ``with_kwargs``: ``hook(module, args, kwargs)``, returning
+        None or ``(args, kwargs)``. ``prepend`` runs it before the module's
+        other pre-hooks. Returns a handle whose ``remove()`` unregisters it
+        (also a context manager)."""
+        return self._add_hook("register_forward_pre_hook", "_forward_pre_hooks", hook, prepend,
+                              {"_forward_pre_hooks_with_kwargs": with_kwargs})
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """``hook(module, args, output)`` after each forward: a result other
+        than None replaces the output. ``with_kwargs``: ``hook(module, args,
+        kwargs, output)``. ``always_call``: run even when forward (or an
+        earlier hook) raises, with the output so far (None)."""
+        return self._add_hook("register_forward_hook", "_forward_hooks", hook, prepend,
+                              {"_forward_hooks_with_kwargs": with_kwargs,
+                               "_forward_hooks_always_called": always_call})
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` when the gradients of a call's
+        outputs are known: a tuple returned replaces grad_output (one entry
+        per output; None for a non-Tensor output and one no gradient reached)."""
+        return self._add_hook("register_full_backward_pre_hook", "_backward_pre_hooks", hook,
+                              prepend, {})
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` when the gradients of a
+        call's positional Tensor inputs are known (at the outputs, with
+        grad_input all None, when no input requires grad; never when no
+        output does): a tuple returned replaces grad_input. The module's
+        forward sees a view of each input Tensor, the caller a view of each
+        output Tensor (see ``nn/hooks.py``); changing those in place raises."""
+        return self._add_hook("register_full_backward_hook", "_backward_hooks", hook, prepend,
+                              {})
+
+    def _add_hook(self, who, kind, hook, prepend, flags):
+        _checked_hook(hook, f"{type(self).__name__}.{who}")
+        hooks = self.__dict__[kind]
+        handle = _HookHandle(self, hooks, [self.__dict__[f] for f in flags])
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        for name, on in flags.items():
+            if on:
+                self.__dict__[name][handle.id] = True
+        self._sync_hooks()
+        return handle
+
+    def _sync_hooks(self):
+        """Set ``_hooked`` from the hooks left; fusion plans are made again."""
+        if any(self.__dict__.get(name) for name in _HOOKS):
+            self.__dict__["_hooked"] = True
+        else:
+            self.__dict__.pop("_hooked", None)
+        _forget_plans()
 
     def extra_repr(self):
         return ""
@@ -368,9 +527,10 @@ class Sequential(Module):
         with the next one in one graph node (``fuse_next``: a Linear and its
         activation), that is done: the same values, fewer nodes."""
         plan = self.__dict__.get("_plan")
-        if plan is None:   # made again whenever a module is added, replaced or removed
-            plan = self._make_plan(tuple(self._modules.values()))
+        if plan is None:   # made again when a module is added, replaced or removed, and
+            plan = self._make_plan(tuple(self._modules.values()))   # when hooks change
             object.__setattr__(self, "_plan", plan)
+            _PLANNED[id(self)] = self
         for module, fused in plan:
             x = module(x) if fused is None else module.forward_fused(fused, x)
         return x
@@ -378,12 +538,14 @@ class Sequential(Module):
     @staticmethod
     def _make_plan(modules):
         """(module, op) pairs: op None runs the module; otherwise the module
-        and the next one run as that one op."""
+        and the next one run as that one op. A module with hooks is never
+        fused: its hooks must see its own input and output."""
         plan, i = [], 0
         while i < len(modules):
             m = modules[i]
             fused = (m.fuse_next(modules[i + 1])
-                     if i + 1 < len(modules) and hasattr(m, "fuse_next") else None)
+                     if i + 1 < len(modules) and hasattr(m, "fuse_next")
+                     and not (m._hooked or getattr(modules[i + 1], "_hooked", False)) else None)
             plan.append((m, fused))
             i += 2 if fused is not None else 1
         return plan

@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .adam_family import AdamFamily
 
 
-class Adam(Optimizer):
+class Adam(AdamFamily):
     """Per-weight step sizes from running moments of the gradient, exactly as
     torch.optim.Adam computes them (t counts this parameter's steps):
 
@@ -29,36 +29,16 @@ class Adam(Optimizer):
                                       maximize=maximize,
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))
 
-    def _check_options(self, o):
-        super()._check_options(o)
-        if not o["eps"] >= 0:
-            raise ValueError(f"{self._name}: invalid epsilon {o['eps']}")
-        betas = o["betas"]
-        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"{self._name}: betas must be two numbers in [0, 1), got {betas}")
-
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns the
         closure's loss if a closure was given."""
         loss = self._evaluate(closure)
-        state = self.state
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             amsgrad = group["amsgrad"]
-            decoupled = group.get("decoupled_weight_decay", False)
-            wd = group["weight_decay"]
-            for p, g in self._gradients(group, l2=not decoupled):
-                if decoupled and wd:
-                    p.data *= 1 - lr * wd
-                s = state.get(p)
-                if s is None:
-                    s = state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
-                                    "exp_avg_sq": np.zeros_like(p.data)}
-                s["step"] = t = s["step"] + 1
-                m, v = s["exp_avg"], s["exp_avg_sq"]
-                m += (1 - beta1) * (g - m)
-                v *= beta2
-                v += (1 - beta2) * (g * g)
+            for p, g in self._decayed_gradients(group):
+                s = self._state_of(p, "exp_avg", "exp_avg_sq")
+                t, m, v = self._moments(s, g, beta1, beta2)
                 if amsgrad:
                     vmax = s.get("max_exp_avg_sq")
                     if vmax is None:

@@ -1,4 +1,8 @@
-"""Learning-rate schedules (torch.optim.lr_scheduler names and semantics).
+"""Learning-rate schedules (torch.optim.lr_scheduler names and semantics):
+here the ones that scale each group's lr epoch by epoch; the base class is
+in ``scheduler.py``, the cyclic schedules in ``cyclic_lr.py``, the ones
+made of other schedules in ``chained_lr.py``, ReduceLROnPlateau in
+``plateau.py``; all are importable from here.
 
 The book's schedule (chapter 3, "Variable learning rate"): keep eta while the
 validation accuracy improves, halve it when it has not improved for ten
@@ -13,58 +17,18 @@ epochs, and stop once eta is 1/128 of its first value::
 """
 import math
 import types
+from bisect import bisect_right
 from collections import Counter
 
-from .optimizer import Optimizer
+from .chained_lr import ChainedScheduler, SequentialLR
+from .cyclic_lr import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
+from .plateau import ReduceLROnPlateau
+from .scheduler import LRScheduler, check_optimizer
 
-
-class LRScheduler:
-    """Base: sets each group's ``lr`` from ``get_lr()`` on every ``step()``."""
-
-    def __init__(self, optimizer, last_epoch=-1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an "
-                            f"Optimizer")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"{type(self).__name__}: param group {i} has no "
-                                   f"'initial_lr' to resume from (last_epoch={last_epoch})")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        # As PyTorch: the constructor's step is "initial" (it sets the starting
-        # lr, or keeps a resumed one) and _step_count counts every step.
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
-    def get_lr(self):
-        raise NotImplementedError
-
-    def step(self):
-        self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        """The learning rate of each group after the last step."""
-        return list(self._last_lr)
-
-    def state_dict(self):
-        """Every attribute but the optimizer (as in PyTorch)."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_is_initial")}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+           "LambdaLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
+           "ReduceLROnPlateau", "CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts",
+           "SequentialLR", "ChainedScheduler"]
 
 
 class StepLR(LRScheduler):
@@ -83,6 +47,10 @@ class StepLR(LRScheduler):
             return lrs
         return [lr * self.gamma for lr in lrs]
 
+    def _get_closed_form_lr(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply each group's lr by ``gamma`` every epoch: lr_t = lr_0 gamma^t."""
@@ -94,6 +62,9 @@ class ExponentialLR(LRScheduler):
     def get_lr(self):
         lrs = [group["lr"] for group in self.optimizer.param_groups]
         return lrs if self._is_initial else [lr * self.gamma for lr in lrs]
+
+    def _get_closed_form_lr(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -111,20 +82,17 @@ class MultiStepLR(LRScheduler):
             return lrs
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in lrs]
 
+    def _get_closed_form_lr(self):
+        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
 
 class LambdaLR(LRScheduler):
     """lr_t = lr_0 * lr_lambda(t), with one function for all groups or a list
     of one per group."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"LambdaLR: expected {n} lr_lambdas, one per parameter "
-                                 f"group, got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
+        self.lr_lambdas = _lambdas(self, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -133,7 +101,7 @@ class LambdaLR(LRScheduler):
     def state_dict(self):
         """As PyTorch: the functions are left out (None), callable objects
         keep their attributes."""
-        out = super().state_dict()
+        out = LRScheduler.state_dict(self)   # (not super(): MultiplicativeLR shares this)
         out["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
                              for fn in self.lr_lambdas]
         return out
@@ -141,7 +109,7 @@ class LambdaLR(LRScheduler):
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
         saved = state_dict.pop("lr_lambdas", [])
-        super().load_state_dict(state_dict)
+        LRScheduler.load_state_dict(self, state_dict)
         for fn, attrs in zip(self.lr_lambdas, saved):
             if attrs is not None:
                 fn.__dict__.update(attrs)
@@ -174,78 +142,121 @@ class CosineAnnealingLR(LRScheduler):
         return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
                 * (group["lr"] - lo) + lo for group in groups]
 
+    def _get_closed_form_lr(self):
+        lo = self.eta_min
+        return [lo + (base - lo) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base in self.base_lrs]
 
-class ReduceLROnPlateau(LRScheduler):
-    """Multiply the learning rate by ``factor`` when the metric passed to
-    ``step(metric)`` has not improved for more than ``patience`` epochs
-    (PyTorch's rule: with patience=10 the 11th bad epoch in a row reduces).
 
-    ``mode='max'`` for an accuracy (the book's schedule halves eta when
-    validation accuracy stops improving: factor 0.5), 'min' for a loss.
-    An epoch improves on ``best`` when it beats it by more than ``threshold``
-    (relative: best * (1 -+ threshold); ``threshold_mode='abs'``: best -+
-    threshold). After a reduction, ``cooldown`` epochs pass before bad epochs
-    count again. The lr never goes below ``min_lr`` (one value or one per
-    group); changes smaller than ``eps`` are skipped.
-    """
+class MultiplicativeLR(LRScheduler):
+    """lr_t = lr_(t-1) * lr_lambda(t) from the first step on (one function
+    for all groups, or a list of one per group)."""
 
-    def __init__(self, optimizer, mode="min", factor=0.5, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"ReduceLROnPlateau: {type(optimizer).__name__} is not an "
-                            f"Optimizer")
-        if not 0 <= factor < 1:
-            raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1), got {factor}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', "
-                             f"got {threshold_mode!r}")
-        n_groups = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n_groups:
-                raise ValueError(f"ReduceLROnPlateau: expected {n_groups} min_lrs, got "
-                                 f"{len(min_lr)}")
-            self.min_lrs = list(min_lr)
-        else:
-            self.min_lrs = [min_lr] * n_groups
-        self.optimizer = optimizer
-        self.mode, self.factor, self.patience = mode, factor, patience
-        self.threshold, self.threshold_mode = threshold, threshold_mode
-        self.cooldown, self.eps = cooldown, eps
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
-        self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.lr_lambdas = _lambdas(self, optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
 
-    def _is_better(self, a, best):
-        if self.mode == "min":
-            return a < (best * (1 - self.threshold) if self.threshold_mode == "rel"
-                        else best - self.threshold)
-        return a > (best * (1 + self.threshold) if self.threshold_mode == "rel"
-                    else best + self.threshold)
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return [group["lr"] for group in groups]
+        return [group["lr"] * fn(self.last_epoch) for fn, group in zip(self.lr_lambdas, groups)]
 
-    def step(self, metrics):
-        current = float(metrics)
-        self.last_epoch += 1
-        if self._is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0   # bad epochs during cooldown do not count
-        if self.num_bad_epochs > self.patience:
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
-                new_lr = max(group["lr"] * self.factor, min_lr)
-                if group["lr"] - new_lr > self.eps:
-                    group["lr"] = new_lr
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+    state_dict = LambdaLR.state_dict
+    load_state_dict = LambdaLR.load_state_dict
 
-    @property
-    def in_cooldown(self):
-        return self.cooldown_counter > 0
+
+def _lambdas(scheduler, optimizer, lr_lambda):
+    """One callable per parameter group, or TypeError / ValueError naming the fault."""
+    check_optimizer(scheduler, optimizer)
+    n, who = len(optimizer.param_groups), type(scheduler).__name__
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != n:
+            raise ValueError(f"{who}: expected {n} lr_lambdas, one per parameter group, got "
+                             f"{len(lr_lambda)}")
+        fns = list(lr_lambda)
+    else:
+        fns = [lr_lambda] * n
+    for fn in fns:
+        if not callable(fn):
+            raise TypeError(f"{who}: lr_lambda should be a function, but got "
+                            f"{type(fn).__name__}")
+    return fns
+
+
+class ConstantLR(LRScheduler):
+    """lr_t = lr_0 * factor for t < total_iters, lr_0 from then on: the lr
+    is multiplied by ``factor`` at epoch 0 and divided by it at epoch
+    ``total_iters`` (changes made meanwhile carry on, as in PyTorch)."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: the multiplicative factor must be in [0, 1], got "
+                             f"{factor!r}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in lrs]
+        if self.last_epoch != self.total_iters:
+            return lrs
+        return [lr * (1.0 / self.factor) for lr in lrs]
+
+    def _get_closed_form_lr(self):
+        done = self.last_epoch >= self.total_iters
+        return [base * (self.factor + done * (1 - self.factor)) for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """lr_t = lr_0 (s + (e - s) min(t, T) / T) for start_factor s,
+    end_factor e and T = total_iters, computed step by step as PyTorch does
+    (each step multiplies by the ratio of consecutive factors:
+    1 + (e - s) / (T s + (t - 1)(e - s)))."""
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
+                 last_epoch=-1):
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got "
+                             f"{start_factor!r}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        s, e, t = self.start_factor, self.end_factor, self.last_epoch
+        if t == 0:
+            return [lr * s for lr in lrs]
+        if self._is_initial or t > self.total_iters:
+            return lrs
+        return [lr * (1.0 + (e - s) / (self.total_iters * s + (t - 1) * (e - s))) for lr in lrs]
+
+    def _get_closed_form_lr(self):
+        s, e = self.start_factor, self.end_factor
+        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * (s + (e - s) * done) for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """lr_t = lr_0 (1 - min(t, T) / T)^power for T = total_iters, computed
+    step by step as PyTorch does (times ((1 - t/T) / (1 - (t-1)/T))^power)."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        t, T = self.last_epoch, self.total_iters
+        if self._is_initial or t > T:
+            return lrs
+        decay = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power
+        return [lr * decay for lr in lrs]
+
+    def _get_closed_form_lr(self):
+        left = 1.0 - min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * left ** self.power for base in self.base_lrs]

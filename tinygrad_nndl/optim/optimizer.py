@@ -60,6 +60,15 @@ class Optimizer:
                 g = decayed
             yield p, g
 
+    def _state_of(self, p, *arrays, **numbers):
+        """p's state, made on its first step in PyTorch's key order: ``step``
+        0, the ``numbers``, then a zero array like p for each name in ``arrays``."""
+        s = self.state.get(p)
+        if s is None:
+            s = self.state[p] = {"step": 0, **numbers,
+                                 **{name: np.zeros_like(p.data) for name in arrays}}
+        return s
+
     def _check_options(self, options):
         """Raise ValueError for invalid hyperparameters; optimizers extend this
         check of the options every one of them has."""
@@ -254,12 +263,24 @@ class Optimizer:
         self.param_groups = new_groups
         self.state = new_state
 
-    @staticmethod
-    def _load_value(p, label, key, value, name):
+    # state entries that are numbers, not arrays of the parameter's shape
+    # (PyTorch keeps them as 0-d float tensors): a step count, NAdam's mu_product
+    _scalar_state = {"step": int}
+
+    def _load_value(self, p, label, key, value, name):
+        """A state entry as this optimizer keeps it: a number, or an array
+        of the parameter's shape and dtype (from a Tensor, an array, or
+        anything with ``__array__``: a torch.Tensor)."""
         if isinstance(value, Tensor):
             value = value.data
-        if key == "step":   # a count (PyTorch keeps it as a float tensor)
-            return int(np.asarray(value))
+        elif hasattr(value, "__array__") and not isinstance(value, np.ndarray):
+            value = np.asarray(value)
+        kind = self._scalar_state.get(key)
+        if kind is not None:
+            if np.size(value) != 1:
+                raise ValueError(f"{name}: {label} must be a number, got shape "
+                                 f"{np.shape(value)}")
+            return kind(np.asarray(value).reshape(()))
         if not isinstance(value, np.ndarray):
             return value
         if value.shape != p.shape:
