@@ -14,3 +14,11 @@ from .dropout import Dropout
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .sparse import Embedding
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, LSTMGates, RNNCell
+from .normalization import (GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm,
+                            LocalResponseNorm)
+from .pointwise_losses import (GaussianNLLLoss, HuberLoss, KLDivLoss, L1Loss, PoissonNLLLoss,
+                               SmoothL1Loss)
+from .margin_losses import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss,
+                            MultiLabelSoftMarginLoss, MultiMarginLoss, SoftMarginLoss,
+                            TripletMarginLoss)
+from .distance import CosineSimilarity, PairwiseDistance

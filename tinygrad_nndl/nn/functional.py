@@ -253,14 +253,26 @@ def prelu(input, weight):
     return x.where(x.data > 0, x * weight)
 
 
-# Losses, penalties, dropout and embeddings (nn/losses.py, nn/dropout.py, nn/sparse.py).
+# Losses, penalties, distances, dropout and embeddings (nn/losses.py, nn/pointwise_losses.py,
+# nn/margin_losses.py, nn/distance.py, nn/dropout.py, nn/sparse.py).
 from .dropout import dropout  # noqa: E402,F401
 from .sparse import embedding  # noqa: E402,F401
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402,F401
                      cross_entropy, l1_penalty, l2_penalty, mse_loss, nll_loss, one_hot,
                      quadratic_cost)
+from .pointwise_losses import (gaussian_nll_loss, huber_loss, kl_div,  # noqa: E402,F401
+                               l1_loss, poisson_nll_loss, smooth_l1_loss)
+from .margin_losses import (cosine_embedding_loss, hinge_embedding_loss,  # noqa: E402,F401
+                            margin_ranking_loss, multi_margin_loss,
+                            multilabel_soft_margin_loss, soft_margin_loss,
+                            triplet_margin_loss)
+from .distance import cosine_similarity, pairwise_distance  # noqa: E402,F401
 
 # Convolution, pooling and padding (nn/conv.py, nn/pooling.py).
 from .conv import conv1d, conv2d  # noqa: E402,F401
 from .padding import pad  # noqa: E402,F401
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402,F401
+
+# Normalization (nn/normalization.py).
+from .normalization import (group_norm, instance_norm, layer_norm,  # noqa: E402,F401
+                            local_response_norm)
