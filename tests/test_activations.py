@@ -231,3 +231,15 @@ def test_a_piecewise_linear_gradient_stays_in_the_graph_with_zero_second_derivat
     if slope is not None:
         np.testing.assert_allclose(h2.data, slope(values).astype(float) ** 2)
     assert gradgradcheck(fn, [tg.tensor(values, requires_grad=True)])
+
+
+def test_the_gates_zero_derivative_stays_zero_beside_an_inf_and_integers_stay_integers():
+    x = tg.tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    (g,) = tg.autograd.grad(tg.relu(x).sum(), x, create_graph=True)
+    (h,) = tg.autograd.grad((g * tg.tensor([1.0, np.inf, 1.0])).sum(), x)
+    assert h.data.tolist() == [0.0, 0.0, 0.0]   # not 0 * inf = NaN
+    ints = tg.tensor([-2, 0, 3, 9])
+    for fn, expected in ((F.hardtanh, [-1, 0, 1, 1]), (F.relu6, [0, 0, 3, 6]),
+                         (lambda v: F.threshold(v, 1, 20), [20, 20, 3, 9])):
+        out = fn(ints)
+        assert out.dtype == np.int64 and out.data.tolist() == expected

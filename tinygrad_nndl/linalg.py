@@ -169,7 +169,8 @@ def eigvalsh(A, UPLO="L"):
     _check_uplo(UPLO)
     A = _as_tensor(A)
     # the vectors only when a gradient may be asked for: it reads them
-    return factors(Eigh, A, UPLO=UPLO, vectors=A.requires_grad and is_grad_enabled())[0]
+    return factors(Eigh, A, UPLO=UPLO, vectors=A.requires_grad and is_grad_enabled(),
+                   values_only=True)[0]
 
 
 def svd(A, full_matrices=True):

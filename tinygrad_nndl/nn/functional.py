@@ -78,6 +78,8 @@ def _piecewise(x, values, slope):
     """The piecewise-linear function of x with these values and slope
     (ops.piecewise: under create_graph its gradient stays in x's graph, as
     PyTorch's hardtanh_backward and the like)."""
+    if x.data.dtype.kind in "iu" and values.dtype != x.data.dtype:
+        values = values.astype(x.data.dtype)   # integers stay integers, as in PyTorch
     if slope.dtype != values.dtype and slope.dtype.kind == "f":
         slope = slope.astype(values.dtype)   # the gradient keeps its dtype
     return _PiecewiseLinear.apply(x, values=values, slope=slope)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.function import OUT, Function
 from ..autograd.grad_mode import is_grad_enabled
+from ..tensor.tensor import Tensor
 from .dual import diag_embed, reshape, run_op, swap_last, tril, triu, value, where
 from .inverses import Solve
 from .matrix_checks import check_matrices, not_converged, not_positive_definite
@@ -36,19 +37,37 @@ def unpack(packed, batch, shapes):
 
 def factors(op, a, **attrs):
     """The factors that ``op`` (a Packed op) computes of the Tensor a, each a
-    Tensor of its own (a view of the op's one output)."""
+    Tensor of its own (cut from the op's one output)."""
     packed = op.apply(a, **attrs)
     shaper = object.__new__(op)
     shaper.__dict__.update(attrs)
-    return unpack(packed, a.shape[:-2], shaper.shapes(*a.shape[-2:]))
+    # each factor in memory of its own: a kept S must not keep U and Vh alive
+    return [part.clone() if np.shares_memory(part.data, packed.data) else part
+            for part in unpack(packed, a.shape[:-2], shaper.shapes(*a.shape[-2:]))]
 
 
 def singular_values(a):
     """svdvals of the Tensor a: S alone, but with the vectors computed too
     (and dropped) when a gradient may be asked for, which reads them."""
     vectors = a.requires_grad and is_grad_enabled()
-    parts = factors(Svd, a, full_matrices=False, vectors=vectors)
+    parts = factors(Svd, a, full_matrices=False, vectors=vectors, values_only=True)
     return parts[1] if vectors else parts[0]
+
+
+# the op a singular factor's solve names in its error: the user called this one
+_BACKWARD = "{} (its backward, which solves with the factor)"
+
+
+def _counts(grad, handed_out):
+    """Whether a factor's gradient enters backward: some entry is not 0, or,
+    recorded (create_graph), it depends on the input, so that its derivative
+    does even where its value is 0 (a second derivative through U or V). A
+    factor never handed out (svdvals' U, eigvalsh's V) gets nothing from the
+    user: only a recorded backward's nonzero use of it counts (a zero from the
+    values' slice would put 0/0 where values repeat)."""
+    if handed_out and isinstance(grad, Tensor) and grad.requires_grad:
+        return True
+    return bool(value(grad).any())
 
 
 def _row(v):
@@ -111,8 +130,9 @@ class Cholesky(Function):
         low_t = swap_last(low)
         p = tril(low_t @ g_low)
         p = 0.5 * (p + swap_last(tril(p, -1)))
-        left = run_op(Solve, low_t, p)                               # L^-T P
-        return (swap_last(run_op(Solve, low_t, swap_last(left))),)   # (L^-T (L^-T P)^T)^T
+        api = _BACKWARD.format(self.api)
+        left = run_op(Solve, low_t, p, api=api)                                # L^-T P
+        return (swap_last(run_op(Solve, low_t, swap_last(left), api=api)),)  # (L^-T (L^-T P)^T)^T
 
 
 class QR(Packed):
@@ -149,12 +169,13 @@ class QR(Packed):
                                f"and nrows > ncols (shape {self.batch + self.mn}).")
         q, r = self.unpack(out)
         gq, gr = self.unpack(g)
+        api = _BACKWARD.format(self.api)   # a rank-deficient A's R is singular: say qr's
         mm = gr @ swap_last(r) - swap_last(q) @ gq
         if m >= n:
             b = gq + q @ (triu(mm) + swap_last(triu(mm, 1)))
-            return (swap_last(run_op(Solve, r, swap_last(b))),)      # b R^-T
+            return (swap_last(run_op(Solve, r, swap_last(b), api=api)),)      # b R^-T
         b = q @ tril(swap_last(mm) - mm)
-        square = swap_last(run_op(Solve, r[..., :m], swap_last(b)))
+        square = swap_last(run_op(Solve, r[..., :m], swap_last(b), api=api))
         return (square @ np.eye(m, n, dtype=value(out).dtype) + q @ gr,)   # padded with zeros
 
 
@@ -169,6 +190,7 @@ class Eigh(Packed):
 
     UPLO = "L"
     vectors = True
+    values_only = False   # eigvalsh: V computed for backward, never handed out (_counts)
     api = "linalg.eigh"
 
     def shapes(self, m, n):
@@ -187,7 +209,7 @@ class Eigh(Packed):
         w, v = self.unpack(out)
         gw, gv = self.unpack(g)
         v_t = swap_last(v)
-        if not value(gv).any():
+        if not _counts(gv, not self.values_only):
             return ((v * _row(gw)) @ v_t,)
         x = v_t @ gv
         return (v @ ((x - swap_last(x)) / (2 * _gaps(w)) + diag_embed(gw)) @ v_t,)
@@ -207,6 +229,8 @@ class Svd(Packed):
 
     full_matrices = True
     vectors = True
+    values_only = False   # svdvals: U and Vh computed for backward, never handed out
+    vectors_read = False  # U and Vh read by the caller (det): their gradients count, even 0
     api = "linalg.svd"
 
     def shapes(self, m, n):
@@ -233,7 +257,8 @@ class Svd(Packed):
         gu, gs, gvh = self.unpack(g)
         if self.full_matrices:   # the columns beyond k get no gradient, as in PyTorch
             u, gu, vh, gvh = u[..., :k], gu[..., :k], vh[..., :k, :], gvh[..., :k, :]
-        has_u, has_v = value(gu).any(), value(gvh).any()
+        has_u = self.vectors_read or _counts(gu, not self.values_only)
+        has_v = self.vectors_read or _counts(gvh, not self.values_only)
         if not (has_u or has_v):
             return ((u * _row(gs)) @ vh,)
         inner = diag_embed(gs)

@@ -45,7 +45,8 @@ def _by_svd(a):
     diag(s) Vh: no inverse needed (its derivative is the SVD's: infinite
     where singular values repeat)."""
     n = a.shape[-1]
-    u, s, vh = unpack(run_op(Svd, a, full_matrices=False), a.shape[:-2], [(n, n), (n,), (n, n)])
+    u, s, vh = unpack(run_op(Svd, a, full_matrices=False, vectors_read=True), a.shape[:-2],
+                      [(n, n), (n,), (n, n)])
     orientation = np.linalg.det(value(u)) * np.linalg.det(value(vh))   # +-1: no derivative
     row = s.shape[:-1] + (1, n)
     others = where(np.eye(n, dtype=bool), 1, reshape(s, row)).prod(-1)

@@ -7,9 +7,11 @@ PyTorch's threshold_backward does: the gradient then stays in the graph of
 the input, and differentiating it again gives zeros (a Hessian through ReLU
 layers) instead of an error that nothing requires grad. ``gate`` does that.
 """
+import numpy as np
+
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import sum_to
+from .dual import value
 
 
 class Gate(Function):
@@ -24,8 +26,11 @@ class Gate(Function):
         return g * self.factor
 
     def backward(self, gg, out, g, source):
-        return (gg * self.factor if self.needs[0] else None,
-                sum_to(gg * 0, self.source_shape) if self.needs[1] else None)
+        zeros = None
+        if self.needs[1]:   # zeros, not gg * 0: an inf in gg must not make NaN
+            zeros = np.zeros(self.source_shape, value(gg).dtype)
+            zeros = Tensor._make(zeros, None) if isinstance(gg, Tensor) else zeros
+        return (gg * self.factor if self.needs[0] else None, zeros)
 
 
 def gate(g, factor, source):
@@ -43,6 +48,7 @@ class PiecewiseLinear(Function):
     Backward: g * slope, gated by x."""
 
     values = slope = None
+    saved_attrs = ("values", "slope")   # released with the node's saved values
 
     def forward(self, x):
         return self.values

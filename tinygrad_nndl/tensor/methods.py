@@ -1383,6 +1383,8 @@ class _Methods:
     def matrix_power(self, n):
         """A^n for an integer n (torch.linalg.matrix_power): products of
         squares, of A^-1 for n < 0; n = 0 gives the identity (a zero gradient)."""
+        if isinstance(n, Tensor) and n.data.ndim == 0 and n.data.dtype.kind in "iu":
+            n = int(n.data)   # a 0-d integer tensor is a number here, as in PyTorch
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"linalg.matrix_power(): argument 'n' (position 2) must be int, not "
                             f"{type(n).__name__}")
