@@ -119,20 +119,20 @@ def test_hooks_see_the_linear_layer_of_a_fused_pair_and_values_do_not_change():
     model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 2), nn.ReLU()).double()
     x = _t(np.random.default_rng(0).standard_normal((5, 3)))
     before = model(x).data.copy()
-    assert [fused is not None for _, fused in model._plan] == [True, True]
+    assert [fused is not None for _, fused in model._plan[1]] == [True, True]
     seen = []
     handle = model[0].register_forward_hook(lambda mod, args, out: seen.append(out.data.copy()))
     after = model(x).data
     w, b = model[0].weight.data, model[0].bias.data
     np.testing.assert_allclose(seen[0], x.data @ w.T + b, rtol=1e-14)   # z, not sigmoid(z)
     assert np.array_equal(before, after)
-    assert [fused is not None for _, fused in model._plan] == [False, False, True]
+    assert [fused is not None for _, fused in model._plan[1]] == [False, False, True]
     handle.remove()
     model(x)
-    assert [fused is not None for _, fused in model._plan] == [True, True]
+    assert [fused is not None for _, fused in model._plan[1]] == [True, True]
     with model[3].register_forward_pre_hook(lambda mod, args: None):   # the activation's side
         assert np.array_equal(model(x).data, before)
-        assert [fused is not None for _, fused in model._plan] == [True, False, False]
+        assert [fused is not None for _, fused in model._plan[1]] == [True, False, False]
 
 
 # ----- full backward hooks ---------------------------------------------------------------
@@ -484,3 +484,16 @@ def test_new_optimizers_leave_everything_alone_when_a_gradient_is_wrong():
             opt.step()
         assert np.array_equal(w.data, before)
         assert all(np.array_equal(opt.state[w][k], v) for k, v in state.items())
+
+
+def test_hooks_run_on_a_deepcopy_of_a_sequential_that_already_ran():
+    import copy
+    seq = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    x = tg.ones(4, 3)
+    seq(x)   # fused: Linear and ReLU as one node, a plan the copy takes along
+    twin = copy.deepcopy(seq)
+    calls = []
+    twin[0].register_forward_hook(lambda m, args, out: calls.append("forward"))
+    twin[1].register_full_backward_hook(lambda m, gi, go: calls.append("backward"))
+    twin(x).sum().backward()
+    assert calls == ["forward", "backward"]

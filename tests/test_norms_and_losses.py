@@ -572,3 +572,29 @@ def test_float32_losses_stay_float32(rng):
         assert y.dtype == np.float32
         (g,) = grad(y, x)
         assert g.dtype == np.float32 and math.isfinite(float(y.data))
+
+
+def test_an_inplace_change_of_a_normalization_output_leaves_its_gradient_right():
+    """The output is not what backward reads (it makes y again from x): changing
+    it in place gives the out-of-place form's gradient."""
+    values = np.random.default_rng(3).standard_normal((2, 3, 4, 4))
+    grads = []
+    for inplace in (False, True):
+        x = tg.tensor(values, requires_grad=True)
+        for norm in (lambda t: tg.nn.InstanceNorm2d(3)(t),
+                     lambda t: tg.nn.functional.layer_norm(t, (4,))):
+            h = norm(x)
+            if inplace:
+                h += x
+            else:
+                h = h + x
+            (h * h).sum().backward()
+        grads.append(x.grad.data)
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-12)
+
+
+def test_huber_and_smooth_l1_gradients_stay_finite_at_an_infinite_difference():
+    for loss in (tg.nn.functional.huber_loss, tg.nn.functional.smooth_l1_loss):
+        x = tg.tensor([0.5, 0.0], requires_grad=True)
+        loss(x, tg.tensor([0.0, np.inf])).backward()
+        assert x.grad.data.tolist() == [0.25, -0.5]   # the linear piece's slope, not NaN

@@ -122,15 +122,17 @@ _HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backw
 _HOOK_FLAGS = ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
                "_forward_hooks_always_called")
 
-# The Sequentials that hold a fusion plan, by id: a hook added or removed anywhere
-# drops their plans (a module with hooks must run on its own, not fused).
-_PLANNED = weakref.WeakValueDictionary()
+class _Plans:
+    """Sequential's fusion plans hold while no hook is added or removed anywhere
+    (a module with hooks must run on its own, not fused): each plan notes the
+    generation it was made in, so a copy of a Sequential (deepcopy) is caught
+    too, which a list of the Sequentials holding plans missed."""
+
+    generation = 0
 
 
 def _forget_plans():
-    for seq in list(_PLANNED.values()):
-        seq.__dict__.pop("_plan", None)
-    _PLANNED.clear()
+    _Plans.generation += 1
 
 
 def _sync_global_hooks():
@@ -527,11 +529,11 @@ class Sequential(Module):
         with the next one in one graph node (``fuse_next``: a Linear and its
         activation), that is done: the same values, fewer nodes."""
         plan = self.__dict__.get("_plan")
-        if plan is None:   # made again when a module is added, replaced or removed, and
-            plan = self._make_plan(tuple(self._modules.values()))   # when hooks change
+        if plan is None or plan[0] != _Plans.generation:   # made again when a module is
+            plan = (_Plans.generation,                      # added, replaced or removed,
+                    self._make_plan(tuple(self._modules.values())))   # and when hooks change
             object.__setattr__(self, "_plan", plan)
-            _PLANNED[id(self)] = self
-        for module, fused in plan:
+        for module, fused in plan[1]:
             x = module(x) if fused is None else module.forward_fused(fused, x)
         return x
 

@@ -70,7 +70,9 @@ def _piecewise_quadratic(input, target, width):
     linear piece holds, so a second derivative there is 0, as in PyTorch."""
     d = input - target
     size = abs(d)
-    return (d * d * 0.5).where(size.data < width, (size - 0.5 * width) * width)
+    inside = size.data < width
+    near = d.where(inside, 0)   # the square sees no infinite d: its 0 gradient stays 0
+    return (near * near * 0.5).where(inside, (size - 0.5 * width) * width)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):

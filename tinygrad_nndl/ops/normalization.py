@@ -44,15 +44,20 @@ class Standardize(Function):
 
     axes = ()
     eps = 1e-5
-    saved_attrs = ("y", "rstd")
+    # the statistics, not y: y is the output, which an in-place op may change while
+    # the version check watches only x (backward makes y again from x)
+    saved_attrs = ("mean", "rstd")
 
     def forward(self, x):
         self.n = math.prod(x.shape[a] for a in self.axes)
         if x.size == 0:   # a mean over nothing would warn; there is nothing to normalize
             return x.copy()
         work = x.astype(np.float32) if x.dtype == _FLOAT16 else x
-        self.y, self.rstd = _statistics(work, self.axes, self.n, self.eps)
-        return self.y.astype(x.dtype, copy=False)
+        self.mean = _mean(work, self.axes, self.n)
+        y = work - self.mean
+        self.rstd = (_mean(y * y, self.axes, self.n) + self.eps) ** -0.5
+        y *= self.rstd   # y is new: scaled where it lies
+        return y.astype(x.dtype, copy=False)
 
     def backward(self, g, out, x):
         axes, n = self.axes, self.n
@@ -61,7 +66,9 @@ class Standardize(Function):
         if isinstance(g, Tensor):   # recorded: statistics of the Tensor x, so differentiable
             y, rstd = _statistics(x, axes, n, self.eps)
         else:
-            y, rstd = self.y, self.rstd
+            work = x.astype(np.float32) if x.dtype == _FLOAT16 else x
+            rstd = self.rstd
+            y = (work - self.mean) * rstd
             g = g.astype(y.dtype, copy=False)
         grad = (g - _mean(g, axes, n) - y * _mean(g * y, axes, n)) * rstd
         return (grad if isinstance(grad, Tensor) else grad.astype(x.dtype, copy=False),)
