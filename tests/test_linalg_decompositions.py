@@ -542,3 +542,15 @@ def test_det_second_derivative_at_rank_n_minus_2_is_nan_not_a_wrong_number():
 def test_matrix_power_takes_a_0d_integer_tensor():
     a = tg.tensor([[1.0, 1.0], [0.0, 1.0]])
     assert a.matrix_power(tg.tensor(3)).data.tolist() == [[1.0, 3.0], [0.0, 1.0]]
+
+
+def test_slogdet_gradient_of_a_regular_matrix_beside_a_singular_one_in_the_batch():
+    a = tg.tensor(np.stack([np.ones((20, 20)), 100 * np.eye(20)]).astype(np.float32),
+                  requires_grad=True)
+    linalg.slogdet(a).logabsdet[1].backward()   # det 1e40 overflows float32's exp
+    np.testing.assert_allclose(a.grad.data[1], np.eye(20) / 100, rtol=1e-6)
+
+
+def test_singular_value_norms_refuse_a_dim_out_of_range():
+    with pytest.raises(IndexError, match="dimension out of range"):
+        tg.ones(2, 3, 4).norm("nuc", dim=(0, 4))

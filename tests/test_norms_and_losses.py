@@ -598,3 +598,16 @@ def test_huber_and_smooth_l1_gradients_stay_finite_at_an_infinite_difference():
         x = tg.tensor([0.5, 0.0], requires_grad=True)
         loss(x, tg.tensor([0.0, np.inf])).backward()
         assert x.grad.data.tolist() == [0.25, -0.5]   # the linear piece's slope, not NaN
+
+
+def test_float16_layer_norm_recorded_backward_is_computed_in_float32():
+    values = (100 + np.random.default_rng(0).standard_normal((2, 1000))).astype(np.float16)
+    grads = []
+    for create_graph in (False, True):
+        x = tg.tensor(values, requires_grad=True)
+        (g,) = tg.autograd.grad((tg.nn.functional.layer_norm(x, (1000,)) ** 3).sum(), x,
+                                create_graph=create_graph)
+        grads.append(g.data)
+    assert np.isfinite(grads[1]).all() and grads[1].dtype == np.float16
+    np.testing.assert_allclose(grads[1].astype(np.float32), grads[0].astype(np.float32),
+                               rtol=1e-2, atol=1e-2)

@@ -468,3 +468,9 @@ def test_multinomial_takes_weights_near_float64s_largest_without_overflow():
         drawn = tg.multinomial(weights, 200, replacement=True).data
         once = tg.multinomial(weights, 3).data
     assert set(drawn.tolist()) == {0, 1} and sorted(once[:2].tolist()) == [0, 1] and once[2] == 2
+
+
+def test_index_copy_refuses_a_0d_source_into_rows():
+    with pytest.raises(RuntimeError, match="same slice shapes"):
+        tg.zeros(3, 4).index_copy(0, tg.tensor([1]), tg.tensor(5.0))
+    assert tg.zeros(3).index_copy(0, tg.tensor([1]), tg.tensor(5.0)).data.tolist() == [0, 5, 0]

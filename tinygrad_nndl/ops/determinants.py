@@ -87,9 +87,10 @@ class Slogdet(Packed):
         return self.pack(a, *np.linalg.slogdet(a))
 
     def backward(self, g, out, a):
-        sign, logabsdet = self.unpack(out)
+        sign = value(self.unpack(out)[0])
         g_log = _scalars_as_matrices(self.unpack(g)[1])
-        if (value(sign) != 0).all():
+        if (sign != 0).all():
             return (g_log * swap_last(run_op(Inv, a)),)
-        det = value(sign) * np.exp(value(logabsdet))   # with zeros, whose 1/0 is PyTorch's inf
-        return (g_log * cofactors(a, det) / _scalars_as_matrices(det),)
+        # the sign stands in for det: cofactors / sign is A^-T where A is regular (no
+        # exp(logabsdet) to overflow), and cofactors / 0 PyTorch's inf where it is singular
+        return (g_log * cofactors(a, sign) / _scalars_as_matrices(sign),)

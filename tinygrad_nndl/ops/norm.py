@@ -98,7 +98,7 @@ def singular_value_norm(x, ord, dim, keepdim, dtype):   # noqa: A002 - PyTorch's
     singular values: 'nuc' their sum, 2 and -2 the largest and the smallest
     (linalg.matrix_norm's; the gradients are svdvals', U Vh for 'nuc')."""
     check_dtype("linalg.matrix_norm", x.data.dtype)
-    rows, cols = (d % x.data.ndim for d in dim)
+    rows, cols = (normalize_dims(d, x.data.ndim)[0] for d in dim)   # IndexError past the dims
     if rows == cols:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got {tuple(dim)}")
     if dtype is not None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor.tensor import Tensor
-from .dual import reduce_sum
+from .dual import astype, reduce_sum
 
 _FLOAT16 = np.dtype(np.float16)
 
@@ -63,12 +63,12 @@ class Standardize(Function):
         axes, n = self.axes, self.n
         if 0 in x.shape:
             return (g * 0,)
+        wide = x.dtype == _FLOAT16   # in float32, as forward: float16 sums overflow
         if isinstance(g, Tensor):   # recorded: statistics of the Tensor x, so differentiable
-            y, rstd = _statistics(x, axes, n, self.eps)
+            y, rstd = _statistics(astype(x, np.float32) if wide else x, axes, n, self.eps)
         else:
-            work = x.astype(np.float32) if x.dtype == _FLOAT16 else x
             rstd = self.rstd
-            y = (work - self.mean) * rstd
-            g = g.astype(y.dtype, copy=False)
+            y = ((x.astype(np.float32) if wide else x) - self.mean) * rstd
+        g = astype(g, y.dtype)
         grad = (g - _mean(g, axes, n) - y * _mean(g * y, axes, n)) * rstd
-        return (grad if isinstance(grad, Tensor) else grad.astype(x.dtype, copy=False),)
+        return (astype(grad, x.dtype),)

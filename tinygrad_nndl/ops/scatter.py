@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor.errors import OpError
 from ..tensor.tensor import Tensor
-from .dual import reshape, value, where as choose
+from .dual import reshape, run_op, value, where as choose
 from .movement import slice_grad
 from .reduce import normalize_dims
 
@@ -159,8 +159,8 @@ class ScatterReduce(Function):
     def _prod_grads(self, g, out, a, src):
         shape_a = self.shapes[0]
         part = src[self.crop]
-        ga = g * scatter_reduce(np.ones(shape_a, value(a).dtype), src, self.attrs(
-            include_self=True))
+        ga = g * run_op(ScatterReduce, np.ones(shape_a, value(a).dtype), src,
+                        **self.attrs(include_self=True))
         zero = value(part) == 0
         per_place = np.zeros(self.written.shape, dtype=np.int64)
         np.add.at(per_place, self.where, zero)
@@ -173,7 +173,7 @@ class ScatterReduce(Function):
                                ">1 zeros in src are scattered to the same position in self "
                                "(PyTorch's limit too)")
         single = zero & (zeros_there == 1)
-        without = scatter_reduce(a, choose(single, 1, part), self.attrs(crop=Ellipsis))
+        without = run_op(ScatterReduce, a, choose(single, 1, part), **self.attrs(crop=Ellipsis))
         gsrc = choose(single, _flat(g * without, shape_a)[self.where],
                       through_out / choose(zero, 1, part))
         return ga, gsrc
@@ -183,14 +183,6 @@ def _flat(x, shape):
     """x as the one-element vector a 0-d tensor is written through."""
     return reshape(x, (1,)) if not shape else x
 
-
-def scatter_reduce(a, src, attrs):
-    """ScatterReduce of arrays, or recorded when either is a Tensor (its backward's own uses)."""
-    if isinstance(a, Tensor) or isinstance(src, Tensor):
-        return ScatterReduce.apply(a, src, **attrs)
-    fn = object.__new__(ScatterReduce)
-    fn.__dict__.update(attrs)
-    return fn.forward(a, src)
 
 
 def axis_of(name, shape, dim):
@@ -304,7 +296,7 @@ def index_copy_target(name, a, dim, index, source):
     if a.ndim and source.ndim and a.ndim != source.ndim:
         raise IndexError(f"{name}: when source and destination are not scalars, their "
                          f"dimensionality must match; got shapes {source.shape} and {a.shape}")
-    if any(m != n for d, (m, n) in enumerate(zip(a.shape, source.shape)) if d != axis):
+    if a.shape[:axis] + a.shape[axis + 1:] != source.shape[:axis] + source.shape[axis + 1:]:
         raise OpError(f"{name}: source/destination tensor must have same slice shapes, got "
                       f"source shape {source.shape} and self shape {a.shape} (dim {axis})")
     _in_range(name, index, (a.shape or (1,))[axis], axis, 0, IndexError)

@@ -1044,7 +1044,8 @@ class _Methods:
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """torch.norm: the vector p-norm over ``dim`` (all elements for None);
-        'fro' is p = 2 over at most two dims. PyTorch's gradient: 0 at a zero
+        'fro' is p = 2 over at most two dims; 'nuc' the nuclear norm over two
+        dims (all of a 2-D tensor's for None). PyTorch's gradient: 0 at a zero
         vector for p = 2."""
         if isinstance(p, str):
             if p == "fro" and (dim is None or isinstance(dim, (int, np.integer))
