@@ -1,9 +1,7 @@
 """Distances between vectors (torch.nn.functional names): cosine similarity
 and the p-norm distance, along one dimension, the inputs broadcast together
-as in PyTorch. The triplet and cosine embedding losses are built on them."""
-import numpy as np
-
-from ..ops.piecewise import PiecewiseLinear
+as in PyTorch. The triplet margin loss is built on pairwise_distance."""
+from ..ops.piecewise import clamped_below
 from ..tensor.errors import OpError
 from ..tensor.functions import broadcast_tensors
 from ..tensor.tensor import Tensor
@@ -22,17 +20,10 @@ def _floats(x1, x2, fn):
                           f"{x.dtype}")
 
 
-def _clamped_below(t, eps):
-    """max(t, eps) in value, with t's gradient passing as if unclamped:
-    PyTorch clamps under no_grad here (an identity for autograd)."""
-    return PiecewiseLinear.apply(t, values=np.maximum(t.data, eps).astype(t.data.dtype),
-                                 slope=1.0)
-
-
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """<x1, x2> / (max(||x1||, eps) max(||x2||, eps)) along ``dim``, computed as
     PyTorch does: each input divided by its clamped norm first, then the
-    products summed (so the rounding is PyTorch's too)."""
+    products summed (PyTorch's order of operations; results agree to about an ulp)."""
     fn = "cosine_similarity"
     _floats(x1, x2, fn)
     try:
@@ -40,8 +31,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     except ValueError:   # OpError too
         raise OpError(f"{fn}: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not "
                       f"broadcast") from None
-    n1 = _clamped_below(x1.norm(2, dim, keepdim=True), eps)
-    n2 = _clamped_below(x2.norm(2, dim, keepdim=True), eps)
+    n1 = clamped_below(x1.norm(2, dim, keepdim=True), eps)
+    n2 = clamped_below(x2.norm(2, dim, keepdim=True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 

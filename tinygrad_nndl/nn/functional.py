@@ -4,7 +4,10 @@ Every activation of torch.nn.functional is here with PyTorch's arguments,
 written from the primitive ops (where, clamp, exp, tanh, sigmoid...) so
 their gradients, and gradients of gradients, come from those ops' rules.
 softplus (and log-sigmoid and mish, built on it) and gelu's erf are their own
-ops (``ops/softplus.py``, ``ops/erf.py``): composed, softplus overflows.
+ops (``ops/softplus.py``, ``ops/erf.py``): composed, softplus overflows. The
+piecewise-linear ones (hardtanh, relu6, leaky_relu, rrelu, threshold, the
+shrinks) are one ``PiecewiseLinear`` op each (``ops/piecewise.py``), so under
+create_graph their gradient stays in the graph.
 
 ``inplace=True`` is accepted where PyTorch has it, but the result is always
 a new Tensor: the input is not changed (use the returned value, as

@@ -128,7 +128,7 @@ class BackwardHook:
         self.module, self.user_hooks, self.user_pre_hooks = module, user_hooks, user_pre_hooks
         self.grad_outputs = None
         self.n_inputs = self.n_outputs = -1
-        self.input_index = self.output_index = None
+        self.input_index = None
         self.inputs = {}   # index -> (shape, dtype) of each input Tensor: its zeros
         self.input_slots = {}
 
@@ -141,7 +141,7 @@ class BackwardHook:
 
     def setup_output_hook(self, result):
         outputs = result if isinstance(result, tuple) else (result,)
-        res, self.output_index, _ = self._tap(outputs, self._outputs_backward)
+        res, _, _ = self._tap(outputs, self._outputs_backward)
         self.n_outputs = len(outputs)
         return res if isinstance(result, tuple) else res[0]
 
@@ -169,7 +169,7 @@ class BackwardHook:
         """The outputs' gradients (index -> gradient): the pre-hooks run on
         them; with no input gate, so do the hooks."""
         self.input_slots.clear()   # left by a walk an error stopped, if any
-        self.grad_outputs = tuple(_as_tensor(grads.get(i), recorded)
+        self.grad_outputs = tuple(_as_tensor(grads.get(i))
                                   for i in range(self.n_outputs))
         for hook in self.user_pre_hooks:
             new = hook(self.module, self.grad_outputs)
@@ -200,11 +200,11 @@ class BackwardHook:
         reached the inputs without passing the outputs (a double backward)
         goes on untouched, as in PyTorch."""
         if self.grad_outputs is None:
-            return tuple(_as_tensor(grads.get(i), recorded) for i in range(self.n_inputs))
+            return tuple(_as_tensor(grads.get(i)) for i in range(self.n_inputs))
         res = [None] * self.n_inputs
         for i, (shape, dtype) in self.inputs.items():
             g = grads.get(i)
-            res[i] = _as_tensor(np.zeros(shape, dtype) if g is None else g, recorded)
+            res[i] = _as_tensor(np.zeros(shape, dtype) if g is None else g)
         res = tuple(res)
         for hook in self.user_hooks:
             new = hook(self.module, res, self.grad_outputs)
@@ -218,7 +218,7 @@ class BackwardHook:
         return res
 
 
-def _as_tensor(g, recorded):
+def _as_tensor(g):
     """A gradient as the hooks see it: a Tensor (one of the recorded graph
     under create_graph), or None."""
     if g is None or isinstance(g, Tensor):

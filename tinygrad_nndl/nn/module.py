@@ -122,11 +122,12 @@ _HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backw
 _HOOK_FLAGS = ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
                "_forward_hooks_always_called")
 
+
 class _Plans:
     """Sequential's fusion plans hold while no hook is added or removed anywhere
     (a module with hooks must run on its own, not fused): each plan notes the
-    generation it was made in, so a copy of a Sequential (deepcopy) is caught
-    too, which a list of the Sequentials holding plans missed."""
+    generation it was made in, so a copy of a Sequential (deepcopy) holding
+    an old plan makes it again too."""
 
     generation = 0
 

@@ -6,9 +6,11 @@ axes, so that the statistics of one example do not depend on the others in
 its mini-batch: layer norm over each example's features (transformers), group
 norm over groups of channels, instance norm over each channel's positions.
 
-Each standardizes with the biased variance (ops/normalization.py, one graph
-node) and then applies a learned per-feature scale ``weight`` and shift
-``bias``, named as in PyTorch so that state dicts load from it.
+Layer, group and instance norm standardize with the biased variance
+(ops/normalization.py, one graph node) and, when affine, apply a learned
+per-feature scale ``weight`` and shift ``bias``, named as in PyTorch so that
+state dicts load from it; local response norm divides by a power of its
+neighbouring channels' mean square and has no parameters.
 """
 import math
 import numbers
@@ -41,7 +43,8 @@ def _input(x, fn):
 
 def _param(p, x, what, shape, fn, expected):
     """A weight or bias (Tensor or array) of ``shape``, in the input's dtype
-    as PyTorch insists; None stays None."""
+    (refused otherwise; PyTorch's CPU kernels mix float16 input with float32
+    parameters); None stays None."""
     if p is None:
         return None
     if not isinstance(p, Tensor):

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ..ops.dual import log, value, where
-from ..ops.piecewise import PiecewiseLinear
+from ..ops.piecewise import clamped_below
 from ..tensor.errors import OpError
 from ..tensor.tensor import Tensor
 from .losses import (_float_target, _input, _legacy_reduction, _LossModule, _reduce, _same_shape,
@@ -82,9 +82,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise OpError(f"{fn} does not support negative values for beta, got {beta}")
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if beta == 0:
-        return l1_loss(input, target, reduction=reduction)
     input, target = _pair(input, target, fn, reduction)
+    if beta == 0:   # no quadratic piece: L1, its errors still named smooth_l1_loss
+        return _reduce(abs(input - target), reduction, fn)
     return _reduce(_piecewise_quadratic(input, target, beta) * (1.0 / beta), reduction, fn)
 
 
@@ -189,10 +189,9 @@ def _variance(var, input, eps, fn):
             raise ValueError(f"{fn}: var is of incorrect size: got shape {vs} for input of "
                              f"shape {xs} (expected the input's shape, that shape without its "
                              f"last dimension, or with one dimension of size 1)")
-    clamped = np.maximum(v, eps).astype(v.dtype, copy=False)
     if isinstance(var, Tensor) and var.requires_grad:
-        return PiecewiseLinear.apply(var, values=clamped, slope=1.0)
-    return clamped
+        return clamped_below(var, eps)
+    return np.maximum(v, eps).astype(v.dtype, copy=False)
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):

@@ -55,3 +55,11 @@ class PiecewiseLinear(Function):
 
     def backward(self, g, out, x):
         return (gate(g, self.slope, x),)
+
+
+def clamped_below(t, eps):
+    """max(t, eps) in value, with t's gradient passing as if unclamped:
+    PyTorch clamps under no_grad there (cosine_similarity's norms,
+    gaussian_nll_loss's variance), an identity for autograd."""
+    return PiecewiseLinear.apply(t, values=np.maximum(t.data, eps).astype(t.data.dtype),
+                                 slope=1.0)

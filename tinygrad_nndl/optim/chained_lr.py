@@ -32,7 +32,8 @@ class SequentialLR(LRScheduler):
     """``schedulers[0]`` until epoch ``milestones[0]``, then ``schedulers[1]``
     started afresh (at its epoch 0, through its closed form where it has
     one), and so on. Building it undoes the constructor steps of the
-    schedulers and restarts the first from each group's ``initial_lr``."""
+    schedulers and restarts the one that runs at epoch 0 from each group's
+    ``initial_lr``."""
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         check_optimizer(self, optimizer)
@@ -52,9 +53,9 @@ class SequentialLR(LRScheduler):
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
         self.recursive_undo()
-        first = self._schedulers[bisect_right(self._milestones, 0)]
-        first._initial_step()
-        self._last_lr = first.get_last_lr()
+        starting = self._schedulers[bisect_right(self._milestones, 0)]
+        starting._initial_step()
+        self._last_lr = starting.get_last_lr()
 
     def recursive_undo(self, sched=None):
         """Take back the step each scheduler's constructor took (recursively

@@ -23,7 +23,7 @@ from collections import Counter
 from .chained_lr import ChainedScheduler, SequentialLR
 from .cyclic_lr import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from .plateau import ReduceLROnPlateau
-from .scheduler import LRScheduler, check_optimizer
+from .scheduler import LRScheduler, check_optimizer, per_group
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "LambdaLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
@@ -169,14 +169,8 @@ class MultiplicativeLR(LRScheduler):
 def _lambdas(scheduler, optimizer, lr_lambda):
     """One callable per parameter group, or TypeError / ValueError naming the fault."""
     check_optimizer(scheduler, optimizer)
-    n, who = len(optimizer.param_groups), type(scheduler).__name__
-    if isinstance(lr_lambda, (list, tuple)):
-        if len(lr_lambda) != n:
-            raise ValueError(f"{who}: expected {n} lr_lambdas, one per parameter group, got "
-                             f"{len(lr_lambda)}")
-        fns = list(lr_lambda)
-    else:
-        fns = [lr_lambda] * n
+    who = type(scheduler).__name__
+    fns = per_group(scheduler, "lr_lambda", optimizer, lr_lambda)
     for fn in fns:
         if not callable(fn):
             raise TypeError(f"{who}: lr_lambda should be a function, but got "

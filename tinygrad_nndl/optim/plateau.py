@@ -2,7 +2,7 @@
 (chapter 3, "Variable learning rate"; see ``lr_scheduler``)."""
 import math
 
-from .scheduler import LRScheduler, check_optimizer
+from .scheduler import LRScheduler, check_optimizer, per_group
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -29,14 +29,7 @@ class ReduceLROnPlateau(LRScheduler):
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', "
                              f"got {threshold_mode!r}")
-        n_groups = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n_groups:
-                raise ValueError(f"ReduceLROnPlateau: expected {n_groups} min_lrs, got "
-                                 f"{len(min_lr)}")
-            self.min_lrs = list(min_lr)
-        else:
-            self.min_lrs = [min_lr] * n_groups
+        self.min_lrs = per_group(self, "min_lr", optimizer, min_lr)
         self.optimizer = optimizer
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode

@@ -92,7 +92,9 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self):
-        """Every attribute but the optimizer (as in PyTorch)."""
+        """Every attribute but the optimizer (as in PyTorch) and the flag of
+        the constructor's own first step, which only the constructor reads
+        (PyTorch 2.13 keeps it; loading either way leaves it False)."""
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_is_initial")}
 
     def load_state_dict(self, state_dict):
