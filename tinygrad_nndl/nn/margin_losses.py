@@ -13,6 +13,7 @@ losses do not broadcast.
 import numpy as np
 
 from ..ops import loss as L
+from ..ops.dual import value
 from ..tensor.errors import OpError
 from ..tensor.tensor import Tensor
 from .distance import pairwise_distance
@@ -33,7 +34,7 @@ def _label_target(target, input, fn):
     its values in the input's dtype (integer labels are common here)."""
     if isinstance(target, Tensor) and target.data.dtype.kind == "f":
         return target
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(value(target))
     if t.dtype.kind not in "biuf":
         raise TypeError(f"{fn}: target must hold numbers, got dtype {t.dtype}")
     return t.astype(input.dtype)
@@ -67,7 +68,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     fn = "hinge_embedding_loss"
     input, target, reduction = _begin(input, target, fn, reduction, size_average, reduce)
     _same_shape(input, target, fn)
-    t = target.data if isinstance(target, Tensor) else target
+    t = value(target)
     loss = (margin - input).clamp(min=0).where(t != 1, 0.0) + input.where(t != -1, 0.0)
     return _reduce(loss, reduction, fn)
 
@@ -110,7 +111,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     input1, target, reduction = _begin(input1, target, fn, reduction, size_average, reduce)
     input2 = _input(input2, fn)
     _same_shape(input1, input2, fn, "input2")
-    k = np.ndim(target.data if isinstance(target, Tensor) else target)
+    k = np.ndim(value(target))
     if k > 1:
         raise OpError(f"{fn}: 0D or 1D target tensor expected, multi-target not supported; "
                       f"got target of shape {tuple(target.shape)}")
@@ -122,7 +123,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     squares = ((input1 * input1).sum(k) + _COSINE_EPSILON) \
         * ((input2 * input2).sum(k) + _COSINE_EPSILON)
     cos = dot / squares.sqrt()
-    t = target.data if isinstance(target, Tensor) else target
+    t = value(target)
     loss = (1 - cos).where(t == 1, 0.0) + (cos - margin).clamp(min=0).where(t == -1, 0.0)
     return _reduce(loss, reduction, fn)
 
@@ -150,7 +151,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 def _class_targets(target, input, fn):
     """multi_margin_loss's targets: one class index per example, in range."""
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(value(target))
     if t.dtype.kind not in "iu":
         raise TypeError(f"{fn}: target must hold integer class indices (convert them with "
                         f"target.long()), got dtype {t.dtype}")
@@ -185,8 +186,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     c = input.shape[-1]
     w = None
     if weight is not None:
-        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight,
-                       dtype=input.dtype)
+        w = np.asarray(value(weight), dtype=input.dtype)
         if w.ndim != 1:
             raise ValueError(f"{fn}: weight must be one-dimensional, got shape {w.shape}")
         if w.shape != (c,):
@@ -262,11 +262,9 @@ class MultiMarginLoss(_WeightedLoss):
                  reduction="mean"):
         if p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got p={p}")
-        if weight is not None and np.ndim(weight.data if isinstance(weight, Tensor)
-                                          else weight) != 1:
+        if weight is not None and np.ndim(value(weight)) != 1:
             raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D tensor, got "
-                             f"{np.ndim(weight.data if isinstance(weight, Tensor) else weight)}"
-                             f"D instead")
+                             f"{np.ndim(value(weight))}D instead")
         super().__init__(weight, size_average, reduce, reduction)
         self.p, self.margin = p, margin
 

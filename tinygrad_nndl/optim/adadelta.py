@@ -27,23 +27,18 @@ class Adadelta(Optimizer):
         if not o["eps"] >= 0:
             raise ValueError(f"Adadelta: invalid epsilon value {o['eps']}")
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the
-        closure's loss if a closure was given."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, rho, eps = group["lr"], group["rho"], group["eps"]
-            for p, g in self._gradients(group):
-                s = self._state_of(p, "square_avg", "acc_delta")
-                s["step"] += 1
-                sq, acc = s["square_avg"], s["acc_delta"]
-                sq *= rho
-                sq += (1 - rho) * (g * g)
-                delta = np.sqrt(acc + eps)
-                delta /= np.sqrt(sq + eps)
-                delta *= g
-                acc *= rho
-                acc += (1 - rho) * (delta * delta)
-                p.data -= lr * delta
-                p._mark_modified()   # a graph that saved the old values must not backward
-        return loss
+    def _update(self, group):
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        for p, g in self._gradients(group):
+            s = self._state_of(p, "square_avg", "acc_delta")
+            s["step"] += 1
+            sq, acc = s["square_avg"], s["acc_delta"]
+            sq *= rho
+            sq += (1 - rho) * (g * g)
+            delta = np.sqrt(acc + eps)
+            delta /= np.sqrt(sq + eps)
+            delta *= g
+            acc *= rho
+            acc += (1 - rho) * (delta * delta)
+            p.data -= lr * delta
+            p._mark_modified()   # a graph that saved the old values must not backward

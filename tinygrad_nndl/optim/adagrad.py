@@ -37,20 +37,15 @@ class Adagrad(Optimizer):
             if not o[key] >= 0:
                 raise ValueError(f"Adagrad: invalid {key} value {o[key]}")
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the
-        closure's loss if a closure was given."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            for p, g in self._gradients(group):
-                s = self.state.get(p) or self._init_state(p, group)   # added groups too
-                s["step"] = t = s["step"] + 1
-                clr = lr / (1 + (t - 1) * lr_decay)
-                total = s["sum"]
-                total += g * g
-                std = np.sqrt(total)
-                std += eps
-                p.data -= clr * (g / std)
-                p._mark_modified()   # a graph that saved the old values must not backward
-        return loss
+    def _update(self, group):
+        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+        for p, g in self._gradients(group):
+            s = self.state.get(p) or self._init_state(p, group)   # added groups too
+            s["step"] = t = s["step"] + 1
+            clr = lr / (1 + (t - 1) * lr_decay)
+            total = s["sum"]
+            total += g * g
+            std = np.sqrt(total)
+            std += eps
+            p.data -= clr * (g / std)
+            p._mark_modified()   # a graph that saved the old values must not backward

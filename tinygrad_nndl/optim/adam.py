@@ -29,26 +29,19 @@ class Adam(AdamFamily):
                                       maximize=maximize,
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the
-        closure's loss if a closure was given."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            amsgrad = group["amsgrad"]
-            for p, g in self._decayed_gradients(group):
-                s = self._state_of(p, "exp_avg", "exp_avg_sq")
-                t, m, v = self._moments(s, g, beta1, beta2)
-                if amsgrad:
-                    vmax = s.get("max_exp_avg_sq")
-                    if vmax is None:
-                        vmax = s["max_exp_avg_sq"] = np.zeros_like(p.data)
-                    v = np.maximum(vmax, v, out=vmax)
-                denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t)
-                denom += eps
-                p.data -= (lr / (1 - beta1 ** t)) * (m / denom)
-                p._mark_modified()   # a graph that saved the old values must not backward
-        return loss
+    def _update(self, group):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        amsgrad = group["amsgrad"]
+        for p, g, s, t, m, v in self._moment_steps(group):
+            if amsgrad:
+                vmax = s.get("max_exp_avg_sq")
+                if vmax is None:
+                    vmax = s["max_exp_avg_sq"] = np.zeros_like(p.data)
+                v = np.maximum(vmax, v, out=vmax)
+            denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t)
+            denom += eps
+            p.data -= (lr / (1 - beta1 ** t)) * (m / denom)
+            p._mark_modified()   # a graph that saved the old values must not backward
 
 
 class AdamW(Adam):

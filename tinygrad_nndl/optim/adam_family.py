@@ -26,6 +26,20 @@ class AdamFamily(Optimizer):
                 p.data *= shrink
             yield p, g
 
+    def _moment_steps(self, group, second="exp_avg_sq", **numbers):
+        """(p, g, s, t, m, v) for each parameter of the group with a gradient:
+        its state ``s`` (made on its first step: ``exp_avg``, ``second`` and
+        the ``numbers``), the step count t and the moments updated by
+        ``_moments`` (v None unless ``second`` is ``exp_avg_sq``: Adamax keeps
+        an infinity norm of its own): what every optimizer of the family does
+        before its own update."""
+        beta1, beta2 = group["betas"]
+        squares = second if second == "exp_avg_sq" else None
+        for p, g in self._decayed_gradients(group):
+            s = self._state_of(p, "exp_avg", second, **numbers)
+            t, m, v = self._moments(s, g, beta1, beta2, second=squares)
+            yield p, g, s, t, m, v
+
     @staticmethod
     def _moments(s, g, beta1, beta2, second="exp_avg_sq"):
         """Count the step and update the state's moments in place:

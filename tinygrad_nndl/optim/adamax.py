@@ -19,18 +19,11 @@ class Adamax(AdamFamily):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, maximize=maximize))
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the
-        closure's loss if a closure was given."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            for p, g in self._gradients(group):
-                s = self._state_of(p, "exp_avg", "exp_inf")
-                t, m, _ = self._moments(s, g, beta1, beta2, second=None)
-                u = s["exp_inf"]
-                u *= beta2
-                np.maximum(u, np.abs(g) + eps, out=u)
-                p.data -= (lr / (1 - beta1 ** t)) * (m / u)
-                p._mark_modified()   # a graph that saved the old values must not backward
-        return loss
+    def _update(self, group):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        for p, g, s, t, m, _ in self._moment_steps(group, second="exp_inf"):
+            u = s["exp_inf"]
+            u *= beta2
+            np.maximum(u, np.abs(g) + eps, out=u)
+            p.data -= (lr / (1 - beta1 ** t)) * (m / u)
+            p._mark_modified()   # a graph that saved the old values must not backward

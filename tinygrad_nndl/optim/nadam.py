@@ -37,22 +37,15 @@ class NAdam(AdamFamily):
         if not o["momentum_decay"] >= 0:
             raise ValueError(f"NAdam: invalid momentum_decay value {o['momentum_decay']}")
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the
-        closure's loss if a closure was given."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            psi = group["momentum_decay"]
-            for p, g in self._decayed_gradients(group):
-                s = self._state_of(p, "exp_avg", "exp_avg_sq", mu_product=1.0)
-                t, m, v = self._moments(s, g, beta1, beta2)
-                mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-                s["mu_product"] = product = float(np.float32(s["mu_product"]) * np.float32(mu))
-                denom = np.sqrt(v / (1 - beta2 ** t))
-                denom += eps
-                p.data -= (lr * (1.0 - mu) / (1.0 - product)) * (g / denom)
-                p.data -= (lr * mu_next / (1.0 - product * mu_next)) * (m / denom)
-                p._mark_modified()   # a graph that saved the old values must not backward
-        return loss
+    def _update(self, group):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        psi = group["momentum_decay"]
+        for p, g, s, t, m, v in self._moment_steps(group, mu_product=1.0):
+            mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+            mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+            s["mu_product"] = product = float(np.float32(s["mu_product"]) * np.float32(mu))
+            denom = np.sqrt(v / (1 - beta2 ** t))
+            denom += eps
+            p.data -= (lr * (1.0 - mu) / (1.0 - product)) * (g / denom)
+            p.data -= (lr * mu_next / (1.0 - product * mu_next)) * (m / denom)
+            p._mark_modified()   # a graph that saved the old values must not backward

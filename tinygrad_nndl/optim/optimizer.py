@@ -152,6 +152,16 @@ class Optimizer:
                         mark_modified(g.data)
 
     def step(self, closure=None):
+        """One update of every parameter that has a gradient (each group's
+        ``_update``, after every check); returns the closure's loss if a
+        closure was given."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            self._update(group)
+        return loss
+
+    def _update(self, group):
+        """Update the group's parameters that have a gradient (the optimizer's rule)."""
         raise NotImplementedError
 
     def _evaluate(self, closure):

@@ -29,26 +29,19 @@ class RAdam(AdamFamily):
                                       weight_decay=weight_decay, maximize=maximize,
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the
-        closure's loss if a closure was given."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            rho_inf = 2 / (1 - beta2) - 1
-            for p, g in self._decayed_gradients(group):
-                s = self._state_of(p, "exp_avg", "exp_avg_sq")
-                t, m, v = self._moments(s, g, beta1, beta2)
-                bc1, bc2 = 1 - beta1 ** t, 1 - beta2 ** t
-                rho_t = rho_inf - 2 * t * beta2 ** t / bc2
-                update = m / bc1 * lr
-                if rho_t > 5.0:
-                    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
-                                     / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-                    root = np.sqrt(v)
-                    root += eps
-                    update *= bc2 ** 0.5 / root
-                    update *= rect
-                p.data -= update
-                p._mark_modified()   # a graph that saved the old values must not backward
-        return loss
+    def _update(self, group):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        rho_inf = 2 / (1 - beta2) - 1
+        for p, g, s, t, m, v in self._moment_steps(group):
+            bc1, bc2 = 1 - beta1 ** t, 1 - beta2 ** t
+            rho_t = rho_inf - 2 * t * beta2 ** t / bc2
+            update = m / bc1 * lr
+            if rho_t > 5.0:
+                rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                                 / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+                root = np.sqrt(v)
+                root += eps
+                update *= bc2 ** 0.5 / root
+                update *= rect
+            p.data -= update
+            p._mark_modified()   # a graph that saved the old values must not backward

@@ -29,38 +29,33 @@ class RMSprop(Optimizer):
             if not o[key] >= 0:
                 raise ValueError(f"RMSprop: invalid {key} value {o[key]}")
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the
-        closure's loss if a closure was given."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            mu, centered = group["momentum"], group["centered"]
-            for p, g in self._gradients(group):
-                s = self.state.get(p)
-                if s is None:
-                    s = self.state[p] = {"step": 0, "square_avg": np.zeros_like(p.data)}
-                    if mu > 0:
-                        s["momentum_buffer"] = np.zeros_like(p.data)
-                    if centered:
-                        s["grad_avg"] = np.zeros_like(p.data)
-                s["step"] += 1
-                sq = s["square_avg"]
-                sq *= alpha
-                sq += (1 - alpha) * (g * g)
-                if centered:
-                    ga = s["grad_avg"]
-                    ga += (1 - alpha) * (g - ga)
-                    avg = np.sqrt(sq - ga * ga)
-                else:
-                    avg = np.sqrt(sq)
-                avg += eps
+    def _update(self, group):
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        mu, centered = group["momentum"], group["centered"]
+        for p, g in self._gradients(group):
+            s = self.state.get(p)
+            if s is None:
+                s = self.state[p] = {"step": 0, "square_avg": np.zeros_like(p.data)}
                 if mu > 0:
-                    buf = s["momentum_buffer"]
-                    buf *= mu
-                    buf += g / avg
-                    p.data -= lr * buf
-                else:
-                    p.data -= lr * (g / avg)
-                p._mark_modified()   # a graph that saved the old values must not backward
-        return loss
+                    s["momentum_buffer"] = np.zeros_like(p.data)
+                if centered:
+                    s["grad_avg"] = np.zeros_like(p.data)
+            s["step"] += 1
+            sq = s["square_avg"]
+            sq *= alpha
+            sq += (1 - alpha) * (g * g)
+            if centered:
+                ga = s["grad_avg"]
+                ga += (1 - alpha) * (g - ga)
+                avg = np.sqrt(sq - ga * ga)
+            else:
+                avg = np.sqrt(sq)
+            avg += eps
+            if mu > 0:
+                buf = s["momentum_buffer"]
+                buf *= mu
+                buf += g / avg
+                p.data -= lr * buf
+            else:
+                p.data -= lr * (g / avg)
+            p._mark_modified()   # a graph that saved the old values must not backward
